@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
+import { isSkywatchError } from '../../core/errors.js';
+
+describe('loadConfig', () => {
+  it('gives defaults with an empty environment', () => {
+    const config = loadConfig({ env: {} });
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.api.port).toBe(8080);
+    expect(config.api.viewerTokens).toEqual([]);
+    expect(config.inference.maxBatch).toBe(16);
+  });
+
+  it('layers file, then environment, then overrides', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-config-'));
+    const file = path.join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ api: { port: 9000, maxPixels: 1000 }, registry: '/from/file' }));
+    const config = loadConfig({
+      env: { SKYWATCH_API_PORT: '9100', SKYWATCH_ADMIN_TOKENS: 'a, b', SKYWATCH_ALLOW_FILE_URLS: 'true' },
+      file,
+      overrides: { registry: '/from/flag' },
+    });
+    expect(config.api.port).toBe(9100);
+    expect(config.api.maxPixels).toBe(1000);
+    expect(config.api.adminTokens).toEqual(['a', 'b']);
+    expect(config.ingest.allowFileUrls).toBe(true);
+    expect(config.registry).toBe('/from/flag');
+  });
+
+  it('lists every problem at once', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ env: { SKYWATCH_API_PORT: 'abc', SKYWATCH_REDIS_URL: 'http://x', SKYWATCH_MAX_BATCH: '0', SKYWATCH_TYPO: '1' } });
+    } catch (err) {
+      caught = err;
+    }
+    expect(isSkywatchError(caught, 'CONFIG_INVALID')).toBe(true);
+    const problems = (caught as { details: { problems: string[] } }).details.problems;
+    expect(problems.some((p) => p.startsWith('api.port'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('redis.url'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('inference.maxBatch'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('SKYWATCH_TYPO'))).toBe(true);
+    expect(problems.length).toBe(4);
+  });
+
+  it('reports a config file that is not JSON', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-config-'));
+    const file = path.join(dir, 'bad.json');
+    writeFileSync(file, '{ nope');
+    expect(() => loadConfig({ env: {}, file })).toThrow(/bad\.json/);
+  });
+});
