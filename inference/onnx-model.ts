@@ -1,0 +1,103 @@
+import * as ort from 'onnxruntime-node';
+import { SkywatchError } from '../core/errors.js';
+import type { ModelManifest } from '../core/model/manifest.js';
+
+export interface SessionThreads {
+  intraOpThreads?: number;
+  interOpThreads?: number;
+}
+
+/**
+ * One onnxruntime-node session for one model version. `run` takes a batch already laid out as the
+ * manifest's input (NCHW float32) and returns probabilities, `labels.length` per image.
+ */
+export class OnnxModel {
+  readonly manifest: ModelManifest;
+  readonly inputName: string;
+  readonly outputName: string;
+  private session: ort.InferenceSession | null;
+
+  private constructor(session: ort.InferenceSession, manifest: ModelManifest) {
+    this.session = session;
+    this.manifest = manifest;
+    this.inputName = session.inputNames.includes(manifest.input.name) ? manifest.input.name : session.inputNames[0];
+    this.outputName = session.outputNames.includes(manifest.output.name) ? manifest.output.name : session.outputNames[0];
+  }
+
+  static async load(model: string | Uint8Array, manifest: ModelManifest, threads: SessionThreads = {}): Promise<OnnxModel> {
+    let session: ort.InferenceSession;
+    try {
+      const options: ort.InferenceSession.SessionOptions = {
+        intraOpNumThreads: threads.intraOpThreads ?? 2,
+        interOpNumThreads: threads.interOpThreads ?? 1,
+        graphOptimizationLevel: 'all',
+        executionMode: 'sequential',
+      };
+      session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    } catch (err) {
+      throw new SkywatchError('MODEL_INVALID', `ONNX Runtime could not load the model: ${(err as Error).message}`, undefined, { cause: err });
+    }
+    return new OnnxModel(session, manifest);
+  }
+
+  get loaded(): boolean {
+    return this.session !== null;
+  }
+
+  /** Probabilities for `batch` images, row-major [batch][labels]. */
+  async run(input: Float32Array, batch: number): Promise<Float32Array> {
+    const session = this.session;
+    if (!session) throw new SkywatchError('NO_MODEL', 'model was released');
+    const { height, width } = this.manifest.input;
+    if (input.length !== batch * 3 * height * width) {
+      throw new SkywatchError('BAD_REQUEST', `input holds ${input.length} floats, expected ${batch * 3 * height * width}`);
+    }
+    const tensor = new ort.Tensor('float32', input, [batch, 3, height, width]);
+    const out = await session.run({ [this.inputName]: tensor });
+    const result = out[this.outputName];
+    try {
+      const labels = this.manifest.labels.length;
+      if (result.size !== batch * labels) {
+        throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model returned ${result.size} values for ${batch} images of ${labels} labels`);
+      }
+      return toFloat32(result);
+    } finally {
+      for (const t of Object.values(out)) t.dispose();
+    }
+  }
+
+  /** Runs a zero batch so the first real request does not pay for lazy initialisation; checks shapes. */
+  async warmup(batch = 1): Promise<void> {
+    const { height, width } = this.manifest.input;
+    const probs = await this.run(new Float32Array(batch * 3 * height * width), batch);
+    for (let i = 0; i < batch; i++) {
+      let sum = 0;
+      for (let j = 0; j < this.manifest.labels.length; j++) sum += probs[i * this.manifest.labels.length + j];
+      if (!Number.isFinite(sum) || Math.abs(sum - 1) > 1e-2) {
+        throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model outputs do not sum to 1 (sum ${sum}): expected probabilities`);
+      }
+    }
+  }
+
+  async release(): Promise<void> {
+    const session = this.session;
+    this.session = null;
+    await session?.release();
+  }
+}
+
+function toFloat32(tensor: ort.Tensor): Float32Array {
+  if (tensor.type === 'float32') return Float32Array.from(tensor.data as Float32Array);
+  if (tensor.type === 'float16') return Float32Array.from(tensor.data as Uint16Array, halfToFloat);
+  throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model output type ${tensor.type} is not a float tensor`);
+}
+
+/** IEEE 754 half to single; Node 20 has no Float16Array. */
+export function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
