@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { SkywatchError } from '../core/errors.js';
 import type { ModelInput } from '../core/model/manifest.js';
 
@@ -27,7 +27,7 @@ const DEFAULT_MAX_PIXELS = 40_000_000;
 export async function decodeImage(input: Buffer | string, width: number, height: number, options: DecodeOptions = {}): Promise<DecodedImage> {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (Buffer.isBuffer(input) && input.length === 0) throw new SkywatchError('IMAGE_EMPTY');
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
