@@ -124,15 +124,15 @@ function depthwiseInputGrad(dy: Rank4, filter: tf.Tensor4D, inShape: [number, nu
     grads = dy
       .reshape([batch, oh, 1, ow, 1, c])
       .pad([[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]])
-      .reshape([batch, oh * strideHeight, ow * strideWidth, c])
+      .reshape<tf.Rank.R4>([batch, oh * strideHeight, ow * strideWidth, c])
       .slice([0, 0, 0, 0], [batch, (oh - 1) * strideHeight + 1, (ow - 1) * strideWidth + 1, c]);
   }
   grads = fitExtent(grads, 1, (filterHeight - 1) * dilationHeight - info.padInfo.top, height + (filterHeight - 1) * dilationHeight);
   grads = fitExtent(grads, 2, (filterWidth - 1) * dilationWidth - info.padInfo.left, width + (filterWidth - 1) * dilationWidth);
   const rotated = tf.reverse(filter, [0, 1]).reshape([filterHeight, filterWidth, outChannels, 1]) as tf.Tensor4D;
-  const perOutput = tf.depthwiseConv2d(grads, rotated, 1, 'valid', 'NHWC', [dilationHeight, dilationWidth]);
+  const perOutput: Rank4 = tf.depthwiseConv2d(grads, rotated, 1, 'valid', 'NHWC', [dilationHeight, dilationWidth]);
   if (mult === 1) return perOutput;
-  return perOutput.reshape([batch, height, width, inChannels, mult]).sum(4) as Rank4;
+  return perOutput.reshape([batch, height, width, inChannels, mult]).sum(4);
 }
 
 /** Shifts `t` along `axis` by `before` (padding zeros, or cropping when negative) and sets its length. */
@@ -173,11 +173,28 @@ function convInfo(xShape: number[], filterShape: number[], attrs: Attrs, depthwi
   );
 }
 
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  attrs: Attrs;
+}
+
+/** tfjs types inputs and attrs as optional; a registered gradient kernel always receives both. */
+function required(args: { inputs: tf.NamedTensorInfoMap; attrs?: Attrs }, names: string[]): KernelArgs {
+  const inputs: Record<string, tf.TensorInfo> = {};
+  for (const name of names) {
+    const info = args.inputs[name];
+    if (!info) throw new SkywatchError('INTERNAL', `gradient kernel called without input '${name}'`);
+    inputs[name] = info;
+  }
+  return { inputs, attrs: args.attrs ?? {} };
+}
+
 const kernels: tf.KernelConfig[] = [
   {
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
+    kernelFunc: (args) => {
+      const { inputs, attrs } = required(args, ['x', 'dy']);
       nhwcOnly(attrs.dataFormat, 'Conv2DBackpropFilter');
       return tf.tidy(() => {
         const x = asTensor(inputs.x) as Rank4;
@@ -188,7 +205,8 @@ const kernels: tf.KernelConfig[] = [
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
     backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
+    kernelFunc: (args) => {
+      const { inputs, attrs } = required(args, ['x', 'dy']);
       return tf.tidy(() => {
         const x = asTensor(inputs.x) as Rank4;
         return depthwiseFilterGrad(x, asTensor(inputs.dy) as Rank4, convInfo(x.shape, attrs.filterShape as number[], attrs, true));
@@ -198,7 +216,8 @@ const kernels: tf.KernelConfig[] = [
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput',
     backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
+    kernelFunc: (args) => {
+      const { inputs, attrs } = required(args, ['dy', 'filter']);
       const inShape = attrs.inputShape as [number, number, number, number];
       return tf.tidy(() => {
         const filter = asTensor(inputs.filter) as tf.Tensor4D;
