@@ -124,8 +124,8 @@ function depthwiseInputGrad(dy: Rank4, filter: tf.Tensor4D, inShape: [number, nu
     grads = dy
       .reshape([batch, oh, 1, ow, 1, c])
       .pad([[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]])
-      .reshape<tf.Rank.R4>([batch, oh * strideHeight, ow * strideWidth, c])
-      .slice([0, 0, 0, 0], [batch, (oh - 1) * strideHeight + 1, (ow - 1) * strideWidth + 1, c]);
+      .reshape([batch, oh * strideHeight, ow * strideWidth, c])
+      .slice([0, 0, 0, 0], [batch, (oh - 1) * strideHeight + 1, (ow - 1) * strideWidth + 1, c]) as Rank4;
   }
   grads = fitExtent(grads, 1, (filterHeight - 1) * dilationHeight - info.padInfo.top, height + (filterHeight - 1) * dilationHeight);
   grads = fitExtent(grads, 2, (filterWidth - 1) * dilationWidth - info.padInfo.left, width + (filterWidth - 1) * dilationWidth);
