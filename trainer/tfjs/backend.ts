@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SkywatchError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
+import { registerBatchNormGradient } from './batch-norm-gradient.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 
 export type Tf = typeof tf;
@@ -111,6 +112,7 @@ export function initTfBackend(preference: BackendPreference = 'auto', logger: Lo
 async function chooseBackend(preference: BackendPreference, logger: Logger): Promise<TfBackend> {
   // Production mode drops tfjs's per-op NaN checks and its console advice to install tfjs-node.
   tf.enableProdMode();
+  registerBatchNormGradient();
   const candidates: Array<{ provider: string; attempt: () => Promise<TfBackend | string> }> = [];
   if (preference === 'auto' || preference === 'tensorflow') {
     for (const provider of NATIVE_PROVIDERS) candidates.push({ provider, attempt: () => tryNative(provider) });
