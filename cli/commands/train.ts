@@ -1,6 +1,126 @@
-import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { resolveLocal } from '../../core/config.js';
+import { SkywatchError } from '../../core/errors.js';
+import { createProgress } from '../../trainer/fit/progress.js';
+import { runTraining, TRAINING_DEFAULTS, type TrainMode } from '../../trainer/train.js';
+import { printResult, type CliContext } from '../context.js';
 
-export function registerTrainCommand(_program: Command, _ctx: CliContext): void {
-  // filled in by the part that owns it
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function decimal(min: number, max: number, exclusiveMin = false) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n > max || (exclusiveMin ? n <= min : n < min)) throw new InvalidArgumentError(`expected a number ${exclusiveMin ? 'above' : 'from'} ${min}${max < Number.MAX_VALUE ? ` to ${max}` : ''}`);
+    return n;
+  };
+}
+
+interface TrainFlags {
+  data?: string;
+  registry?: string;
+  mode: TrainMode;
+  backbone?: string;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  patience?: number;
+  seed: number;
+  imageSize: number;
+  augment: boolean;
+  publish: boolean;
+  force: boolean;
+  margin: number;
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  json: boolean;
+}
+
+export function registerTrainCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('train')
+    .summary('train a drone/bird classifier, evaluate it on the test split, export ONNX, optionally publish')
+    .description(
+      [
+        'Trains a frame classifier on a folder (or gs:// prefix) with one subfolder per label, evaluates the exported ONNX model on the ' +
+          "data set's test split, and writes model.onnx, manifest.json, metrics.json, metrics.jsonl and report.html into <stateDir>/runs/<version>/.",
+        "With --publish it goes to the registry as champion/challenger: the new model becomes latest only if its test accuracy beats the current model's " +
+          'by --margin on the same split (--force overrides); otherwise it is kept as a candidate version.',
+        'Modes: "transfer" (default) trains a small head on embeddings of a pretrained ONNX backbone; "scratch" trains a compact CNN in TensorFlow.js at --image-size.',
+        "Splits come from the data set's splits file; when it has none they are generated from --seed, and the log says so.",
+        'Ctrl-C stops after the current step and publishes nothing (exit code 130); a second Ctrl-C exits at once.',
+      ].join('\n\n'),
+    )
+    .option('--data <dir|gs://...>', 'data set: a folder with one subfolder per label, or a gs:// prefix (default: config data)')
+    .option('--registry <dir|gs://...>', 'model registry to publish to (default: config registry)')
+    .addOption(new Option('--mode <mode>', 'transfer: head on a pretrained backbone; scratch: compact CNN').choices(['transfer', 'scratch']).default('transfer'))
+    .option('--backbone <file>', 'ONNX backbone for transfer mode (default: config trainer.backbone)')
+    .option('--epochs <n>', `maximum epochs (default: transfer ${TRAINING_DEFAULTS.transfer.epochs}, scratch ${TRAINING_DEFAULTS.scratch.epochs})`, integer(1, 10_000))
+    .option('--batch-size <n>', `examples per step (default: ${TRAINING_DEFAULTS.transfer.batchSize})`, integer(1, 4096))
+    .option('--lr <x>', `Adam learning rate (default: transfer ${TRAINING_DEFAULTS.transfer.learningRate}, scratch ${TRAINING_DEFAULTS.scratch.learningRate})`, decimal(0, 10, true))
+    .option('--patience <n>', 'epochs without a better validation loss before stopping early; 0 = never', integer(0, 10_000))
+    .option('--seed <n>', 'seed for splits, initial weights, shuffling, augmentation and dropout', integer(0, 2 ** 31 - 1), 1)
+    .option('--image-size <n>', 'input side in pixels for scratch mode', integer(16, 512), TRAINING_DEFAULTS.scratch.imageSize)
+    .option('--no-augment', 'train on the images as they are (default: augment with flips, crop/zoom and brightness)')
+    .option('--publish', 'publish to the registry when training succeeds', false)
+    .option('--force', 'with --publish: make it latest even if it does not beat the current model', false)
+    .option('--margin <x>', 'with --publish: accuracy the new model must gain over the current one to become latest', decimal(0, 1), 0)
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
+    .option('--json', 'print the result as one JSON document on stdout', false)
+    .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
+    .action(async (flags: TrainFlags) => {
+      const config = ctx.config();
+      const logger = ctx.logger('train');
+      if (flags.force && !flags.publish) throw new SkywatchError('BAD_REQUEST', '--force only makes sense with --publish');
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        if (controller.signal.aborted) {
+          process.stderr.write('\nsecond Ctrl-C: exiting now\n');
+          process.exit(130);
+        }
+        process.stderr.write('\nstopping after the current step (Ctrl-C again to exit now)\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const result = await runTraining({
+          data: resolveLocal(flags.data ?? config.data),
+          registry: resolveLocal(flags.registry ?? config.registry),
+          stateDir: config.stateDir,
+          mode: flags.mode,
+          backbone: resolveLocal(flags.backbone ?? config.trainer.backbone),
+          epochs: flags.epochs,
+          batchSize: flags.batchSize,
+          learningRate: flags.lr,
+          patience: flags.patience,
+          seed: flags.seed,
+          imageSize: flags.imageSize,
+          augment: flags.augment,
+          publish: flags.publish,
+          force: flags.force,
+          margin: flags.margin,
+          backend: flags.backend,
+          gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
+          logger,
+          progress: createProgress(process.stderr),
+          signal: controller.signal,
+        });
+        printResult(flags.json, result, () => {
+          const m = result.metrics;
+          const lines = [
+            `version ${result.version} (${flags.mode})`,
+            `test accuracy ${m.accuracy.toFixed(4)}, macro F1 ${m.macroF1.toFixed(4)} on ${m.count} images`,
+            `run folder ${result.runDir}`,
+          ];
+          if (result.decision) lines.push(`published: ${result.decision.promoted ? 'promoted to latest' : 'kept as a candidate'} (${result.decision.reason})`);
+          return lines.join('\n');
+        });
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
 }

@@ -1,0 +1,60 @@
+import { SkywatchError } from '../core/errors.js';
+import { arrayBatches, type FeatureSet } from './fit/array-batches.js';
+import { fitModel } from './fit/fit-model.js';
+import { deriveSeed } from './tfjs/seeded-random.js';
+import { createTransferHead, embedFiles, exportTransfer, openBackbone } from './train-parts.js';
+import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
+
+/** Augmented copies of the training set embedded besides the plain one (each a fresh draw of crops and flips). */
+export const AUGMENTED_VARIANTS = 2;
+
+/**
+ * Transfer mode: embed every image once with the pretrained backbone in ONNX Runtime (cached by file
+ * content), train a small head on the embeddings in tfjs, and export backbone + head as one ONNX
+ * model. Augmentation here means extra embedded copies of the training images, mixed per epoch.
+ */
+export async function trainTransfer(ctx: ModeContext & { backbonePath: string }): Promise<TrainedModel> {
+  const { settings, labels, splits, logger, signal, cacheDir } = ctx;
+  const backbone = await openBackbone(ctx.backbonePath);
+  const started = Date.now();
+  const embed = async (files: SplitFile[], name: string, variant: number): Promise<FeatureSet> => {
+    const features = await embedFiles(backbone, files.map((f) => f.path), {
+      cacheDir,
+      signal,
+      augment: variant === 0 ? false : { seed: deriveSeed(settings.seed, `augment-${variant}`) },
+      onProgress: (done: number, total: number) => {
+        if (done === total || done % 200 === 0) logger.info({ split: name, variant, done, total }, `embedding ${name}${variant ? ` (augmented copy ${variant})` : ''}: ${done}/${total}`);
+      },
+    });
+    return { features, labels: Int32Array.from(files, (f) => labels.indexOf(f.label)) };
+  };
+  const variants: FeatureSet[] = [await embed(splits.train, 'train', 0)];
+  if (settings.augment) {
+    for (let v = 1; v <= AUGMENTED_VARIANTS; v++) variants.push(await embed(splits.train, 'train', v));
+  }
+  const val = splits.val.length > 0 ? await embed(splits.val, 'val', 0) : undefined;
+  const dim = backbone.featureDim;
+  if (variants[0].labels.length === 0) throw new SkywatchError('DATA_EMPTY', 'no training images');
+  logger.info({ featureDim: dim, variants: variants.length, seconds: (Date.now() - started) / 1000 }, 'embeddings ready');
+
+  const head = await createTransferHead(dim, labels.length, settings.seed);
+  try {
+    const fit = await fitModel(head, arrayBatches(variants, val, [dim], settings.batchSize), {
+      epochs: settings.epochs,
+      learningRate: settings.learningRate,
+      patience: settings.patience,
+      seed: settings.seed,
+      signal,
+      progress: ctx.progress,
+      onEpoch: ctx.onEpoch,
+    });
+    const exported = await exportTransfer(backbone, head, labels);
+    return {
+      ...exported,
+      fit,
+      details: { featureDim: dim, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
+    };
+  } finally {
+    head.dispose();
+  }
+}

@@ -1,0 +1,215 @@
+import path from 'node:path';
+import { sha256File } from '../core/hash.js';
+import { SkywatchError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { manifestSchema, type EvalMetrics, type ModelManifest } from '../core/model/manifest.js';
+import { silentProgress, type ProgressReporter } from './fit/progress.js';
+import { metricsLog } from './fit/metrics-log.js';
+import type { FitResult } from './fit/fit-model.js';
+import { initTfBackend, type BackendPreference } from './tfjs/backend.js';
+import { createRunFolder, newVersion, writeRunArtifacts, writeRunModel } from './run-folder.js';
+import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, renderReport } from './train-parts.js';
+import type { PublishDecision, SplitFile, Splits, TrainedModel } from './train-types.js';
+import { trainScratch } from './train-scratch.js';
+import { trainTransfer } from './train-transfer.js';
+
+export type TrainMode = 'transfer' | 'scratch';
+
+export const TRAINING_DEFAULTS = {
+  transfer: { epochs: 80, batchSize: 32, learningRate: 1e-3, patience: 10 },
+  scratch: { epochs: 30, batchSize: 32, learningRate: 2e-3, patience: 6, imageSize: 96 },
+} as const;
+
+export interface TrainOptions {
+  /** Data set folder (one subfolder per label) or gs:// prefix. */
+  data: string;
+  /** Registry folder or gs:// prefix; read for the parent version, written with `publish`. */
+  registry?: string;
+  stateDir: string;
+  mode: TrainMode;
+  /** ONNX backbone for transfer mode. */
+  backbone?: string;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  patience?: number;
+  seed?: number;
+  /** Input side for scratch mode. */
+  imageSize?: number;
+  /** CNN widths for scratch mode (tests use tiny ones). */
+  filters?: number[];
+  augment?: boolean;
+  publish?: boolean;
+  force?: boolean;
+  margin?: number;
+  backend?: BackendPreference;
+  gcs?: { apiEndpoint?: string; projectId?: string };
+  /** Embedding and data caches (default <stateDir>/cache). */
+  cacheDir?: string;
+  logger?: Logger;
+  progress?: ProgressReporter;
+  signal?: AbortSignal;
+  now?: () => Date;
+  /** Splits decided by the caller (a benchmark with its own test folder); `data` is then only recorded as the source. */
+  splits?: Splits;
+}
+
+export interface TrainResult {
+  version: string;
+  runDir: string;
+  mode: TrainMode;
+  metrics: EvalMetrics;
+  /** Present when published. */
+  decision?: PublishDecision;
+  training: Record<string, unknown>;
+}
+
+/** Settings after defaults: what the manifest records. */
+export interface ResolvedSettings {
+  mode: TrainMode;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  seed: number;
+  imageSize: number;
+  filters?: number[];
+  augment: boolean;
+}
+
+function resolveSettings(o: TrainOptions): ResolvedSettings {
+  const d = o.mode === 'scratch' ? TRAINING_DEFAULTS.scratch : TRAINING_DEFAULTS.transfer;
+  return {
+    mode: o.mode,
+    epochs: o.epochs ?? d.epochs,
+    batchSize: o.batchSize ?? d.batchSize,
+    learningRate: o.learningRate ?? d.learningRate,
+    patience: o.patience ?? d.patience,
+    seed: o.seed ?? 1,
+    imageSize: o.imageSize ?? TRAINING_DEFAULTS.scratch.imageSize,
+    ...(o.filters ? { filters: o.filters } : {}),
+    augment: o.augment ?? true,
+  };
+}
+
+function checkAbort(signal: AbortSignal | undefined, phase: string): void {
+  if (signal?.aborted) throw new SkywatchError('TRAINING_ABORTED', `training was interrupted ${phase}; nothing was published`);
+}
+
+function countsOf(splits: Record<string, SplitFile[]>): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [name, files] of Object.entries(splits)) {
+    out[name] = {};
+    for (const f of files) out[name][f.label] = (out[name][f.label] ?? 0) + 1;
+  }
+  return out;
+}
+
+function fitSummary(fit: FitResult): Record<string, unknown> {
+  return {
+    epochsRun: fit.history.length,
+    bestEpoch: fit.bestEpoch,
+    bestLoss: fit.bestLoss,
+    monitor: fit.monitor,
+    stoppedEarly: fit.stoppedEarly,
+    classWeights: fit.classWeights,
+    trainSeconds: Math.round(fit.seconds * 10) / 10,
+  };
+}
+
+/**
+ * One training run end to end: data (materialised from gs:// when needed), splits (generated when the
+ * data set has none, and logged), training in the chosen mode, evaluation of the exported ONNX model
+ * on the test split, the run folder, and (with `publish`) the champion/challenger publish. An abort
+ * at any point before publishing throws TRAINING_ABORTED and the registry is not touched.
+ */
+export async function runTraining(options: TrainOptions): Promise<TrainResult> {
+  const logger = options.logger ?? silentLogger;
+  const progress = options.progress ?? silentProgress;
+  const signal = options.signal;
+  const settings = resolveSettings(options);
+  const started = Date.now();
+  const cacheDir = options.cacheDir ?? path.join(path.resolve(options.stateDir), 'cache');
+  if (options.publish && !options.registry) throw new SkywatchError('BAD_REQUEST', 'publishing needs a registry (--registry)');
+
+  const backend = await initTfBackend(options.backend ?? 'auto', logger);
+  checkAbort(signal, 'before loading data');
+
+  const splits = options.splits ?? (await loadDataSplits(
+    options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets')) : options.data,
+    settings.seed,
+  ));
+  if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
+  const labels = splits.labels;
+  if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `need at least two labels, found ${labels.length}: ${labels.join(', ')}`);
+  for (const [name, files] of Object.entries({ train: splits.train, test: splits.test })) {
+    if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `the ${name} split is empty`);
+  }
+  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test });
+  logger.info({ labels, counts }, `data: ${splits.train.length} train, ${splits.val.length} val, ${splits.test.length} test images`);
+  checkAbort(signal, 'before training');
+
+  const registry = options.registry ? await openModelRegistry(options.registry, options.gcs) : undefined;
+  const parent = registry ? await registry.latestVersion() : null;
+  const version = newVersion(options.now?.() ?? new Date());
+  const folder = await createRunFolder(options.stateDir, version);
+  logger.info({ version, runDir: folder.dir, mode: settings.mode, backend: backend.name }, `run ${version}: training (${settings.mode}) on ${backend.name}`);
+
+  const common = { settings, labels, splits, logger, progress, signal, cacheDir, onEpoch: metricsLog(folder.metricsJsonlPath) };
+  let trained: TrainedModel;
+  if (settings.mode === 'transfer') {
+    if (!options.backbone) throw new SkywatchError('BAD_REQUEST', 'transfer mode needs a backbone (--backbone or trainer.backbone)');
+    trained = await trainTransfer({ ...common, backbonePath: options.backbone });
+  } else {
+    trained = await trainScratch(common);
+  }
+  checkAbort(signal, 'after training');
+
+  // The exported file is what serving runs, so it is what gets evaluated and compared.
+  await writeRunModel(folder, trained.onnx);
+  const metrics = await evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal });
+  logger.info({ accuracy: metrics.accuracy, macroF1: metrics.macroF1, count: metrics.count }, `test accuracy ${metrics.accuracy.toFixed(4)} on ${metrics.count} images`);
+  checkAbort(signal, 'after evaluation');
+
+  const training: Record<string, unknown> = {
+    ...settings,
+    backend: backend.name,
+    backendProvider: backend.provider,
+    ...(settings.mode === 'transfer' ? { backbone: path.basename(options.backbone ?? '') } : {}),
+    ...fitSummary(trained.fit),
+    ...trained.details,
+    totalSeconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+  const manifest: ModelManifest = manifestSchema.parse({
+    version,
+    created: new Date().toISOString(),
+    labels,
+    kind: 'frame',
+    input: trained.input,
+    output: { name: trained.outputName, kind: 'probabilities' },
+    sha256: await sha256File(folder.modelPath),
+    sizeBytes: trained.onnx.length,
+    metrics,
+    dataset: { fingerprint: splits.fingerprint, counts, source: options.data },
+    training,
+    parent,
+  });
+  const reportHtml = await renderReport({ manifest, metrics, history: trained.fit.history, labels });
+  await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, training, history: trained.fit.history }, reportHtml });
+  logger.info({ runDir: folder.dir }, `run folder written: ${folder.dir}`);
+
+  let decision: PublishDecision | undefined;
+  if (options.publish && registry) {
+    checkAbort(signal, 'before publishing');
+    decision = await registry.publish({
+      version,
+      modelPath: folder.modelPath,
+      manifest,
+      reportHtml,
+      promote: options.force ? 'force' : 'auto',
+      margin: options.margin ?? 0,
+    });
+    logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
+  }
+  return { version, runDir: folder.dir, mode: settings.mode, metrics, ...(decision ? { decision } : {}), training };
+}
