@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { computeMetrics } from '../../../trainer/eval/metrics.js';
+import { renderReportHtml } from '../../../trainer/eval/report.js';
+
+describe('computeMetrics', () => {
+  it('is perfect on perfect predictions', () => {
+    const { metrics } = computeMetrics(['bird', 'drone'], [0, 1, 1, 0], [0.9, 0.1, 0.2, 0.8, 0.3, 0.7, 0.6, 0.4]);
+    expect(metrics.accuracy).toBe(1);
+    expect(metrics.confusion).toEqual([[2, 0], [0, 2]]);
+    expect(metrics.rocAuc).toEqual({ bird: 1, drone: 1 });
+    expect(metrics.macroF1).toBe(1);
+  });
+
+  it('matches a hand-worked case with a label never predicted', () => {
+    // three images of a, b, c; everything predicted "a".
+    const { metrics } = computeMetrics(['a', 'b', 'c'], [0, 1, 2], [0.6, 0.3, 0.1, 0.5, 0.4, 0.1, 0.7, 0.1, 0.2]);
+    expect(metrics.accuracy).toBeCloseTo(1 / 3);
+    expect(metrics.perLabel.a).toEqual({ precision: 1 / 3, recall: 1, f1: 0.5, support: 1 });
+    expect(metrics.perLabel.b).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
+    // one-vs-rest "b": positive 0.4 outranks both negatives (0.3, 0.1): AUC 1.
+    expect(metrics.rocAuc.b).toBe(1);
+    // "c": positive 0.2 vs negatives 0.1 and 0.1: AUC 1; "a": positive 0.6 vs 0.5, 0.7: AUC 0.5.
+    expect(metrics.rocAuc.a).toBe(0.5);
+  });
+
+  it('counts tied scores as half', () => {
+    const { metrics } = computeMetrics(['n', 'p'], [1, 0], [0.5, 0.5, 0.5, 0.5]);
+    expect(metrics.rocAuc.p).toBe(0.5);
+  });
+});
+
+describe('renderReportHtml', () => {
+  it('draws the confusion matrix and curves as pictures in one self-contained page', () => {
+    const { metrics, curves } = computeMetrics(['bird', 'drone'], [0, 1, 1, 0], [0.9, 0.1, 0.6, 0.4, 0.3, 0.7, 0.6, 0.4]);
+    const html = renderReportHtml({ metrics, curves, labels: ['bird', 'drone'], history: [
+      { epoch: 1, loss: 0.7, accuracy: 0.5, valLoss: 0.6, valAccuracy: 0.6, learningRate: 0.001, steps: 3, seconds: 1, improved: true, time: '' },
+      { epoch: 2, loss: 0.4, accuracy: 0.8, valLoss: 0.5, valAccuracy: 0.7, learningRate: 0.001, steps: 3, seconds: 1, improved: true, time: '' },
+    ] });
+    expect(html.match(/<svg/g)?.length).toBe(5);
+    expect(html).toContain('Confusion matrix');
+    expect(html).toContain('75.00%');
+    expect(html).not.toMatch(/<script|src=|href="http/);
+  });
+});
