@@ -1,5 +1,6 @@
 import { SkywatchError } from '../core/errors.js';
 import { arrayBatches, type FeatureSet } from './fit/array-batches.js';
+import { applyScaling, computeScaling, foldScalingIntoFirstDense } from './fit/feature-scaling.js';
 import { fitModel } from './fit/fit-model.js';
 import { deriveSeed } from './tfjs/seeded-random.js';
 import { createTransferHead, embedFiles, exportTransfer, openBackbone } from './train-parts.js';
@@ -37,9 +38,15 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   if (variants[0].labels.length === 0) throw new SkywatchError('DATA_EMPTY', 'no training images');
   logger.info({ featureDim: dim, variants: variants.length, seconds: (Date.now() - started) / 1000 }, 'embeddings ready');
 
+  // Pooled activations differ in scale by orders of magnitude between channels; standardised features
+  // gave the head about half a point of accuracy on the drone/bird photos. The scaling is folded into
+  // the head's first Dense layer after training, so the exported model takes raw embeddings.
+  const scaling = computeScaling(variants[0], dim);
+  const scaledVariants = variants.map((v) => applyScaling(v, scaling));
+  const scaledVal = val ? applyScaling(val, scaling) : undefined;
   const head = await createTransferHead(dim, labels.length, settings.seed);
   try {
-    const fit = await fitModel(head, arrayBatches(variants, val, [dim], settings.batchSize), {
+    const fit = await fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), {
       epochs: settings.epochs,
       learningRate: settings.learningRate,
       patience: settings.patience,
@@ -48,11 +55,12 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
       progress: ctx.progress,
       onEpoch: ctx.onEpoch,
     });
+    foldScalingIntoFirstDense(head, scaling);
     const exported = await exportTransfer(backbone, head, labels);
     return {
       ...exported,
       fit,
-      details: { featureDim: dim, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
+      details: { featureDim: dim, featureScaling: 'standardised, folded into the first Dense layer', augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
     };
   } finally {
     head.dispose();
