@@ -36,7 +36,8 @@ export interface PublishRequest {
   manifest: ModelManifest;
   reportHtml: string;
   promote: 'auto' | 'force' | 'never';
-  margin: number;
+  margin?: number;
+  files?: Record<string, string | Buffer>;
 }
 
 /** The registry as training needs it. */

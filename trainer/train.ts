@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../core/hash.js';
 import { SkywatchError } from '../core/errors.js';
@@ -41,6 +42,7 @@ export interface TrainOptions {
   augment?: boolean;
   publish?: boolean;
   force?: boolean;
+  /** How much lower the test accuracy may be than the current model's and still become latest (registry default 0.01). */
   margin?: number;
   backend?: BackendPreference;
   gcs?: { apiEndpoint?: string; projectId?: string };
@@ -136,7 +138,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   checkAbort(signal, 'before loading data');
 
   const splits = options.splits ?? (await loadDataSplits(
-    options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets')) : options.data,
+    options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets'), options.gcs) : options.data,
     settings.seed,
   ));
   if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
@@ -167,7 +169,9 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
 
   // The exported file is what serving runs, so it is what gets evaluated and compared.
   await writeRunModel(folder, trained.onnx);
-  const metrics = await evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal });
+  const evaluation = await evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal });
+  const metrics = evaluation.metrics;
+  if (evaluation.skipped > 0) logger.warn({ skipped: evaluation.skipped }, `${evaluation.skipped} test images could not be read and were left out of the evaluation`);
   logger.info({ accuracy: metrics.accuracy, macroF1: metrics.macroF1, count: metrics.count }, `test accuracy ${metrics.accuracy.toFixed(4)} on ${metrics.count} images`);
   checkAbort(signal, 'after evaluation');
 
@@ -194,7 +198,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     training,
     parent,
   });
-  const reportHtml = await renderReport({ manifest, metrics, history: trained.fit.history, labels });
+  const reportHtml = renderReport({ manifest, metrics, history: trained.fit.history, labels, curves: evaluation.curves });
   await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, training, history: trained.fit.history }, reportHtml });
   logger.info({ runDir: folder.dir }, `run folder written: ${folder.dir}`);
 
@@ -207,7 +211,8 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       manifest,
       reportHtml,
       promote: options.force ? 'force' : 'auto',
-      margin: options.margin ?? 0,
+      ...(options.margin !== undefined ? { margin: options.margin } : {}),
+      files: { 'metrics.jsonl': await readFile(folder.metricsJsonlPath, 'utf8').catch(() => '') },
     });
     logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
   }

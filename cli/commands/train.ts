@@ -35,7 +35,7 @@ interface TrainFlags {
   augment: boolean;
   publish: boolean;
   force: boolean;
-  margin: number;
+  margin?: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   json: boolean;
 }
@@ -48,8 +48,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       [
         'Trains a frame classifier on a folder (or gs:// prefix) with one subfolder per label, evaluates the exported ONNX model on the ' +
           "data set's test split, and writes model.onnx, manifest.json, metrics.json, metrics.jsonl and report.html into <stateDir>/runs/<version>/.",
-        "With --publish it goes to the registry as champion/challenger: the new model becomes latest only if its test accuracy beats the current model's " +
-          'by --margin on the same split (--force overrides); otherwise it is kept as a candidate version.',
+        "With --publish it goes to the registry as champion/challenger: the new model becomes latest only if its test accuracy is no more than " +
+          "--margin below the current model's on the same split (--force overrides); otherwise it is kept as a candidate version.",
         'Modes: "transfer" (default) trains a small head on embeddings of a pretrained ONNX backbone; "scratch" trains a compact CNN in TensorFlow.js at --image-size.',
         "Splits come from the data set's splits file; when it has none they are generated from --seed, and the log says so.",
         'Ctrl-C stops after the current step and publishes nothing (exit code 130); a second Ctrl-C exits at once.',
@@ -68,7 +68,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--no-augment', 'train on the images as they are (default: augment with flips, crop/zoom and brightness)')
     .option('--publish', 'publish to the registry when training succeeds', false)
     .option('--force', 'with --publish: make it latest even if it does not beat the current model', false)
-    .option('--margin <x>', 'with --publish: accuracy the new model must gain over the current one to become latest', decimal(0, 1), 0)
+    .option('--margin <x>', 'with --publish: how much lower its test accuracy may be than the current model\'s and still become latest (default: the registry\'s, 0.01)', decimal(0, 1))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--json', 'print the result as one JSON document on stdout', false)
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
