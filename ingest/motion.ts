@@ -1,0 +1,238 @@
+/**
+ * Motion detection in the manner of Frigate: frames are shrunk to a small grey image, compared with a
+ * running-average background, the changed pixels are thresholded and dilated, and connected regions
+ * above a minimum area become boxes in full-resolution coordinates. Live ingest and the trainer's
+ * `data from-videos` both use this module, so training crops and live crops are made the same way.
+ */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Changed pixels in the region, in full-resolution pixels. */
+  area: number;
+}
+
+export interface MotionOptions {
+  /** Width of the grey image motion is computed on. */
+  detectWidth: number;
+  /** Grey-level difference (0..255) that counts as change. */
+  threshold: number;
+  /** Smallest region kept, in full-resolution pixels of changed area. */
+  minArea: number;
+  /** Weight of a new frame in the running background. */
+  backgroundAlpha: number;
+  /** Frames seen before any motion is reported. */
+  warmupFrames: number;
+  /** Changes over this share of the frame are a light change or camera move, not motion. */
+  maxChangedFraction: number;
+  maxRegions: number;
+  /** Boxes closer than this (full-resolution pixels) are merged. */
+  mergeDistance: number;
+}
+
+export const DEFAULT_MOTION: MotionOptions = {
+  detectWidth: 320,
+  threshold: 18,
+  minArea: 24,
+  backgroundAlpha: 0.08,
+  warmupFrames: 3,
+  maxChangedFraction: 0.4,
+  maxRegions: 8,
+  mergeDistance: 24,
+};
+
+export class MotionDetector {
+  readonly options: MotionOptions;
+  private readonly w: number;
+  private readonly h: number;
+  private readonly scale: number;
+  private background: Float32Array | null = null;
+  private frames = 0;
+  private readonly grey: Float32Array;
+  private readonly mask: Uint8Array;
+  private readonly dilated: Uint8Array;
+
+  constructor(readonly width: number, readonly height: number, options: Partial<MotionOptions> = {}) {
+    this.options = { ...DEFAULT_MOTION, ...options };
+    this.w = Math.max(8, Math.min(width, Math.round(this.options.detectWidth)));
+    this.scale = width / this.w;
+    this.h = Math.max(8, Math.round(height / this.scale));
+    this.grey = new Float32Array(this.w * this.h);
+    this.mask = new Uint8Array(this.w * this.h);
+    this.dilated = new Uint8Array(this.w * this.h);
+  }
+
+  /** Regions that moved in this frame (packed RGB24 at the detector's width and height). */
+  detect(rgb: Uint8Array): Region[] {
+    if (rgb.length !== this.width * this.height * 3) throw new Error(`expected ${this.width * this.height * 3} bytes of RGB, got ${rgb.length}`);
+    this.shrink(rgb);
+    const { grey, w, h } = this;
+    if (!this.background) {
+      this.background = Float32Array.from(grey);
+      this.frames = 1;
+      return [];
+    }
+    const bg = this.background;
+    let changed = 0;
+    for (let i = 0; i < grey.length; i++) {
+      const on = Math.abs(grey[i] - bg[i]) > this.options.threshold ? 1 : 0;
+      this.mask[i] = on;
+      changed += on;
+    }
+    const a = this.options.backgroundAlpha;
+    this.frames++;
+    if (changed > this.options.maxChangedFraction * grey.length) {
+      // A lighting change or a camera move: adopt the new scene instead of reporting it all as motion.
+      bg.set(grey);
+      return [];
+    }
+    for (let i = 0; i < grey.length; i++) bg[i] += a * (grey[i] - bg[i]);
+    if (this.frames <= this.options.warmupFrames || changed === 0) return [];
+    this.dilate();
+    return this.merge(this.components()).slice(0, this.options.maxRegions);
+  }
+
+  private shrink(rgb: Uint8Array): void {
+    const { w, h, width, height } = this;
+    const fx = width / w;
+    const fy = height / h;
+    for (let y = 0; y < h; y++) {
+      const y0 = Math.floor(y * fy);
+      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * fy));
+      for (let x = 0; x < w; x++) {
+        const x0 = Math.floor(x * fx);
+        const x1 = Math.max(x0 + 1, Math.floor((x + 1) * fx));
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy++) {
+          let p = (yy * width + x0) * 3;
+          for (let xx = x0; xx < x1; xx++, p += 3) sum += 0.299 * rgb[p] + 0.587 * rgb[p + 1] + 0.114 * rgb[p + 2];
+        }
+        this.grey[y * w + x] = sum / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+
+  private dilate(): void {
+    const { w, h, mask, dilated } = this;
+    dilated.fill(0);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        if (!mask[y * w + x]) continue;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= h) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx >= 0 && xx < w) dilated[yy * w + xx] = 1;
+          }
+        }
+      }
+    }
+  }
+
+  /** 8-connected regions of the dilated mask; area counts the undilated changed pixels. */
+  private components(): Region[] {
+    const { w, h, dilated, mask, scale } = this;
+    const seen = new Uint8Array(w * h);
+    const stack: number[] = [];
+    const out: Region[] = [];
+    const minLowArea = this.options.minArea / (scale * scale);
+    for (let start = 0; start < w * h; start++) {
+      if (!dilated[start] || seen[start]) continue;
+      let minX = w, minY = h, maxX = 0, maxY = 0, area = 0;
+      stack.push(start);
+      seen[start] = 1;
+      while (stack.length) {
+        const p = stack.pop()!;
+        const x = p % w;
+        const y = (p - x) / w;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+        area += mask[p];
+        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+          const xx = x + dx;
+          const yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+          const q = yy * w + xx;
+          if (dilated[q] && !seen[q]) {
+            seen[q] = 1;
+            stack.push(q);
+          }
+        }
+      }
+      if (area < minLowArea) continue;
+      out.push({
+        x: Math.floor(minX * scale),
+        y: Math.floor(minY * scale),
+        width: Math.min(this.width, Math.ceil((maxX + 1) * scale)) - Math.floor(minX * scale),
+        height: Math.min(this.height, Math.ceil((maxY + 1) * scale)) - Math.floor(minY * scale),
+        area: Math.round(area * scale * scale),
+      });
+    }
+    return out;
+  }
+
+  private merge(regions: Region[]): Region[] {
+    const d = this.options.mergeDistance;
+    const list = [...regions];
+    for (let changed = true; changed; ) {
+      changed = false;
+      outer: for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const a = list[i];
+          const b = list[j];
+          if (a.x - d <= b.x + b.width && b.x - d <= a.x + a.width && a.y - d <= b.y + b.height && b.y - d <= a.y + a.height) {
+            const x = Math.min(a.x, b.x);
+            const y = Math.min(a.y, b.y);
+            list[i] = { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y, area: a.area + b.area };
+            list.splice(j, 1);
+            changed = true;
+            break outer;
+          }
+        }
+      }
+    }
+    return list.sort((a, b) => b.area - a.area);
+  }
+}
+
+export interface CropOptions {
+  /** Context around the object, as a share of its larger side on each side. */
+  padding?: number;
+  minSize?: number;
+  square?: boolean;
+}
+
+/** A padded (square) box around a region, kept inside the frame. */
+export function cropBox(region: Region, frameWidth: number, frameHeight: number, options: CropOptions = {}): Region {
+  const padding = options.padding ?? 0.5;
+  const minSize = options.minSize ?? 48;
+  const square = options.square ?? true;
+  const cx = region.x + region.width / 2;
+  const cy = region.y + region.height / 2;
+  let w = Math.max(minSize, region.width * (1 + 2 * padding));
+  let h = Math.max(minSize, region.height * (1 + 2 * padding));
+  if (square) w = h = Math.min(Math.max(w, h), frameWidth, frameHeight);
+  else {
+    w = Math.min(w, frameWidth);
+    h = Math.min(h, frameHeight);
+  }
+  const width = Math.round(w);
+  const height = Math.round(h);
+  const x = Math.round(Math.min(Math.max(0, cx - width / 2), frameWidth - width));
+  const y = Math.round(Math.min(Math.max(0, cy - height / 2), frameHeight - height));
+  return { x, y, width, height, area: region.area };
+}
+
+/** The RGB24 pixels of a box. */
+export function cropRgb(rgb: Uint8Array, frameWidth: number, box: Region): Buffer {
+  const out = Buffer.alloc(box.width * box.height * 3);
+  for (let y = 0; y < box.height; y++) {
+    const start = ((box.y + y) * frameWidth + box.x) * 3;
+    out.set(rgb.subarray(start, start + box.width * 3), y * box.width * 3);
+  }
+  return out;
+}
