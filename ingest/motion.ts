@@ -11,6 +11,8 @@ export interface Region {
   height: number;
   /** Changed pixels in the region, in full-resolution pixels. */
   area: number;
+  /** Share of the region's changed pixels that also changed since the previous frame. */
+  activity?: number;
 }
 
 export interface MotionOptions {
@@ -29,6 +31,8 @@ export interface MotionOptions {
   maxRegions: number;
   /** Boxes closer than this (full-resolution pixels) are merged. */
   mergeDistance: number;
+  /** Frames a changed-but-still pixel waits before it is taken into the background. */
+  absorbFrames: number;
 }
 
 export const DEFAULT_MOTION: MotionOptions = {
@@ -40,6 +44,7 @@ export const DEFAULT_MOTION: MotionOptions = {
   maxChangedFraction: 0.4,
   maxRegions: 8,
   mergeDistance: 24,
+  absorbFrames: 10,
 };
 
 export class MotionDetector {
@@ -52,6 +57,9 @@ export class MotionDetector {
   private readonly grey: Float32Array;
   private readonly mask: Uint8Array;
   private readonly dilated: Uint8Array;
+  private readonly previous: Float32Array;
+  private readonly moving: Uint8Array;
+  private readonly stable: Uint16Array;
 
   constructor(readonly width: number, readonly height: number, options: Partial<MotionOptions> = {}) {
     this.options = { ...DEFAULT_MOTION, ...options };
@@ -61,25 +69,40 @@ export class MotionDetector {
     this.grey = new Float32Array(this.w * this.h);
     this.mask = new Uint8Array(this.w * this.h);
     this.dilated = new Uint8Array(this.w * this.h);
+    this.previous = new Float32Array(this.w * this.h);
+    this.moving = new Uint8Array(this.w * this.h);
+    this.stable = new Uint16Array(this.w * this.h);
   }
 
   /** Regions that moved in this frame (packed RGB24 at the detector's width and height). */
   detect(rgb: Uint8Array): Region[] {
     if (rgb.length !== this.width * this.height * 3) throw new Error(`expected ${this.width * this.height * 3} bytes of RGB, got ${rgb.length}`);
     this.shrink(rgb);
-    const { grey, w, h } = this;
+    const { grey } = this;
     if (!this.background) {
       this.background = Float32Array.from(grey);
+      this.previous.set(grey);
       this.frames = 1;
       return [];
     }
     const bg = this.background;
+    const t = this.options.threshold;
     let changed = 0;
     for (let i = 0; i < grey.length; i++) {
-      const on = Math.abs(grey[i] - bg[i]) > this.options.threshold ? 1 : 0;
+      const on = Math.abs(grey[i] - bg[i]) > t ? 1 : 0;
+      const moved = Math.abs(grey[i] - this.previous[i]) > t ? 1 : 0;
       this.mask[i] = on;
+      this.moving[i] = moved;
+      // A pixel unlike the background but still from frame to frame is a ghost (an object that was in
+      // the first frames and left) or an object that stopped: after a while it becomes background.
+      this.stable[i] = on && !moved ? this.stable[i] + 1 : 0;
+      if (this.stable[i] > this.options.absorbFrames) {
+        bg[i] = grey[i];
+        this.stable[i] = 0;
+      }
       changed += on;
     }
+    this.previous.set(grey);
     const a = this.options.backgroundAlpha;
     this.frames++;
     if (changed > this.options.maxChangedFraction * grey.length) {
@@ -87,7 +110,10 @@ export class MotionDetector {
       bg.set(grey);
       return [];
     }
-    for (let i = 0; i < grey.length; i++) bg[i] += a * (grey[i] - bg[i]);
+    // Moving pixels barely touch the background, so an object leaves no ghost where it was; an object
+    // that stops is still absorbed, slowly.
+    const slow = a / 20;
+    for (let i = 0; i < grey.length; i++) bg[i] += (this.mask[i] ? slow : a) * (grey[i] - bg[i]);
     if (this.frames <= this.options.warmupFrames || changed === 0) return [];
     this.dilate();
     return this.merge(this.components()).slice(0, this.options.maxRegions);
@@ -140,7 +166,7 @@ export class MotionDetector {
     const minLowArea = this.options.minArea / (scale * scale);
     for (let start = 0; start < w * h; start++) {
       if (!dilated[start] || seen[start]) continue;
-      let minX = w, minY = h, maxX = 0, maxY = 0, area = 0;
+      let minX = w, minY = h, maxX = 0, maxY = 0, area = 0, active = 0;
       stack.push(start);
       seen[start] = 1;
       while (stack.length) {
@@ -152,6 +178,7 @@ export class MotionDetector {
         if (y < minY) minY = y;
         if (y > maxY) maxY = y;
         area += mask[p];
+        active += mask[p] & this.moving[p];
         for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
           const xx = x + dx;
           const yy = y + dy;
@@ -170,6 +197,7 @@ export class MotionDetector {
         width: Math.min(this.width, Math.ceil((maxX + 1) * scale)) - Math.floor(minX * scale),
         height: Math.min(this.height, Math.ceil((maxY + 1) * scale)) - Math.floor(minY * scale),
         area: Math.round(area * scale * scale),
+        activity: active / area,
       });
     }
     return out;
@@ -187,7 +215,8 @@ export class MotionDetector {
           if (a.x - d <= b.x + b.width && b.x - d <= a.x + a.width && a.y - d <= b.y + b.height && b.y - d <= a.y + a.height) {
             const x = Math.min(a.x, b.x);
             const y = Math.min(a.y, b.y);
-            list[i] = { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y, area: a.area + b.area };
+            const activity = ((a.activity ?? 0) * a.area + (b.activity ?? 0) * b.area) / (a.area + b.area);
+            list[i] = { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y, area: a.area + b.area, activity };
             list.splice(j, 1);
             changed = true;
             break outer;
@@ -195,7 +224,8 @@ export class MotionDetector {
         }
       }
     }
-    return list.sort((a, b) => b.area - a.area);
+    // Regions that are really moving first, then the larger ones.
+    return list.sort((a, b) => Math.round(((b.activity ?? 0) - (a.activity ?? 0)) * 4) || b.area - a.area);
   }
 }
 
@@ -224,7 +254,7 @@ export function cropBox(region: Region, frameWidth: number, frameHeight: number,
   const height = Math.round(h);
   const x = Math.round(Math.min(Math.max(0, cx - width / 2), frameWidth - width));
   const y = Math.round(Math.min(Math.max(0, cy - height / 2), frameHeight - height));
-  return { x, y, width, height, area: region.area };
+  return { x, y, width, height, area: region.area, activity: region.activity };
 }
 
 /** The RGB24 pixels of a box. */
