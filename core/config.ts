@@ -42,7 +42,7 @@ export const configSchema = z.object({
     intraOpThreads: int(1, 256).default(2),
     interOpThreads: int(1, 256).default(1),
     maxBatch: int(1, 1024).default(16),
-    maxWaitMs: num(0, 10_000).default(4),
+    maxWaitMs: num(0, 10_000).default(2),
     pollIntervalMs: int(100).default(10_000),
     cacheDir: z.string().optional(),
   }).prefault({}),

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { createProgress } from '../../trainer/fit/progress.js';
+import { runTraining } from '../../trainer/train.js';
+import type { CliContext } from '../context.js';
+import { runApi } from './api-role.js';
+import { openRegistry } from './registry-option.js';
+
+/**
+ * One machine, one command: if the registry is empty, first train a model on the configured data
+ * (the shipped photographs by default) and publish it, then serve.
+ */
+export function registerStartCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('start')
+    .summary('run Skywatch on this machine with its defaults')
+    .description('Trains and publishes a first model when the registry is empty (transfer learning on the configured data set), then runs the API and dashboard with hot reload.')
+    .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
+    .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
+    .action(async (opts: { port?: number; registry?: string }) => {
+      const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
+      const logger = ctx.logger('start');
+      const registry = await openRegistry(ctx, opts.registry);
+      if (!(await registry.latest())) {
+        const data = path.resolve(config.data);
+        if (!existsSync(data)) {
+          logger.warn({ data }, `the registry is empty and there is no data at ${data}: train and publish a model with \`skywatch train --data DIR --publish\`; serving without a model until then`);
+        } else {
+          logger.info({ data }, 'the registry is empty: training a first model (transfer learning on the shared backbone)');
+          const train = path.join(data, 'train');
+          const result = await runTraining({
+            data: existsSync(train) ? train : data,
+            registry: opts.registry ?? config.registry,
+            stateDir: config.stateDir,
+            mode: 'transfer',
+            backbone: config.trainer.backbone,
+            publish: true,
+            gcs: config.gcs,
+            logger,
+            progress: createProgress(process.stderr),
+          });
+          logger.info({ version: result.version, accuracy: result.metrics.accuracy }, `first model ${result.version} published`);
+        }
+      }
+      const server = await runApi(config, logger, opts.registry, ctx);
+      const url = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${(server.app.server.address() as { port: number }).port}/`;
+      process.stderr.write(`\nSkywatch is running. Dashboard: ${url}   API docs: ${url}docs\n\n`);
+    });
+}

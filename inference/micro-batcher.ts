@@ -1,0 +1,94 @@
+import { SkywatchError } from '../core/errors.js';
+import type { LoadedModel } from './model-holder.js';
+
+export interface BatchResult {
+  probs: Float32Array;
+  labels: string[];
+  modelVersion: string;
+  queueMs: number;
+  inferMs: number;
+  batchSize: number;
+}
+
+export interface BatcherOptions {
+  maxBatch: number;
+  maxWaitMs: number;
+  onBatch?: (size: number, inferMs: number) => void;
+}
+
+interface Pending {
+  tensor: Float32Array;
+  enqueued: number;
+  resolve: (r: BatchResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Lane {
+  queue: Pending[];
+  running: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/**
+ * Dynamic batching in the manner of Triton: requests for one model wait at most `maxWaitMs` (or until
+ * `maxBatch` are queued) and run as one batch; while a batch runs the next one fills, so batches grow
+ * with load and stay at one when idle. Each model has its own lane: requests prepared for a model
+ * being swapped out finish on it.
+ */
+export class MicroBatcher {
+  private readonly lanes = new Map<LoadedModel, Lane>();
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  /** `tensor` must already be laid out for `model`'s input spec (one image). */
+  infer(model: LoadedModel, tensor: Float32Array): Promise<BatchResult> {
+    const { height, width } = model.manifest.input;
+    if (tensor.length !== 3 * height * width) return Promise.reject(new SkywatchError('BAD_REQUEST', `tensor holds ${tensor.length} floats, the model takes ${3 * height * width}`));
+    let lane = this.lanes.get(model);
+    if (!lane) {
+      lane = { queue: [], running: false, timer: null };
+      this.lanes.set(model, lane);
+    }
+    return new Promise<BatchResult>((resolve, reject) => {
+      lane.queue.push({ tensor, enqueued: performance.now(), resolve, reject });
+      this.schedule(model, lane);
+    });
+  }
+
+  get queued(): number {
+    let n = 0;
+    for (const lane of this.lanes.values()) n += lane.queue.length;
+    return n;
+  }
+
+  private schedule(model: LoadedModel, lane: Lane): void {
+    if (lane.running) return;
+    if (lane.queue.length >= this.options.maxBatch || this.options.maxWaitMs <= 0) return void this.run(model, lane);
+    lane.timer ??= setTimeout(() => void this.run(model, lane), this.options.maxWaitMs);
+  }
+
+  private async run(model: LoadedModel, lane: Lane): Promise<void> {
+    if (lane.timer) clearTimeout(lane.timer);
+    lane.timer = null;
+    if (lane.running || lane.queue.length === 0) return;
+    lane.running = true;
+    const batch = lane.queue.splice(0, this.options.maxBatch);
+    const per = batch[0].tensor.length;
+    const input = new Float32Array(batch.length * per);
+    batch.forEach((p, i) => input.set(p.tensor, i * per));
+    const started = performance.now();
+    try {
+      const probs = await model.model.run(input, batch.length);
+      const inferMs = performance.now() - started;
+      const k = model.manifest.labels.length;
+      this.options.onBatch?.(batch.length, inferMs);
+      batch.forEach((p, i) => p.resolve({ probs: probs.slice(i * k, (i + 1) * k), labels: model.manifest.labels, modelVersion: model.version, queueMs: started - p.enqueued, inferMs, batchSize: batch.length }));
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+    } finally {
+      lane.running = false;
+      if (lane.queue.length) this.schedule(model, lane);
+      else this.lanes.delete(model);
+    }
+  }
+}

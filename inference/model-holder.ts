@@ -1,0 +1,148 @@
+import path from 'node:path';
+import { EventEmitter } from 'node:events';
+import { SkywatchError, isSkywatchError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ModelManifest } from '../core/model/manifest.js';
+import type { ModelRegistry } from '../core/model/registry.js';
+import { OnnxModel, type SessionThreads } from './onnx-model.js';
+
+/** A loaded model and how many requests are using it; released when swapped out and idle. */
+export class LoadedModel {
+  private users = 0;
+  private retired = false;
+
+  constructor(readonly model: OnnxModel, readonly manifest: ModelManifest, readonly loadedAt: Date) {}
+
+  get version(): string {
+    return this.manifest.version;
+  }
+
+  acquire(): this {
+    this.users++;
+    return this;
+  }
+
+  release(): void {
+    this.users--;
+    if (this.retired && this.users === 0) void this.model.release();
+  }
+
+  /** No new users; the session is freed when the last one finishes. */
+  retire(): void {
+    this.retired = true;
+    if (this.users === 0) void this.model.release();
+  }
+
+  get inUse(): number {
+    return this.users;
+  }
+}
+
+export type ReloadOutcome = 'loaded' | 'unchanged' | 'none' | 'failed';
+
+export interface ModelHolderOptions {
+  registry: ModelRegistry;
+  cacheDir: string;
+  threads: SessionThreads;
+  pollIntervalMs: number;
+  logger: Logger;
+}
+
+/**
+ * Serves the registry's latest model and follows it: on every poll (or forced reload) a new version is
+ * downloaded, checked against its sha256, loaded, warmed up and checked against its manifest before
+ * it is swapped in. Requests hold the model they started with until they finish; a model that fails
+ * any step is refused and the old one keeps serving.
+ */
+export class ModelHolder extends EventEmitter {
+  private loaded: LoadedModel | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private reloading: Promise<ReloadOutcome> | null = null;
+  private refused = new Set<string>();
+  lastError: string | null = null;
+  lastCheck: Date | null = null;
+
+  constructor(private readonly options: ModelHolderOptions) {
+    super();
+  }
+
+  /** The model new requests should use, with a reference the caller must release. */
+  acquire(): LoadedModel {
+    if (!this.loaded) throw new SkywatchError('NO_MODEL', 'no model is loaded yet: publish one with `skywatch train --publish`');
+    return this.loaded.acquire();
+  }
+
+  get current(): LoadedModel | null {
+    return this.loaded;
+  }
+
+  start(): void {
+    void this.reload();
+    this.timer ??= setInterval(() => void this.reload(), this.options.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.reloading;
+    this.loaded?.retire();
+    this.loaded = null;
+  }
+
+  /** One check of latest.json; concurrent calls share it. */
+  reload(force = false): Promise<ReloadOutcome> {
+    this.reloading ??= this.check(force).finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async check(force: boolean): Promise<ReloadOutcome> {
+    const { registry, logger } = this.options;
+    this.lastCheck = new Date();
+    let pointer;
+    try {
+      pointer = await registry.latest();
+    } catch (err) {
+      return this.fail(null, err);
+    }
+    if (!pointer) return this.outcome('none');
+    if (this.loaded?.version === pointer.version && this.loaded.manifest.sha256 === pointer.sha256) return this.outcome('unchanged');
+    // A version that failed once is not retried on every poll, only when forced.
+    const key = `${pointer.version}:${pointer.sha256}`;
+    if (this.refused.has(key) && !force) return this.outcome('unchanged');
+    let candidate: OnnxModel | null = null;
+    try {
+      const { modelPath, manifest } = await registry.fetch(pointer.version, path.resolve(this.options.cacheDir));
+      if (manifest.sha256 !== pointer.sha256) throw new SkywatchError('MODEL_CHECKSUM', `latest.json names sha256 ${pointer.sha256} but the manifest says ${manifest.sha256}`);
+      candidate = await OnnxModel.load(modelPath, manifest, this.options.threads);
+      await candidate.warmup(1);
+      await candidate.warmup(2);
+      const previous = this.loaded;
+      this.loaded = new LoadedModel(candidate, manifest, new Date());
+      previous?.retire();
+      this.refused.delete(key);
+      this.lastError = null;
+      logger.info({ version: manifest.version, previous: previous?.version ?? null }, `serving model ${manifest.version}`);
+      this.emit('swap', manifest, previous?.manifest ?? null);
+      return this.outcome('loaded');
+    } catch (err) {
+      await candidate?.release();
+      this.refused.add(key);
+      return this.fail(pointer.version, err);
+    }
+  }
+
+  private outcome(outcome: ReloadOutcome): ReloadOutcome {
+    this.emit('reload', outcome);
+    return outcome;
+  }
+
+  private fail(version: string | null, err: unknown): ReloadOutcome {
+    this.lastError = `${isSkywatchError(err) ? `${err.code}: ` : ''}${(err as Error).message}`;
+    this.options.logger.error({ err, version, serving: this.loaded?.version ?? null }, `model ${version ?? '(registry)'} refused; ${this.loaded ? `still serving ${this.loaded.version}` : 'no model is loaded'}`);
+    this.emit('refused', version, this.lastError);
+    return this.outcome('failed');
+  }
+}

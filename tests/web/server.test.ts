@@ -1,0 +1,195 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../core/config.js';
+import { silentLogger } from '../../core/logger.js';
+import { ModelRegistry } from '../../core/model/registry.js';
+import { LocalStore } from '../../core/storage/local-store.js';
+import { buildServer, type SkywatchServer } from '../../web/server.js';
+import { publishTiny } from '../support/tiny-model.js';
+
+const servers: SkywatchServer[] = [];
+afterEach(async () => {
+  while (servers.length) await servers.pop()!.close();
+});
+
+async function start(env: Record<string, string> = {}): Promise<{ url: string; server: SkywatchServer; registry: ModelRegistry; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sw-web-'));
+  const config = loadConfig({ env: { SKYWATCH_STATE_DIR: path.join(dir, 'state'), SKYWATCH_POLL_INTERVAL_MS: '200', ...env } });
+  const registry = new ModelRegistry(new LocalStore(path.join(dir, 'registry')));
+  const server = await buildServer({ config, logger: silentLogger, registry });
+  servers.push(server);
+  const url = await server.listen(0);
+  return { url, server, registry, dir };
+}
+
+const image = (r: number, g: number, b: number, format: 'jpeg' | 'png' | 'webp' = 'jpeg', size = 40) =>
+  sharp({ create: { width: size, height: size, channels: 3, background: { r, g, b } } })[format]().toBuffer();
+
+/** A real JPEG whose header claims width x height: decoding it would need gigabytes. */
+async function jpegBomb(width: number, height: number): Promise<Buffer> {
+  const jpeg = await image(1, 2, 3, 'jpeg', 16);
+  for (let i = 0; i < jpeg.length - 9; i++) {
+    if (jpeg[i] === 0xff && (jpeg[i + 1] === 0xc0 || jpeg[i + 1] === 0xc2)) {
+      jpeg.writeUInt16BE(height, i + 5);
+      jpeg.writeUInt16BE(width, i + 7);
+      break;
+    }
+  }
+  return jpeg;
+}
+
+function form(file: Buffer, name = 'file', type = 'image/jpeg'): FormData {
+  const fd = new FormData();
+  fd.append(name, new Blob([file], { type }), 'x.jpg');
+  return fd;
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, ms = 5000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('REST API', () => {
+  it('starts without a model: 503 on predictions, /health says so, then picks one up when published', async () => {
+    const { url, registry, dir } = await start();
+    const res = await fetch(`${url}/v1/predict`, { method: 'POST', body: form(await image(200, 30, 30)) });
+    expect(res.status).toBe(503);
+    expect((await res.json()).error.code).toBe('NO_MODEL');
+    expect((await (await fetch(`${url}/health`)).json()).warning).toMatch(/no model/);
+    expect((await fetch(`${url}/ready`)).status).toBe(503);
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await waitFor(async () => (await fetch(`${url}/ready`)).status === 200);
+    const ok = await (await fetch(`${url}/v1/predict`, { method: 'POST', body: form(await image(220, 20, 20)) })).json();
+    expect(ok).toMatchObject({ label: 'bird', modelVersion: 'v1' });
+    expect(ok.confidence).toBeGreaterThan(0.9);
+  });
+
+  it('classifies multipart, raw JPEG/PNG/WebP and batches, with topk', async () => {
+    const { url, registry, dir, server } = await start();
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await server.holder.reload();
+    const raw = await (await fetch(`${url}/v1/predict?topk=1`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await image(10, 10, 240, 'png') })).json();
+    expect(raw.label).toBe('drone');
+    expect(raw.top).toHaveLength(1);
+    const webp = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/webp' }, body: await image(240, 10, 10, 'webp') })).json();
+    expect(webp.label).toBe('bird');
+    const fd = new FormData();
+    fd.append('file', new Blob([await image(250, 0, 0)]), 'a.jpg');
+    fd.append('file', new Blob([Buffer.from('garbage')]), 'b.jpg');
+    fd.append('file', new Blob([await image(0, 0, 250)]), 'c.jpg');
+    const batch = await (await fetch(`${url}/v1/predict/batch`, { method: 'POST', body: fd })).json();
+    expect(batch.predictions[0].label).toBe('bird');
+    expect(batch.predictions[1].error.code).toBe('IMAGE_INVALID');
+    expect(batch.predictions[2].label).toBe('drone');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/skywatch_predictions_total\{label="drone"\} 2/);
+    expect(metrics).toMatch(/skywatch_model_loaded\{version="v1"\} 1/);
+    const doc = await (await fetch(`${url}/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/predict', '/v1/predict/batch', '/v1/models', '/health', '/ready']));
+  });
+
+  it('answers every bad body with a clear code and keeps serving', async () => {
+    const { url, registry, dir, server } = await start({ SKYWATCH_BODY_LIMIT_BYTES: '200000', SKYWATCH_MAX_PIXELS: '1000000' });
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await server.holder.reload();
+    const jpeg = await image(200, 0, 0);
+    // A PNG header that claims 100000 x 100000 pixels: refused from the header, never decoded.
+    const bomb = await jpegBomb(60_000, 60_000);
+    const cases: Array<[string, RequestInit, number, string]> = [
+      ['zero bytes', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.alloc(0) }, 400, 'IMAGE_EMPTY'],
+      ['garbage', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('definitely not an image') }, 400, 'IMAGE_INVALID'],
+      ['truncated', { headers: { 'content-type': 'image/jpeg' }, body: jpeg.subarray(0, 120) }, 400, 'IMAGE_INVALID'],
+      ['too large', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.alloc(300_000, 1) }, 413, 'PAYLOAD_TOO_LARGE'],
+      ['too many pixels', { headers: { 'content-type': 'image/jpeg' }, body: bomb }, 400, 'IMAGE_TOO_MANY_PIXELS'],
+      ['wrong type', { headers: { 'content-type': 'application/json' }, body: '{"a":1}' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['unknown type', { headers: { 'content-type': 'application/x-foo' }, body: 'x' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['multipart without file', { body: form(jpeg, 'other') }, 400, 'BAD_REQUEST'],
+      ['multipart file too large', { body: form(Buffer.alloc(300_000, 2)) }, 413, 'PAYLOAD_TOO_LARGE'],
+      ['bad topk', { headers: { 'content-type': 'image/jpeg' }, body: jpeg }, 400, 'BAD_REQUEST'],
+    ];
+    for (const [name, init, status, code] of cases) {
+      const res = await fetch(`${url}/v1/predict${name === 'bad topk' ? '?topk=-3' : ''}`, { method: 'POST', ...init });
+      expect([name, res.status]).toEqual([name, status]);
+      expect([name, (await res.json()).error.code]).toEqual([name, code]);
+    }
+    const good = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+    expect(good.status).toBe(200);
+    expect((await fetch(`${url}/v1/nothing`)).status).toBe(404);
+  });
+
+  it('requires tokens when configured: viewer for predictions, admin for management', async () => {
+    const { url, registry, dir, server } = await start({ SKYWATCH_VIEWER_TOKENS: 'viewer-token-0123456789', SKYWATCH_ADMIN_TOKENS: 'admin-token-0123456789', SKYWATCH_API_HOST: '127.0.0.1' });
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await publishTiny(registry, path.join(dir, 'm'), 'v2', true);
+    await server.holder.reload();
+    const body = await image(200, 0, 0);
+    expect((await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body })).status).toBe(401);
+    expect((await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg', authorization: 'Bearer wrong' }, body })).status).toBe(401);
+    expect((await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg', authorization: 'Bearer viewer-token-0123456789' }, body })).status).toBe(200);
+    const asViewer = await fetch(`${url}/v1/models/rollback`, { method: 'POST', headers: { authorization: 'Bearer viewer-token-0123456789' } });
+    expect(asViewer.status).toBe(403);
+    const asAdmin = await (await fetch(`${url}/v1/models/rollback`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
+    expect(asAdmin).toMatchObject({ version: 'v1', serving: 'v1' });
+    expect((await fetch(`${url}/v1/models/v1/report.html?token=viewer-token-0123456789`)).status).toBe(200);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+  });
+
+  it('binds loopback only when no tokens are configured', async () => {
+    const { server } = await start({ SKYWATCH_API_HOST: '0.0.0.0' });
+    expect(server.host).toBe('127.0.0.1');
+  });
+
+  it('swaps to a newly published model under load without failing a request', async () => {
+    const { url, registry, dir, server } = await start();
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await server.holder.reload();
+    const body = await image(230, 10, 10);
+    const versions: string[] = [];
+    let failures = 0;
+    let publishedAt = 0;
+    let switchedAt = 0;
+    const worker = async () => {
+      for (let i = 0; i < 80; i++) {
+        const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body });
+        if (res.status !== 200) failures++;
+        else {
+          const p = await res.json();
+          versions.push(p.modelVersion);
+          if (p.modelVersion === 'v2' && !switchedAt) switchedAt = Date.now();
+          expect(p.label).toBe(p.modelVersion === 'v1' ? 'bird' : 'drone');
+        }
+        if (i === 15 && !publishedAt) {
+          publishedAt = Date.now();
+          await publishTiny(registry, path.join(dir, 'm'), 'v2', true);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(failures).toBe(0);
+    expect(versions[0]).toBe('v1');
+    expect(versions[versions.length - 1]).toBe('v2');
+    // Poll interval is 200 ms: the switch happens within a poll plus the load time.
+    expect(switchedAt - publishedAt).toBeLessThan(200 + 1500);
+  });
+
+  it('refuses a corrupt model and keeps serving the old one', async () => {
+    const { url, registry, dir, server } = await start();
+    await publishTiny(registry, path.join(dir, 'm'), 'v1');
+    await server.holder.reload();
+    await publishTiny(registry, path.join(dir, 'm'), 'v2', true);
+    await registry.store.write('models/v2/model.onnx', 'corrupted bytes');
+    expect(await server.holder.reload(true)).toBe('failed');
+    const res = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: await image(200, 0, 0) })).json();
+    expect(res.modelVersion).toBe('v1');
+    expect((await (await fetch(`${url}/health`)).json()).lastReloadError).toMatch(/MODEL_CHECKSUM/);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/skywatch_model_reloads_total\{outcome="failed"\} [1-9]/);
+  });
+});

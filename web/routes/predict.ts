@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Guard } from '../auth.js';
+import { SkywatchError } from '../../core/errors.js';
+import type { Predictor } from '../../inference/predictor.js';
+import type { ServerMetrics } from '../metrics.js';
+
+const predictionSchema = {
+  type: 'object',
+  required: ['label'],
+  properties: {
+    label: { type: 'string' },
+    confidence: { type: 'number' },
+    scores: { type: 'object', additionalProperties: { type: 'number' } },
+    top: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, score: { type: 'number' } } } },
+    modelVersion: { type: 'string' },
+    inferenceMs: { type: 'number' },
+    queueMs: { type: 'number' },
+    batchSize: { type: 'integer' },
+  },
+} as const;
+
+const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } } } } } as const;
+
+async function imagesOf(request: FastifyRequest, max: number): Promise<Buffer[]> {
+  if (request.isMultipart()) {
+    const out: Buffer[] = [];
+    for await (const part of request.files()) {
+      if (part.fieldname !== 'file' && part.fieldname !== 'files') {
+        await part.toBuffer();
+        continue;
+      }
+      out.push(await part.toBuffer());
+      if (out.length > max) throw new SkywatchError('PAYLOAD_TOO_LARGE', `at most ${max} images per request`);
+    }
+    if (out.length === 0) throw new SkywatchError('BAD_REQUEST', 'multipart body has no `file` field');
+    return out;
+  }
+  if (Buffer.isBuffer(request.body)) return [request.body];
+  throw new SkywatchError('UNSUPPORTED_MEDIA_TYPE', 'send an image as multipart/form-data (field `file`) or as a raw image/* body');
+}
+
+export async function predictRoutes(app: FastifyInstance, options: { predictor: Predictor; metrics: ServerMetrics; viewer: Guard; maxBatchImages: number }): Promise<void> {
+  const { predictor, metrics } = options;
+  const topk = { type: 'object', properties: { topk: { type: 'integer', minimum: 1, maximum: 100 }, token: { type: 'string' } } } as const;
+
+  app.post('/v1/predict', {
+    preHandler: options.viewer,
+    schema: {
+      summary: 'Classify one image',
+      description: 'multipart/form-data with field `file`, or a raw image/* body (JPEG, PNG, WebP). EXIF orientation is applied, alpha dropped, greyscale expanded.',
+      tags: ['predict'],
+      querystring: topk,
+      response: { 200: predictionSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 503: errorSchema },
+    },
+  }, async (request) => {
+    const [image] = await imagesOf(request, 1);
+    const { topk: k } = request.query as { topk?: number };
+    const prediction = await predictor.predict(image, k);
+    metrics.countPrediction(prediction.label);
+    metrics.queueWait.observe(prediction.queueMs / 1000);
+    return prediction;
+  });
+
+  app.post('/v1/predict/batch', {
+    preHandler: options.viewer,
+    schema: {
+      summary: 'Classify several images in one request',
+      description: 'multipart/form-data with one or more `file` fields; answers in the same order. A bad image answers an error in its slot.',
+      tags: ['predict'],
+      querystring: topk,
+      response: { 200: { type: 'object', properties: { predictions: { type: 'array', items: { anyOf: [predictionSchema, errorSchema] } } } } },
+    },
+  }, async (request) => {
+    const images = await imagesOf(request, options.maxBatchImages);
+    const { topk: k } = request.query as { topk?: number };
+    const predictions = await Promise.all(images.map((img) => predictor.predict(img, k).then((p) => {
+      metrics.countPrediction(p.label);
+      return p;
+    }, (err: unknown) => {
+      if (err instanceof SkywatchError && err.code !== 'NO_MODEL') return err.toJSON();
+      throw err;
+    })));
+    return { predictions };
+  });
+}

@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import multipart from '@fastify/multipart';
+import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import { tokensConfigured, type Config } from '../core/config.js';
+import { SkywatchError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { ModelRegistry } from '../core/model/registry.js';
+import { MicroBatcher } from '../inference/micro-batcher.js';
+import { ModelHolder } from '../inference/model-holder.js';
+import { Predictor } from '../inference/predictor.js';
+import { requireRole, type Guard } from './auth.js';
+import { installErrorHandler } from './error-handler.js';
+import { ServerMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limiter.js';
+import { healthRoutes, type ReadinessCheck } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { predictRoutes } from './routes/predict.js';
+
+const DASHBOARD = fileURLToPath(new URL('./dist', import.meta.url));
+export const SERVER_VERSION = '0.1.0';
+
+export interface ServerDeps {
+  config: Config;
+  logger: Logger;
+  registry: ModelRegistry;
+  /** Given by `start` when workers share the process; otherwise the server makes its own. */
+  holder?: ModelHolder;
+  checks?: ReadinessCheck[];
+  /** Route plugins of other parts (cameras, alerts), registered with the same guards. */
+  plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
+}
+
+export interface Guards {
+  viewer: Guard;
+  admin: Guard;
+}
+
+export interface SkywatchServer {
+  app: FastifyInstance;
+  holder: ModelHolder;
+  metrics: ServerMetrics;
+  batcher: MicroBatcher;
+  guards: Guards;
+  host: string;
+  listen(port?: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The API: REST, OpenAPI docs, metrics, the dashboard's files, and whatever route plugins are given. */
+export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
+  const { config, logger } = deps;
+  const metrics = new ServerMetrics();
+  const holder = deps.holder ?? new ModelHolder({
+    registry: deps.registry,
+    cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
+    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
+    pollIntervalMs: config.inference.pollIntervalMs,
+    logger,
+  });
+  const ownsHolder = !deps.holder;
+  holder.on('reload', (outcome: string) => metrics.reloads.inc({ outcome }));
+  holder.on('swap', (m: { version: string }) => metrics.setModel(m.version));
+  metrics.setModel(holder.current?.version ?? null);
+  const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs, onBatch: (n, ms) => metrics.observeBatch(n, ms) });
+  const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
+  const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
+  const limiter = new RateLimiter(config.api.rateLimitPerMinute);
+
+  const app = Fastify({
+    // pino's Logger and fastify's logger type differ only in generics; the instance is the same pino.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.api.bodyLimitBytes,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
+  installErrorHandler(app, metrics);
+  app.addContentTypeParser(/^image\/.*/, { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 16, parts: 80 } });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Skywatch API', version: SERVER_VERSION, description: 'Drone vs bird detection: predictions, models, cameras and alerts.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: tokensConfigured(config) ? [{ bearer: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.addHook('onRequest', async (request) => {
+    if (!limiter.allow(request.ip)) throw new SkywatchError('RATE_LIMITED', `more than ${config.api.rateLimitPerMinute} requests a minute`);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
+  await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
+  await app.register(modelRoutes, { registry: deps.registry, holder, ...guards });
+  for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
+  if (existsSync(path.join(DASHBOARD, 'index.html'))) {
+    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    app.get('/', async (_req, reply) => reply.type('text/plain').send('Skywatch API. The dashboard is not built: run `npm run build`. API docs: /docs\n'));
+  }
+
+  // Without tokens, nobody else may reach the server: loopback only.
+  const host = tokensConfigured(config) ? config.api.host ?? '0.0.0.0' : '127.0.0.1';
+  if (!tokensConfigured(config) && config.api.host && config.api.host !== '127.0.0.1') {
+    logger.warn({ requested: config.api.host }, 'no API tokens configured: binding 127.0.0.1 only (set SKYWATCH_VIEWER_TOKENS / SKYWATCH_ADMIN_TOKENS to listen elsewhere)');
+  }
+  let closed = false;
+  return {
+    app,
+    holder,
+    metrics,
+    batcher,
+    guards,
+    host,
+    async listen(port = config.api.port) {
+      if (ownsHolder) holder.start();
+      const address = await app.listen({ port, host });
+      logger.info({ address, tokens: tokensConfigured(config) }, `Skywatch API listening on ${address}${tokensConfigured(config) ? '' : ' (no tokens configured: loopback only)'}`);
+      return address;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      if (ownsHolder) await holder.stop();
+    },
+  };
+}
