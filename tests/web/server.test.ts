@@ -43,7 +43,7 @@ async function jpegBomb(width: number, height: number): Promise<Buffer> {
 
 function form(file: Buffer, name = 'file', type = 'image/jpeg'): FormData {
   const fd = new FormData();
-  fd.append(name, new Blob([file], { type }), 'x.jpg');
+  fd.append(name, new Blob([new Uint8Array(file)], { type }), 'x.jpg');
   return fd;
 }
 
@@ -82,9 +82,9 @@ describe('REST API', () => {
     const webp = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/webp' }, body: await image(240, 10, 10, 'webp') })).json();
     expect(webp.label).toBe('bird');
     const fd = new FormData();
-    fd.append('file', new Blob([await image(250, 0, 0)]), 'a.jpg');
-    fd.append('file', new Blob([Buffer.from('garbage')]), 'b.jpg');
-    fd.append('file', new Blob([await image(0, 0, 250)]), 'c.jpg');
+    fd.append('file', new Blob([new Uint8Array(await image(250, 0, 0))]), 'a.jpg');
+    fd.append('file', new Blob([new Uint8Array(Buffer.from("garbage"))]), 'b.jpg');
+    fd.append('file', new Blob([new Uint8Array(await image(0, 0, 250))]), 'c.jpg');
     const batch = await (await fetch(`${url}/v1/predict/batch`, { method: 'POST', body: fd })).json();
     expect(batch.predictions[0].label).toBe('bird');
     expect(batch.predictions[1].error.code).toBe('IMAGE_INVALID');
