@@ -76,10 +76,10 @@ describe('REST API', () => {
     const { url, registry, dir, server } = await start();
     await publishTiny(registry, path.join(dir, 'm'), 'v1');
     await server.holder.reload();
-    const raw = await (await fetch(`${url}/v1/predict?topk=1`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await image(10, 10, 240, 'png') })).json();
+    const raw = await (await fetch(`${url}/v1/predict?topk=1`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(await image(10, 10, 240, 'png')) })).json();
     expect(raw.label).toBe('drone');
     expect(raw.top).toHaveLength(1);
-    const webp = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/webp' }, body: await image(240, 10, 10, 'webp') })).json();
+    const webp = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/webp' }, body: new Uint8Array(await image(240, 10, 10, 'webp')) })).json();
     expect(webp.label).toBe('bird');
     const fd = new FormData();
     fd.append('file', new Blob([new Uint8Array(await image(250, 0, 0))]), 'a.jpg');
@@ -104,23 +104,23 @@ describe('REST API', () => {
     // A PNG header that claims 100000 x 100000 pixels: refused from the header, never decoded.
     const bomb = await jpegBomb(60_000, 60_000);
     const cases: Array<[string, RequestInit, number, string]> = [
-      ['zero bytes', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.alloc(0) }, 400, 'IMAGE_EMPTY'],
-      ['garbage', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.from('definitely not an image') }, 400, 'IMAGE_INVALID'],
-      ['truncated', { headers: { 'content-type': 'image/jpeg' }, body: jpeg.subarray(0, 120) }, 400, 'IMAGE_INVALID'],
-      ['too large', { headers: { 'content-type': 'image/jpeg' }, body: Buffer.alloc(300_000, 1) }, 413, 'PAYLOAD_TOO_LARGE'],
-      ['too many pixels', { headers: { 'content-type': 'image/jpeg' }, body: bomb }, 400, 'IMAGE_TOO_MANY_PIXELS'],
+      ['zero bytes', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(Buffer.alloc(0)) }, 400, 'IMAGE_EMPTY'],
+      ['garbage', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(Buffer.from('definitely not an image')) }, 400, 'IMAGE_INVALID'],
+      ['truncated', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(jpeg.subarray(0, 120)) }, 400, 'IMAGE_INVALID'],
+      ['too large', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(Buffer.alloc(300_000, 1)) }, 413, 'PAYLOAD_TOO_LARGE'],
+      ['too many pixels', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(bomb) }, 400, 'IMAGE_TOO_MANY_PIXELS'],
       ['wrong type', { headers: { 'content-type': 'application/json' }, body: '{"a":1}' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['unknown type', { headers: { 'content-type': 'application/x-foo' }, body: 'x' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['multipart without file', { body: form(jpeg, 'other') }, 400, 'BAD_REQUEST'],
       ['multipart file too large', { body: form(Buffer.alloc(300_000, 2)) }, 413, 'PAYLOAD_TOO_LARGE'],
-      ['bad topk', { headers: { 'content-type': 'image/jpeg' }, body: jpeg }, 400, 'BAD_REQUEST'],
+      ['bad topk', { headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(jpeg) }, 400, 'BAD_REQUEST'],
     ];
     for (const [name, init, status, code] of cases) {
       const res = await fetch(`${url}/v1/predict${name === 'bad topk' ? '?topk=-3' : ''}`, { method: 'POST', ...init });
       expect([name, res.status]).toEqual([name, status]);
       expect([name, (await res.json()).error.code]).toEqual([name, code]);
     }
-    const good = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: jpeg });
+    const good = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(jpeg) });
     expect(good.status).toBe(200);
     expect((await fetch(`${url}/v1/nothing`)).status).toBe(404);
   });
@@ -187,7 +187,7 @@ describe('REST API', () => {
     await publishTiny(registry, path.join(dir, 'm'), 'v2', true);
     await registry.store.write('models/v2/model.onnx', 'corrupted bytes');
     expect(await server.holder.reload(true)).toBe('failed');
-    const res = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: await image(200, 0, 0) })).json();
+    const res = await (await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(await image(200, 0, 0)) })).json();
     expect(res.modelVersion).toBe('v1');
     expect((await (await fetch(`${url}/health`)).json()).lastReloadError).toMatch(/MODEL_CHECKSUM/);
     expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/skywatch_model_reloads_total\{outcome="failed"\} [1-9]/);
