@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'web/dist/**', '.state/**', '.cache/**', 'coverage/**'] },
+  { ignores: ['.scratch/**', 'test-results/**', 'node_modules/**', 'web/dist/**', '.state/**', '.cache/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,7 +18,16 @@ import { createRng } from '../trainer/tfjs/seeded-random.js';
 import { runTraining, type TrainMode } from '../trainer/train.js';
 import type { SplitFile, Splits } from '../trainer/train-types.js';
 
-const { values } = parseArgs({ options: { mode: { type: 'string', default: 'transfer' }, epochs: { type: 'string' }, seed: { type: 'string', default: '1' }, data: { type: 'string', default: '../shared/data/images' } } });
+const { values } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'transfer' },
+    epochs: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    data: { type: 'string', default: '../shared/data/images' },
+    // A persistent embedding cache makes repeated runs skip the backbone (not the measured setting).
+    cache: { type: 'string' },
+  },
+});
 const root = path.resolve(values.data ?? '../shared/data/images');
 if (!existsSync(path.join(root, 'train')) || !existsSync(path.join(root, 'valid'))) {
   console.error(`bench:train needs ${root}/{train,valid}/<label>/ (see ../shared/data/README.md); not found, nothing measured`);
@@ -58,7 +67,7 @@ try {
     data: root,
     splits,
     stateDir,
-    cacheDir: path.join(stateDir, 'cache'),
+    cacheDir: values.cache ? path.resolve(values.cache) : path.join(stateDir, 'cache'),
     mode: values.mode as TrainMode,
     backbone: path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
     seed,

@@ -1,6 +1,68 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext } from '../context.js';
+import { SkywatchError } from '../../core/errors.js';
+import { readLocalModel } from '../../core/model/registry.js';
+import { OnnxModel } from '../../inference/onnx-model.js';
+import { imageToTensor } from '../../inference/preprocess.js';
+import { printResult, type CliContext } from '../context.js';
+import { openRegistry, withRegistryOption } from './registry-option.js';
 
-export function registerPredictCommand(_program: Command, _ctx: CliContext): void {
-  // filled in by the part that owns it
+interface Answer {
+  file: string;
+  label?: string;
+  confidence?: number;
+  scores?: Record<string, number>;
+  modelVersion?: string;
+  error?: { code: string; message: string };
+}
+
+async function viaServer(server: string, token: string | undefined, files: string[]): Promise<Answer[]> {
+  return Promise.all(files.map(async (file) => {
+    const res = await fetch(new URL('/v1/predict', server), {
+      method: 'POST',
+      headers: { 'content-type': 'image/jpeg', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: new Uint8Array(await readFile(file)),
+    }).catch((err: Error) => {
+      throw new SkywatchError('DEPENDENCY_UNAVAILABLE', `cannot reach ${server}: ${err.message}`);
+    });
+    const body = (await res.json()) as Answer & { error?: { code: string; message: string } };
+    return { ...body, file };
+  }));
+}
+
+export function registerPredictCommand(program: Command, ctx: CliContext): void {
+  withRegistryOption(program.command('predict'))
+    .summary('classify images, locally or against a running server')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP)')
+    .option('--server <url>', 'ask a running Skywatch API instead of loading the model here')
+    .option('--token <token>', 'API token for --server (or SKYWATCH_TOKEN)')
+    .option('--model <version|latest|file.onnx>', 'model to load locally', 'latest')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (images: string[], opts: { server?: string; token?: string; model: string; registry?: string; json?: boolean }) => {
+      let answers: Answer[];
+      if (opts.server) answers = await viaServer(opts.server, opts.token ?? process.env.SKYWATCH_TOKEN, images);
+      else {
+        const config = ctx.config();
+        const { modelPath, manifest } = opts.model.endsWith('.onnx')
+          ? await readLocalModel(path.resolve(opts.model))
+          : await (await openRegistry(ctx, opts.registry)).fetch(opts.model, path.join(config.stateDir, 'cache', 'models'));
+        const model = await OnnxModel.load(modelPath, manifest, { intraOpThreads: config.inference.intraOpThreads });
+        answers = [];
+        for (const file of images) {
+          try {
+            const probs = await model.run(await imageToTensor(await readFile(file), manifest.input, { maxPixels: config.api.maxPixels }), 1);
+            const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, probs[i]]));
+            const best = manifest.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
+            answers.push({ file, label: best, confidence: scores[best], scores, modelVersion: manifest.version });
+          } catch (err) {
+            const e = err as SkywatchError;
+            answers.push({ file, error: { code: e.code ?? 'IMAGE_INVALID', message: e.message } });
+          }
+        }
+        await model.release();
+      }
+      printResult(!!opts.json, { predictions: answers }, () => answers.map((a) => (a.error ? `${a.file}: error ${a.error.code}: ${a.error.message}` : `${a.file}: ${a.label} ${((a.confidence ?? 0) * 100).toFixed(1)}% (model ${a.modelVersion})`)).join('\n'));
+      if (answers.some((a) => a.error)) process.exitCode = 1;
+    });
 }

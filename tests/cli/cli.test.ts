@@ -81,3 +81,21 @@ describe('skywatch command line', () => {
     expect(bad.stderr).toMatch(/CONFIG_INVALID[\s\S]*api\.port/);
   });
 });
+
+describe('skywatch predict', () => {
+  it('classifies images with a local model and reports unreadable ones', async () => {
+    const { tinyModel, tinyManifest } = await import('../support/tiny-model.js');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    const dir = path.join(root, 'local-model');
+    mkdirSync(dir, { recursive: true });
+    const bytes = tinyModel();
+    writeFileSync(path.join(dir, 'model.onnx'), bytes);
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(tinyManifest('local-1', bytes)));
+    writeFileSync(path.join(dir, 'junk.jpg'), 'junk');
+    const out = await skywatch(['predict', path.join(data, 'drone', 'drone-0.jpg'), path.join(dir, 'junk.jpg'), '--model', path.join(dir, 'model.onnx'), '--json']);
+    expect(out.code).toBe(1);
+    const { predictions } = JSON.parse(out.stdout);
+    expect(predictions[0]).toMatchObject({ label: 'drone', modelVersion: 'local-1' });
+    expect(predictions[1].error.code).toBe('IMAGE_INVALID');
+  });
+});
