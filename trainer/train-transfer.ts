@@ -3,7 +3,7 @@ import { arrayBatches, type FeatureSet } from './fit/array-batches.js';
 import { applyScaling, computeScaling, foldScalingIntoFirstDense } from './fit/feature-scaling.js';
 import { fitModel } from './fit/fit-model.js';
 import { deriveSeed } from './tfjs/seeded-random.js';
-import { createTransferHead, embedFiles, exportTransfer, openBackbone } from './train-parts.js';
+import { createTransferHead, embedFiles, exportTransfer, openBackbone, TRANSFER_HEAD } from './train-parts.js';
 import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
 
 /** Augmented copies of the training set embedded besides the plain one (each a backbone pass per image, so kept to one). */
@@ -62,7 +62,7 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
     return {
       ...exported,
       fit,
-      details: { featureDim: dim, featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
+      details: { featureDim: dim, featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, head: TRANSFER_HEAD, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
     };
   } finally {
     head.dispose();
