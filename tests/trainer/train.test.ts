@@ -109,6 +109,7 @@ describe('runTraining', () => {
 
   it('stops on abort mid-training with TRAINING_ABORTED and publishes nothing', async () => {
     const before = await latest();
+    const modelsBefore = (await readdir(path.join(root, 'registry', 'models'))).sort();
     const controller = new AbortController();
     const err = await runTraining({
       ...scratch({ epochs: 5, seed: 6 }),
@@ -118,12 +119,11 @@ describe('runTraining', () => {
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'TRAINING_ABORTED' });
     expect(await latest()).toEqual(before);
-    const models = await readdir(path.join(root, 'registry', 'models'));
-    expect(models).not.toContain(undefined);
+    expect((await readdir(path.join(root, 'registry', 'models'))).sort()).toEqual(modelsBefore);
     const runs = await readdir(path.join(root, 'state', 'runs'));
     const unfinished = runs.filter((r) => !existsSync(path.join(root, 'state', 'runs', r, 'manifest.json')));
     expect(unfinished.length).toBe(1);
-    expect(models).not.toContain(unfinished[0]);
+    expect(existsSync(path.join(root, 'state', 'runs', unfinished[0], 'metrics.jsonl'))).toBe(true);
   });
 
   it.skipIf(!existsSync(BACKBONE))('transfer: a head on SqueezeNet embeddings separates the shapes (skipped without ../shared/data backbone)', async () => {
