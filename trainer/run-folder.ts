@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../core/errors.js';
@@ -17,12 +16,6 @@ export interface RunFolder {
   metricsPath: string;
   metricsJsonlPath: string;
   reportPath: string;
-}
-
-/** Sortable by time, unique across machines: `20261124-135713-3fa9c1`. */
-export function newVersion(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 export function runFolderPaths(stateDir: string, version: string): RunFolder {

@@ -8,7 +8,8 @@ import { silentProgress, type ProgressReporter } from './fit/progress.js';
 import { metricsLog } from './fit/metrics-log.js';
 import type { FitResult } from './fit/fit-model.js';
 import { initTfBackend, type BackendPreference } from './tfjs/backend.js';
-import { createRunFolder, newVersion, writeRunArtifacts, writeRunModel } from './run-folder.js';
+import { ModelRegistry } from '../core/model/registry.js';
+import { createRunFolder, writeRunArtifacts, writeRunModel } from './run-folder.js';
 import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, renderReport } from './train-parts.js';
 import type { PublishDecision, SplitFile, Splits, TrainedModel } from './train-types.js';
 import { trainScratch } from './train-scratch.js';
@@ -153,7 +154,8 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
 
   const registry = options.registry ? await openModelRegistry(options.registry, options.gcs) : undefined;
   const parent = registry ? await registry.latestVersion() : null;
-  const version = newVersion(options.now?.() ?? new Date());
+  // The registry's version format, so a run folder and its published version share one name.
+  const version = ModelRegistry.newVersion(options.now?.() ?? new Date());
   const folder = await createRunFolder(options.stateDir, version);
   logger.info({ version, runDir: folder.dir, mode: settings.mode, backend: backend.name }, `run ${version}: training (${settings.mode}) on ${backend.name}`);
 
