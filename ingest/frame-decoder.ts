@@ -21,12 +21,14 @@ export interface DecodeOptions {
   realtime?: boolean;
   inputOptions?: string[];
   signal?: AbortSignal;
+  /** Each line ffmpeg writes to stderr (why a live stream ended is only said there). */
+  onStderr?: (line: string) => void;
 }
 
 /** Width and height of the first video stream, from ffprobe. */
-export function probeSize(input: string): Promise<{ width: number; height: number; fps: number | null }> {
+export function probeSize(input: string, probeOptions: string[] = []): Promise<{ width: number; height: number; fps: number | null }> {
   return new Promise((resolve, reject) => {
-    ffmpeg.ffprobe(input, (err, data) => {
+    ffmpeg.ffprobe(input, probeOptions, (err, data) => {
       if (err) return reject(new SkywatchError('DATA_INVALID', `ffprobe cannot read ${input}: ${String(err.message ?? err).split('\n')[0]}`));
       const video = data.streams.find((s) => s.codec_type === 'video');
       if (!video?.width || !video.height) return reject(new SkywatchError('DATA_INVALID', `${input} has no video stream`));
@@ -58,6 +60,7 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
   let stderrTail = '';
   command.on('stderr', (line: string) => {
     stderrTail = `${stderrTail}\n${line}`.slice(-2000);
+    options.onStderr?.(line);
   });
   command.on('error', (err: Error) => {
     if (!/SIGKILL|SIGTERM|Output stream closed/i.test(err.message)) failure = err;

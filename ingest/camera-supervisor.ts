@@ -1,0 +1,236 @@
+import { isSkywatchError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { redactText } from '../core/redact.js';
+import { Backoff } from './backoff.js';
+import { ffmpegInput, type Camera } from './camera.js';
+import { decodeFrames, probeSize } from './frame-decoder.js';
+import type { FrameSink } from './frame-sink.js';
+import { encodeJpeg, MotionGate, type DropReason } from './motion-gate.js';
+
+export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped';
+
+export interface CameraStatus {
+  id: string;
+  state: CameraState;
+  /** Why the last connection ended, credentials masked. */
+  lastError: string | null;
+  /** Frames decoded per second over the last few seconds. */
+  fps: number;
+  framesDecoded: number;
+  /** Frames without motion, not sent on. */
+  framesGated: number;
+  framesQueued: number;
+  framesDropped: number;
+  drops: Record<DropReason, number>;
+  restarts: number;
+  width: number | null;
+  height: number | null;
+  lastFrameAt: number | null;
+  /** When the state last changed. */
+  since: number;
+}
+
+export interface SupervisorOptions {
+  camera: Camera;
+  sink: FrameSink;
+  allowFileUrls: boolean;
+  /** No frame for this long: the ffmpeg child is killed and the camera reconnects. */
+  watchdogMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  maxInFlight: number;
+  logger?: Logger;
+  random?: () => number;
+}
+
+const MAX_DECODE_WIDTH = 1280;
+const FPS_WINDOW = 30;
+
+/**
+ * One camera: one ffmpeg child decoding at the camera's fps, restarted by a watchdog when frames stop,
+ * reconnecting with backoff when the stream fails, motion-gating every frame into the sink.
+ */
+export class CameraSupervisor {
+  readonly camera: Camera;
+  private readonly options: SupervisorOptions;
+  private readonly logger: Logger;
+  private readonly backoff: Backoff;
+  private state: CameraState = 'stopped';
+  private since = Date.now();
+  private lastError: string | null = null;
+  private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
+  private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0 };
+  private readonly frameTimes: number[] = [];
+  private latest: { data: Buffer; width: number; height: number } | null = null;
+  private seq = 0;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private connection: AbortController | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(options: SupervisorOptions) {
+    this.options = options;
+    this.camera = options.camera;
+    this.logger = (options.logger ?? silentLogger).child({ camera: options.camera.id });
+    this.backoff = new Backoff({ minMs: options.backoffMinMs, maxMs: options.backoffMaxMs, random: options.random });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Kills the ffmpeg child and waits until it is gone. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.connection?.abort();
+    this.wake?.();
+    await this.running;
+    this.setState('stopped');
+  }
+
+  status(): CameraStatus {
+    return {
+      id: this.camera.id,
+      state: this.state,
+      lastError: this.lastError,
+      fps: this.measuredFps(),
+      ...this.counts,
+      drops: { ...this.drops },
+      width: this.latest?.width ?? null,
+      height: this.latest?.height ?? null,
+      lastFrameAt: this.frameTimes.at(-1) ?? null,
+      since: this.since,
+    };
+  }
+
+  /** The latest decoded frame as JPEG, or null before the first frame. */
+  async snapshot(): Promise<Buffer | null> {
+    const f = this.latest;
+    return f ? encodeJpeg(f.data, f.width, f.height, 85) : null;
+  }
+
+  private setState(state: CameraState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.since = Date.now();
+    this.logger.info({ state, lastError: this.lastError }, `camera ${this.camera.id} ${state}`);
+  }
+
+  private measuredFps(): number {
+    const t = this.frameTimes;
+    if (t.length < 2) return 0;
+    const span = t[t.length - 1] - t[0];
+    // A camera that stopped sending has no rate, whatever it had before.
+    if (Date.now() - t[t.length - 1] > Math.max(2000, (2 * span) / (t.length - 1))) return 0;
+    return span > 0 ? Math.round((10_000 * (t.length - 1)) / span) / 10 : 0;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.setState('connecting');
+      let permanent = false;
+      try {
+        await this.connectOnce();
+      } catch (err) {
+        this.lastError = redactText((err as Error).message ?? String(err));
+        // A URL that is no longer valid (file gone, scheme disallowed) will not heal by retrying.
+        permanent = isSkywatchError(err, 'CAMERA_URL_INVALID') || isSkywatchError(err, 'CAMERA_URL_SCHEME');
+      }
+      if (this.stopping) break;
+      if (permanent) {
+        this.setState('failed');
+        this.logger.warn({ lastError: this.lastError }, 'camera failed permanently');
+        return;
+      }
+      this.counts.restarts++;
+      const wait = this.backoff.next();
+      this.setState('backoff');
+      this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'camera disconnected; reconnecting');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** One connection: probe, decode until the stream ends, fails or stalls. */
+  private async connectOnce(): Promise<void> {
+    const { camera, watchdogMs } = this.options;
+    const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs);
+    const abort = new AbortController();
+    this.connection = abort;
+    let watchdog: NodeJS.Timeout | null = null;
+    let stalled = false;
+    const arm = () => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        abort.abort();
+      }, watchdogMs);
+    };
+    let stderrTail = '';
+    arm();
+    try {
+      // ffprobe cannot be cancelled, but the watchdog or stop() must not wait for it.
+      const size = await Promise.race([
+        probeSize(source.input, source.options),
+        new Promise<never>((_r, reject) => abort.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+      ]);
+      const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
+      const height = even((size.height * width) / size.width);
+      const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: camera.motion, maxInFlight: this.options.maxInFlight });
+      const frames = decodeFrames(source.input, {
+        fps: camera.fps,
+        width,
+        height,
+        loop: source.loop,
+        realtime: source.realtime,
+        inputOptions: source.options,
+        signal: abort.signal,
+        onStderr: (line) => {
+          stderrTail = line;
+        },
+      });
+      for await (const frame of frames) {
+        arm();
+        const now = Date.now();
+        this.frameTimes.push(now);
+        if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
+        this.counts.framesDecoded++;
+        this.latest = { data: frame.data, width, height };
+        if (this.state !== 'live') {
+          this.backoff.reset();
+          this.setState('live');
+        }
+        const result = await gate.process(frame.data, ++this.seq, now);
+        if (result.outcome === 'gated') this.counts.framesGated++;
+        else if (result.outcome === 'queued') this.counts.framesQueued++;
+        else {
+          this.counts.framesDropped++;
+          this.drops[result.reason ?? 'sink']++;
+        }
+        if (this.stopping) break;
+      }
+      if (!this.stopping) throw new Error(stalled ? `no frame for ${watchdogMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+    } catch (err) {
+      if (stalled && !this.stopping) throw new Error(`no frame for ${watchdogMs / 1000}s (watchdog)`, { cause: err });
+      throw err;
+    } finally {
+      if (watchdog) clearTimeout(watchdog);
+      abort.abort();
+      this.connection = null;
+    }
+  }
+}
+
+function even(n: number): number {
+  return Math.max(2, 2 * Math.round(n / 2));
+}
