@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import type { Logger } from '../core/logger.js';
 import type { EvalMetrics, ModelInput, ModelManifest } from '../core/model/manifest.js';
 import type { EpochRecord } from './fit/epoch-record.js';
@@ -83,5 +82,3 @@ export interface ModeContext {
   cacheDir: string;
   onEpoch: (record: EpochRecord) => Promise<void>;
 }
-
-export type LayersModel = tf.LayersModel;
