@@ -74,10 +74,10 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);
 
   const app = Fastify({
-    // pino's Logger and fastify's logger type differ only in generics; the instance is the same pino.
-    loggerInstance: logger as FastifyBaseLogger,
+    // Per-request lines would drown the log at hundreds of requests a second: fastify's own logger
+    // only reports warnings. (pino's Logger and fastify's differ only in generics.)
+    loggerInstance: logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.api.bodyLimitBytes,
-    disableRequestLogging: true,
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
