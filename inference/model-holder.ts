@@ -38,6 +38,23 @@ export class LoadedModel {
   }
 }
 
+const MODEL_FAULTS = new Set<string>(['MODEL_INVALID', 'MODEL_CHECKSUM', 'MODEL_OUTPUT_MISMATCH']);
+
+/** Answers are reported by label name, so the names must be usable as keys. */
+function checkLabels(manifest: ModelManifest): void {
+  const { labels } = manifest;
+  if (new Set(labels).size !== labels.length) throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `manifest labels repeat: ${labels.join(', ')}`);
+}
+
+async function warm(model: OnnxModel, batch: number): Promise<void> {
+  try {
+    await model.warmup(batch);
+  } catch (err) {
+    if (isSkywatchError(err)) throw err;
+    throw new SkywatchError('MODEL_INVALID', `model failed a warm-up run of batch ${batch}: ${(err as Error).message}`, undefined, { cause: err });
+  }
+}
+
 export type ReloadOutcome = 'loaded' | 'unchanged' | 'none' | 'failed';
 
 export interface ModelHolderOptions {
@@ -116,9 +133,11 @@ export class ModelHolder extends EventEmitter {
     try {
       const { modelPath, manifest } = await registry.fetch(pointer.version, path.resolve(this.options.cacheDir));
       if (manifest.sha256 !== pointer.sha256) throw new SkywatchError('MODEL_CHECKSUM', `latest.json names sha256 ${pointer.sha256} but the manifest says ${manifest.sha256}`);
+      checkLabels(manifest);
       candidate = await OnnxModel.load(modelPath, manifest, this.options.threads);
-      await candidate.warmup(1);
-      await candidate.warmup(2);
+      // Batch sizes 1 and 2 check that the batch axis is really dynamic and the outputs match the labels.
+      await warm(candidate, 1);
+      await warm(candidate, 2);
       const previous = this.loaded;
       this.loaded = new LoadedModel(candidate, manifest, new Date());
       previous?.retire();
@@ -129,7 +148,8 @@ export class ModelHolder extends EventEmitter {
       return this.outcome('loaded');
     } catch (err) {
       await candidate?.release();
-      this.refused.add(key);
+      // Only a model that is itself bad is remembered; storage hiccups are retried on the next poll.
+      if (isSkywatchError(err) && MODEL_FAULTS.has(err.code)) this.refused.add(key);
       return this.fail(pointer.version, err);
     }
   }

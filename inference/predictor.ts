@@ -1,6 +1,9 @@
 import { SkywatchError } from '../core/errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { ModelHolder } from './model-holder.js';
+import sharp from 'sharp';
+import type { BatchResult } from './micro-batcher.js';
+import type { LoadedModel } from './model-holder.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
 
 export interface Prediction {
@@ -20,11 +23,34 @@ export class Predictor {
 
   async predict(image: Buffer, topk?: number): Promise<Prediction> {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
-    const lease = this.holder.acquire();
-    try {
+    return this.withModel(async (lease) => {
       const { input } = lease.manifest;
       const decoded = await decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels });
-      const result = await this.batcher.infer(lease, rgbToTensor(decoded.rgb, input));
+      return this.batcher.infer(lease, rgbToTensor(decoded.rgb, input));
+    }, topk);
+  }
+
+  /**
+   * Packed RGB24 of `width` x `height` (a camera crop, usually already scaled for the model it was
+   * queued for). A crop scaled for another input size than the model now loaded is rescaled here, so a
+   * hot swap between queueing and inference never fails it.
+   */
+  async predictRgb(rgb: Uint8Array, width: number, height: number, topk?: number): Promise<Prediction> {
+    if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);
+    return this.withModel(async (lease) => {
+      const { input } = lease.manifest;
+      const scaled = width === input.width && height === input.height
+        ? rgb
+        : await sharp(rgb, { raw: { width, height, channels: 3 } }).resize(input.width, input.height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
+      return this.batcher.infer(lease, rgbToTensor(scaled, input));
+    }, topk);
+  }
+
+  /** Runs `infer` on the model current at the start, held until the answer is back (so a swap drains). */
+  private async withModel(infer: (lease: LoadedModel) => Promise<BatchResult>, topk?: number): Promise<Prediction> {
+    const lease = this.holder.acquire();
+    try {
+      const result = await infer(lease);
       const scores: Record<string, number> = {};
       result.labels.forEach((l, i) => (scores[l] = result.probs[i]));
       const ranked = result.labels.map((label, i) => ({ label, score: result.probs[i] })).sort((a, b) => b.score - a.score);

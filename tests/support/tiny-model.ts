@@ -36,13 +36,13 @@ export function tinyManifest(version: string, bytes: Buffer, accuracy = 0.9, siz
   };
 }
 
-/** Publishes a tiny model as `version` (forced to latest). */
-export async function publishTiny(registry: ModelRegistry, dir: string, version: string, flip = false): Promise<ModelManifest> {
+/** Publishes a tiny model as `version` (forced to latest); `overrides` bend its manifest (e.g. wrong labels). */
+export async function publishTiny(registry: ModelRegistry, dir: string, version: string, flip = false, overrides: Partial<ModelManifest> = {}): Promise<ModelManifest> {
   mkdirSync(dir, { recursive: true });
   const bytes = tinyModel(flip);
   const file = path.join(dir, `${version}.onnx`);
   writeFileSync(file, bytes);
-  const manifest = tinyManifest(version, bytes);
+  const manifest = { ...tinyManifest(version, bytes), ...overrides };
   await registry.publish({ version, modelPath: file, manifest, reportHtml: `<html><body>report ${version}</body></html>`, promote: 'force' });
   return manifest;
 }
