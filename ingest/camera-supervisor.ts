@@ -36,6 +36,9 @@ export interface SupervisorOptions {
   allowFileUrls: boolean;
   /** No frame for this long: the ffmpeg child is killed and the camera reconnects. */
   watchdogMs: number;
+  /** Time allowed from starting ffmpeg to the first frame (probing an RTSP stream takes seconds);
+   * by default twice the watchdog, at least 15 s. */
+  connectTimeoutMs?: number;
   backoffMinMs: number;
   backoffMaxMs: number;
   maxInFlight: number;
@@ -169,12 +172,13 @@ export class CameraSupervisor {
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
     let stalled = false;
+    let limitMs = this.options.connectTimeoutMs ?? Math.max(2 * watchdogMs, 15_000);
     const arm = () => {
       if (watchdog) clearTimeout(watchdog);
       watchdog = setTimeout(() => {
         stalled = true;
         abort.abort();
-      }, watchdogMs);
+      }, limitMs);
     };
     let stderrTail = '';
     arm();
@@ -200,17 +204,19 @@ export class CameraSupervisor {
         },
       });
       for await (const frame of frames) {
+        limitMs = watchdogMs;
         arm();
         const now = Date.now();
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
-        this.counts.framesDecoded++;
         this.latest = { data: frame.data, width, height };
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');
         }
         const result = await gate.process(frame.data, ++this.seq, now);
+        // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
+        this.counts.framesDecoded++;
         if (result.outcome === 'gated') this.counts.framesGated++;
         else if (result.outcome === 'queued') this.counts.framesQueued++;
         else {
@@ -219,9 +225,9 @@ export class CameraSupervisor {
         }
         if (this.stopping) break;
       }
-      if (!this.stopping) throw new Error(stalled ? `no frame for ${watchdogMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+      if (!this.stopping) throw new Error(stalled ? `no frame for ${limitMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
     } catch (err) {
-      if (stalled && !this.stopping) throw new Error(`no frame for ${watchdogMs / 1000}s (watchdog)`, { cause: err });
+      if (stalled && !this.stopping) throw new Error(`no frame for ${limitMs / 1000}s (watchdog)`, { cause: err });
       throw err;
     } finally {
       if (watchdog) clearTimeout(watchdog);

@@ -154,8 +154,10 @@ export function parseStoredCamera(json: string): Camera | null {
  * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
  * reconnects, files looped at their native rate so they behave like live cameras.
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, timeoutMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean } {
-  const us = String(Math.round(timeoutMs * 1000));
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean } {
+  // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
+  // stays connected but stops sending.
+  const us = String(Math.round(watchdogMs * 2000));
   switch (cameraSource(camera.url, allowFileUrls)) {
     case 'rtsp':
       return { input: camera.url, options: ['-rtsp_transport', 'tcp', '-timeout', us], loop: false, realtime: false };

@@ -10,6 +10,9 @@ export interface RtspServer {
   stop(): Promise<void>;
   /** SIGKILL (a camera that vanishes without a goodbye) and wait for exit. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the connection stays open but nothing flows (a stalled camera). */
+  pause(): void;
+  resume(): void;
 }
 
 export interface RtspServerOptions {
@@ -49,7 +52,7 @@ export function startRtspServer(options: RtspServerOptions = {}): Promise<RtspSe
       clearTimeout(timer);
       child.removeAllListeners('exit');
       const port = Number(m[1]);
-      resolve({ url: `rtsp://127.0.0.1:${port}/cam`, port, stop: () => end(child, 'SIGTERM'), kill: () => end(child, 'SIGKILL') });
+      resolve({ url: `rtsp://127.0.0.1:${port}/cam`, port, stop: () => end(child, 'SIGTERM'), kill: () => end(child, 'SIGKILL'), pause: () => child.kill('SIGSTOP'), resume: () => child.kill('SIGCONT') });
     });
   });
 }
@@ -58,6 +61,7 @@ function end(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
+    child.kill('SIGCONT');
     child.kill(signal);
   });
 }

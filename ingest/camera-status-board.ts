@@ -1,0 +1,43 @@
+import type { Redis } from 'ioredis';
+import type { CameraRuntime } from './camera-runtime.js';
+import type { CameraStatus } from './camera-supervisor.js';
+
+/**
+ * Camera status and latest snapshot as published by the ingestor that holds each camera, readable by
+ * any API process. Entries expire, so a camera whose ingestor died shows no stale "live" state.
+ */
+export class CameraStatusBoard implements CameraRuntime {
+  private readonly prefix: string;
+
+  constructor(private readonly redis: Redis, prefix: string, private readonly ttlMs: number) {
+    this.prefix = `${prefix}:ingest:`;
+  }
+
+  async publish(status: CameraStatus & { ingestor: string }, jpeg: Buffer | null): Promise<void> {
+    const multi = this.redis.multi().set(`${this.prefix}status:${status.id}`, JSON.stringify(status), 'PX', this.ttlMs);
+    if (jpeg) multi.set(`${this.prefix}snapshot:${status.id}`, jpeg, 'PX', this.ttlMs);
+    await multi.exec();
+  }
+
+  async remove(cameraId: string): Promise<void> {
+    await this.redis.del(`${this.prefix}status:${cameraId}`, `${this.prefix}snapshot:${cameraId}`);
+  }
+
+  async status(cameraId: string): Promise<CameraStatus | null> {
+    const json = await this.redis.get(`${this.prefix}status:${cameraId}`);
+    if (!json) return null;
+    try {
+      return JSON.parse(json) as CameraStatus;
+    } catch {
+      return null;
+    }
+  }
+
+  snapshot(cameraId: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(`${this.prefix}snapshot:${cameraId}`);
+  }
+
+  async refresh(): Promise<void> {
+    // Remote ingestors read the store on their own tick; there is nothing to poke from here.
+  }
+}

@@ -1,0 +1,36 @@
+import type { FrameJobInput, FrameSink } from '../../ingest/frame-sink.js';
+
+/**
+ * An in-process FrameSink: jobs are kept in order and stay "in flight" until `finish` is called, so
+ * tests can hold the pipeline full. A second real implementation of the port beside the queue's.
+ */
+export class MemoryFrameSink implements FrameSink {
+  readonly jobs: FrameJobInput[] = [];
+  private readonly open = new Map<string, number>();
+  input: { width: number; height: number } | null = { width: 64, height: 64 };
+  whole = false;
+  /** Jobs held in flight until finished (tests of back-pressure); otherwise finished at once. */
+  hold = false;
+
+  modelInput(): { width: number; height: number } | null {
+    return this.input;
+  }
+
+  wholeFrame(): boolean {
+    return this.whole;
+  }
+
+  async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
+    this.jobs.push(job);
+    if (this.hold) this.open.set(job.cameraId, this.inFlight(job.cameraId) + 1);
+    return 'queued';
+  }
+
+  inFlight(cameraId: string): number {
+    return this.open.get(cameraId) ?? 0;
+  }
+
+  finish(cameraId: string, n = Infinity): void {
+    this.open.set(cameraId, Math.max(0, this.inFlight(cameraId) - n));
+  }
+}

@@ -1,0 +1,99 @@
+import type { FastifyInstance } from 'fastify';
+import { SkywatchError } from '../../core/errors.js';
+import { createCamera, patchCamera, publicCamera, type CameraRules } from '../../ingest/camera.js';
+import type { CameraRuntime } from '../../ingest/camera-runtime.js';
+import type { CameraStore } from '../../ingest/camera-store.js';
+import type { Guard } from '../auth.js';
+
+export interface CameraRoutesOptions {
+  store: CameraStore;
+  /** The local ingestor, or a CameraStatusBoard when ingest runs elsewhere. */
+  ingestor: CameraRuntime;
+  rules: CameraRules;
+  requireAdmin: Guard;
+  /** Reading cameras needs a viewer token; without one given, admin is required. */
+  requireViewer?: Guard;
+}
+
+const motion = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    threshold: { type: 'integer', minimum: 1, maximum: 255 },
+    minArea: { type: 'integer', minimum: 1 },
+    maxRegions: { type: 'integer', minimum: 1, maximum: 64 },
+    mergeDistance: { type: 'integer', minimum: 0 },
+    detectWidth: { type: 'integer', minimum: 32, maximum: 1280 },
+  },
+} as const;
+
+const writable = {
+  name: { type: 'string', minLength: 1, maxLength: 100 },
+  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'rtsp://, rtsps://, http(s):// (MJPEG, HLS), or a file path when ingest.allowFileUrls. Credentials are stored, never returned.' },
+  fps: { type: 'number', minimum: 0.1, maximum: 60 },
+  enabled: { type: 'boolean' },
+  width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
+  motion,
+} as const;
+
+const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
+
+/** Cameras over HTTP. Bodies are validated here (JSON schema) and again by ingest's rules (schemes). */
+export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesOptions): Promise<void> {
+  const { store, ingestor, rules } = options;
+  const viewer = options.requireViewer ?? options.requireAdmin;
+
+  const view = async (id: string) => {
+    const camera = await store.get(id);
+    if (!camera) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
+    return { ...publicCamera(camera), status: await ingestor.status(id) };
+  };
+
+  app.post('/v1/cameras', {
+    preHandler: options.requireAdmin,
+    schema: { summary: 'Add a camera', tags: ['cameras'], body: { type: 'object', required: ['name', 'url'], additionalProperties: false, properties: writable } },
+  }, async (request, reply) => {
+    const camera = createCamera(request.body, rules);
+    await store.create(camera);
+    request.log.info({ camera: camera.id, url: publicCamera(camera).url }, 'camera added');
+    await ingestor.refresh();
+    return reply.status(201).send({ ...publicCamera(camera), status: await ingestor.status(camera.id) });
+  });
+
+  app.get('/v1/cameras', { preHandler: viewer, schema: { summary: 'Cameras with their status', tags: ['cameras'] } }, async () => {
+    const cameras = await store.list();
+    return { cameras: await Promise.all(cameras.map(async (c) => ({ ...publicCamera(c), status: await ingestor.status(c.id) }))) };
+  });
+
+  app.get('/v1/cameras/:id', { preHandler: viewer, schema: { summary: 'One camera with its status', tags: ['cameras'], params: idParam } }, async (request) => {
+    return view((request.params as { id: string }).id);
+  });
+
+  app.patch('/v1/cameras/:id', {
+    preHandler: options.requireAdmin,
+    schema: { summary: 'Change a camera (it restarts with the new settings)', tags: ['cameras'], params: idParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable } },
+  }, async (request) => {
+    const { id } = request.params as { id: string };
+    const camera = await store.get(id);
+    if (!camera) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
+    const next = patchCamera(camera, request.body, rules);
+    if (!(await store.update(next))) throw new SkywatchError('CAMERA_NOT_FOUND', `camera ${id} was deleted`);
+    await ingestor.refresh();
+    return view(id);
+  });
+
+  app.delete('/v1/cameras/:id', { preHandler: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!(await store.delete(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
+    await ingestor.refresh();
+    return reply.status(204).send();
+  });
+
+  app.get('/v1/cameras/:id/snapshot.jpg', { preHandler: viewer, schema: { summary: 'Latest frame of a camera (JPEG)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    if (!(await store.get(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
+    const jpeg = await ingestor.snapshot(id);
+    if (!jpeg) throw new SkywatchError('NOT_FOUND', `camera ${id} has no frame yet`);
+    return reply.type('image/jpeg').header('cache-control', 'no-store').send(jpeg);
+  });
+}
