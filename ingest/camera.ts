@@ -62,9 +62,9 @@ export type CameraPatch = z.input<typeof patchSchema>;
 
 /** Which protocol family a URL is, or CAMERA_URL_SCHEME / CAMERA_URL_INVALID. */
 export function cameraSource(url: string, allowFileUrls: boolean): CameraSource {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
-  // One-letter "schemes" are Windows drives, which are paths; everything else with a colon is a
-  // protocol, and ffmpeg has dangerous ones (concat:, subfile:, pipe:, data:) that must not pass.
+  // ffmpeg reads `name:` and `name,options:` as protocols, and has dangerous ones (concat, subfile,
+  // pipe, data) that must not pass. One-letter "schemes" are Windows drives, which are paths.
+  const scheme = /^([a-z][a-z0-9+.-]*)[:,]/i.exec(url)?.[1]?.toLowerCase();
   if (scheme && scheme.length > 1 && scheme !== 'file') {
     if (!['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
       throw new SkywatchError('CAMERA_URL_SCHEME', `scheme ${scheme}: is not allowed (rtsp, rtsps, http, https${allowFileUrls ? ', file paths' : ''})`, { field: 'url', scheme });

@@ -46,7 +46,8 @@ export class Ingestor implements CameraRuntime {
   private readonly supervisors = new Map<string, CameraSupervisor>();
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<void> | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private waiting: Promise<void> | null = null;
   private stopped = true;
 
   constructor(private readonly options: IngestorOptions) {
@@ -70,20 +71,26 @@ export class Ingestor implements CameraRuntime {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.ticking;
+    await this.chain;
     const ids = [...this.supervisors.keys()];
     await Promise.all(ids.map((id) => this.drop(id, options.release ?? true)));
   }
 
-  /** One pass now (also what the timer runs); passes never overlap. */
+  /**
+   * A pass that starts after this call (so it sees every change made before it); passes never
+   * overlap, and calls while one is waiting to start share it.
+   */
   refresh(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    this.ticking ??= this.tick()
-      .catch((err: unknown) => this.logger.warn({ err }, 'ingest pass failed; retrying on the next tick'))
-      .finally(() => {
-        this.ticking = null;
-      });
-    return this.ticking;
+    if (this.waiting) return this.waiting;
+    const pass = this.chain.then(async () => {
+      this.waiting = null;
+      if (this.stopped) return;
+      await this.tick().catch((err: unknown) => this.logger.warn({ err }, 'ingest pass failed; retrying on the next tick'));
+    });
+    this.waiting = pass;
+    this.chain = pass;
+    return pass;
   }
 
   async status(cameraId: string): Promise<CameraStatus | null> {
