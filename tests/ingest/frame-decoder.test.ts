@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isSkywatchError } from '../../core/errors.js';
+import { decodeFrames, probeSize } from '../../ingest/frame-decoder.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sw-decode-'));
+const REAL = path.resolve('../shared/data/videos/drone');
+
+function testsrc(seconds: number): string {
+  const file = path.join(dir, `testsrc-${seconds}.mp4`);
+  execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc=size=160x120:rate=25:duration=${seconds}`, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', file]);
+  return file;
+}
+
+async function collect(it: AsyncIterable<{ data: Buffer; width: number; height: number; index: number; ptsMs: number }>) {
+  const out = [];
+  for await (const f of it) out.push(f);
+  return out;
+}
+
+describe('decodeFrames', () => {
+  it('samples a clip at the asked fps into exact RGB24 frames, probing the size', async () => {
+    const clip = testsrc(2);
+    expect(await probeSize(clip)).toMatchObject({ width: 160, height: 120, fps: 25 });
+    const frames = await collect(decodeFrames(clip, { fps: 5 }));
+    expect(frames.length).toBe(10);
+    expect(frames.map((f) => f.index)).toEqual([...Array(10).keys()]);
+    expect(frames[3].ptsMs).toBe(600);
+    for (const f of frames) expect(f.data.length).toBe(160 * 120 * 3);
+    // testsrc moves: consecutive samples differ.
+    expect(frames[0].data.equals(frames[1].data)).toBe(false);
+    const scaled = await collect(decodeFrames(clip, { fps: 2, width: 80 }));
+    expect(scaled[0]).toMatchObject({ width: 80, height: 60 });
+    expect(scaled[0].data.length).toBe(80 * 60 * 3);
+  });
+
+  it('loops a file forever and stops ffmpeg when the consumer stops', async () => {
+    const clip = testsrc(1);
+    let n = 0;
+    for await (const f of decodeFrames(clip, { fps: 10, loop: true })) {
+      n = f.index + 1;
+      if (n >= 25) break;
+    }
+    expect(n).toBe(25);
+    const controller = new AbortController();
+    let m = 0;
+    for await (const f of decodeFrames(clip, { fps: 10, loop: true, signal: controller.signal })) {
+      m = f.index + 1;
+      if (m === 3) controller.abort();
+    }
+    expect(m).toBeGreaterThanOrEqual(3);
+    expect(m).toBeLessThan(30);
+  });
+
+  it('reports a file that is not a video', async () => {
+    const junk = path.join(dir, 'junk.mp4');
+    writeFileSync(junk, 'not a video at all');
+    await expect(collect(decodeFrames(junk, { fps: 5 }))).rejects.toSatisfy((err: unknown) => isSkywatchError(err, 'DATA_INVALID'));
+  });
+
+  describe.skipIf(!existsSync(REAL))('on a real sky clip (../shared/data/videos)', () => {
+    it('decodes 640x512 frames', async () => {
+      const clip = path.join(REAL, readdirSync(REAL).filter((f) => f.endsWith('.mp4')).sort()[0]);
+      let first: { width: number; height: number; data: Buffer } | null = null;
+      for await (const f of decodeFrames(clip, { fps: 2 })) {
+        first = f;
+        break;
+      }
+      expect(first).toMatchObject({ width: 640, height: 512 });
+      expect(first?.data.length).toBe(640 * 512 * 3);
+    });
+  });
+});
