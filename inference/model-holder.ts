@@ -134,7 +134,8 @@ export class ModelHolder extends EventEmitter {
       const { modelPath, manifest } = await registry.fetch(pointer.version, path.resolve(this.options.cacheDir));
       if (manifest.sha256 !== pointer.sha256) throw new SkywatchError('MODEL_CHECKSUM', `latest.json names sha256 ${pointer.sha256} but the manifest says ${manifest.sha256}`);
       checkLabels(manifest);
-      candidate = await OnnxModel.load(modelPath, manifest, this.options.threads);
+      // Off the event loop: requests keep being read and decoded while a batch runs.
+      candidate = await OnnxModel.load(modelPath, manifest, { ...this.options.threads, offThread: true });
       // Batch sizes 1 and 2 check that the batch axis is really dynamic and the outputs match the labels.
       await warm(candidate, 1);
       await warm(candidate, 2);

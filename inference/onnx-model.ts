@@ -1,10 +1,17 @@
 import * as ort from 'onnxruntime-node';
 import { SkywatchError } from '../core/errors.js';
+import { SessionWorker } from './session-worker.js';
 import type { ModelManifest } from '../core/model/manifest.js';
 
 export interface SessionThreads {
   intraOpThreads?: number;
   interOpThreads?: number;
+  /**
+   * Run the session in a worker thread, so inference does not block this thread's event loop (a
+   * server keeps reading and decoding requests during a batch). Off by default: tools that only
+   * infer gain nothing from it.
+   */
+  offThread?: boolean;
 }
 
 /**
@@ -15,9 +22,9 @@ export class OnnxModel {
   readonly manifest: ModelManifest;
   readonly inputName: string;
   readonly outputName: string;
-  private session: ort.InferenceSession | null;
+  private session: ort.InferenceSession | SessionWorker | null;
 
-  private constructor(session: ort.InferenceSession, manifest: ModelManifest) {
+  private constructor(session: ort.InferenceSession | SessionWorker, manifest: ModelManifest) {
     this.session = session;
     this.manifest = manifest;
     this.inputName = session.inputNames.includes(manifest.input.name) ? manifest.input.name : session.inputNames[0];
@@ -25,7 +32,7 @@ export class OnnxModel {
   }
 
   static async load(model: string | Uint8Array, manifest: ModelManifest, threads: SessionThreads = {}): Promise<OnnxModel> {
-    let session: ort.InferenceSession;
+    let session: ort.InferenceSession | SessionWorker;
     try {
       const options: ort.InferenceSession.SessionOptions = {
         intraOpNumThreads: threads.intraOpThreads ?? 2,
@@ -33,7 +40,8 @@ export class OnnxModel {
         graphOptimizationLevel: 'all',
         executionMode: 'sequential',
       };
-      session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+      if (threads.offThread) session = await SessionWorker.create(model, options);
+      else session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
     } catch (err) {
       throw new SkywatchError('MODEL_INVALID', `ONNX Runtime could not load the model: ${(err as Error).message}`, undefined, { cause: err });
     }
@@ -52,15 +60,18 @@ export class OnnxModel {
     if (input.length !== batch * 3 * height * width) {
       throw new SkywatchError('BAD_REQUEST', `input holds ${input.length} floats, expected ${batch * 3 * height * width}`);
     }
-    const tensor = new ort.Tensor('float32', input, [batch, 3, height, width]);
-    const out = await session.run({ [this.inputName]: tensor });
+    const dims = [batch, 3, height, width];
+    const labels = this.manifest.labels.length;
+    if (session instanceof SessionWorker) {
+      const out = await session.run(this.inputName, this.outputName, input, dims);
+      checkSize(out.size, batch, labels);
+      return toFloat32(out.type, out.data);
+    }
+    const out = await session.run({ [this.inputName]: new ort.Tensor('float32', input, dims) });
     const result = out[this.outputName];
     try {
-      const labels = this.manifest.labels.length;
-      if (result.size !== batch * labels) {
-        throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model returned ${result.size} values for ${batch} images of ${labels} labels`);
-      }
-      return toFloat32(result);
+      checkSize(result.size, batch, labels);
+      return Float32Array.from(toFloat32(result.type, result.data as Float32Array | Uint16Array));
     } finally {
       for (const t of Object.values(out)) t.dispose();
     }
@@ -86,10 +97,15 @@ export class OnnxModel {
   }
 }
 
-function toFloat32(tensor: ort.Tensor): Float32Array {
-  if (tensor.type === 'float32') return Float32Array.from(tensor.data as Float32Array);
-  if (tensor.type === 'float16') return Float32Array.from(tensor.data as Uint16Array, halfToFloat);
-  throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model output type ${tensor.type} is not a float tensor`);
+function checkSize(size: number, batch: number, labels: number): void {
+  if (size !== batch * labels) throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model returned ${size} values for ${batch} images of ${labels} labels`);
+}
+
+/** The output as float32; a float32 output from the main-thread session is copied by the caller. */
+function toFloat32(type: string, data: Float32Array | Uint16Array): Float32Array {
+  if (type === 'float32') return data as Float32Array;
+  if (type === 'float16') return Float32Array.from(data as Uint16Array, halfToFloat);
+  throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model output type ${type} is not a float tensor`);
 }
 
 /** IEEE 754 half to single; Node 20 has no Float16Array. */

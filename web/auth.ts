@@ -35,9 +35,26 @@ export function roleOf(settings: TokenSettings, token: string | null): Role | nu
   return null;
 }
 
-/** A preHandler: viewer routes accept viewer or admin tokens, admin routes only admin tokens. */
-export function requireRole(settings: TokenSettings, role: Role): Guard {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Installed by buildServer, so route plugins can guard routes with `requireRole(role)` alone. */
+    skywatchTokens?: TokenSettings;
+  }
+}
+
+/**
+ * A preHandler: viewer routes accept viewer or admin tokens, admin routes only admin tokens. Route
+ * plugins registered on the server call `requireRole('admin')`; the token settings are the server's.
+ */
+export function requireRole(role: Role): Guard;
+export function requireRole(settings: TokenSettings, role: Role): Guard;
+export function requireRole(a: Role | TokenSettings, b?: Role): Guard {
+  const explicit = typeof a === 'string' ? null : a;
+  const role = typeof a === 'string' ? a : b!;
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const settings = explicit ?? request.server.skywatchTokens;
+    // Fail closed: a guard on a server that never installed its tokens lets nobody through.
+    if (!settings) throw new SkywatchError('INTERNAL', 'token settings are not installed on this server');
     const token = tokenOf(request);
     const granted = roleOf(settings, token);
     if (!granted) throw new SkywatchError('UNAUTHORIZED', token ? 'this token is not valid' : 'a token is required (Authorization: Bearer <token>)');

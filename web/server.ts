@@ -10,7 +10,8 @@ import websocket from '@fastify/websocket';
 import { tokensConfigured, type Config } from '../core/config.js';
 import { SkywatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ModelRegistry } from '../core/model/registry.js';
+import { ModelRegistry } from '../core/model/registry.js';
+import { openStore } from '../core/storage/open-store.js';
 import { MicroBatcher } from '../inference/micro-batcher.js';
 import { ModelHolder } from '../inference/model-holder.js';
 import { Predictor } from '../inference/predictor.js';
@@ -28,12 +29,15 @@ export const SERVER_VERSION = '0.1.0';
 export interface ServerDeps {
   config: Config;
   logger: Logger;
-  registry: ModelRegistry;
+  /** Defaults to the configured registry. */
+  registry?: ModelRegistry;
   /** Given by `start` when workers share the process; otherwise the server makes its own. */
   holder?: ModelHolder;
   checks?: ReadinessCheck[];
   /** Route plugins of other parts (cameras, alerts), registered with the same guards. */
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
+  /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
+  extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
 }
 
 export interface Guards {
@@ -55,9 +59,10 @@ export interface SkywatchServer {
 /** The API: REST, OpenAPI docs, metrics, the dashboard's files, and whatever route plugins are given. */
 export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
+  const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
   const metrics = new ServerMetrics();
   const holder = deps.holder ?? new ModelHolder({
-    registry: deps.registry,
+    registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
     threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
     pollIntervalMs: config.inference.pollIntervalMs,
@@ -81,6 +86,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     return503OnClosing: true,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
+  app.decorate('skywatchTokens', tokens);
   installErrorHandler(app, metrics);
   app.addContentTypeParser(/^image\/.*/, { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
@@ -107,8 +113,9 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
 
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
-  await app.register(modelRoutes, { registry: deps.registry, holder, ...guards });
+  await app.register(modelRoutes, { registry, holder, ...guards });
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
+  for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
     await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false });
   } else {

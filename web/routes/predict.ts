@@ -21,9 +21,9 @@ const predictionSchema = {
 
 const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } } } } } as const;
 
-async function imagesOf(request: FastifyRequest, max: number): Promise<Buffer[]> {
-  if (request.isMultipart()) {
-    const out: Buffer[] = [];
+async function multipartImages(request: FastifyRequest, max: number): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  try {
     for await (const part of request.files()) {
       if (part.fieldname !== 'file' && part.fieldname !== 'files') {
         await part.toBuffer();
@@ -32,10 +32,21 @@ async function imagesOf(request: FastifyRequest, max: number): Promise<Buffer[]>
       out.push(await part.toBuffer());
       if (out.length > max) throw new SkywatchError('PAYLOAD_TOO_LARGE', `at most ${max} images per request`);
     }
-    if (out.length === 0) throw new SkywatchError('BAD_REQUEST', 'multipart body has no `file` field');
-    return out;
+  } catch (err) {
+    // Limits raised by @fastify/multipart carry their own codes (mapped to 413); anything else from
+    // the parser means the body itself is malformed.
+    if (err instanceof SkywatchError || (err as { code?: string }).code?.startsWith('FST_')) throw err;
+    throw new SkywatchError('BAD_REQUEST', `multipart body is malformed: ${(err as Error).message}`);
   }
+  if (out.length === 0) throw new SkywatchError('BAD_REQUEST', 'multipart body has no `file` field');
+  return out;
+}
+
+async function imagesOf(request: FastifyRequest, max: number): Promise<Buffer[]> {
+  if (request.isMultipart()) return multipartImages(request, max);
   if (Buffer.isBuffer(request.body)) return [request.body];
+  // An image/* request with no body at all never reaches the content-type parser.
+  if (request.body == null && /^image\//.test(request.headers['content-type'] ?? '')) throw new SkywatchError('IMAGE_EMPTY');
   throw new SkywatchError('UNSUPPORTED_MEDIA_TYPE', 'send an image as multipart/form-data (field `file`) or as a raw image/* body');
 }
 
