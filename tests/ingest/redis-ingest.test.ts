@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCamera, type Camera } from '../../ingest/camera.js';
 import { CameraLeases } from '../../ingest/camera-leases.js';
 import { CameraStatusBoard } from '../../ingest/camera-status-board.js';
+import { createIngest } from '../../ingest/create-ingest.js';
+import { loadConfig } from '../../core/config.js';
 import { Ingestor } from '../../ingest/ingestor.js';
 import { RedisCameraStore } from '../../ingest/redis-camera-store.js';
 import { makeClip } from '../support/clips.js';
@@ -125,5 +127,25 @@ describe('Ingestor', () => {
     }
     const leases = new CameraLeases(redis, p, 'reader', leaseMs);
     for (const c of cameras) expect(await leases.holder(c.id)).toBeNull();
+  });
+});
+
+describe('createIngest', () => {
+  it('builds the parts from the configuration under its Redis prefix', async () => {
+    const config = loadConfig({ env: { SKYWATCH_REDIS_PREFIX: `${prefix}:cfg`, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_LEASE_MS: '1500', SKYWATCH_DEFAULT_FPS: '3' } });
+    const parts = createIngest({ config, redis, sink: new MemoryFrameSink(), id: 'cfg-ingestor' });
+    expect(parts.rules).toEqual({ allowFileUrls: true, defaultFps: 3 });
+    const cam = createCamera({ name: 'cfg', url: clip }, parts.rules);
+    await parts.store.create(cam);
+    expect(await redis.hexists(`${prefix}:cfg:cameras`, cam.id)).toBe(1);
+    await parts.ingestor.start();
+    try {
+      expect(parts.ingestor.overview()).toMatchObject({ id: 'cfg-ingestor', cameras: [{ id: cam.id }] });
+      expect(await redis.get(`${prefix}:cfg:ingest:lease:${cam.id}`)).toBe('cfg-ingestor');
+      expect((await parts.board.status(cam.id))?.id).toBe(cam.id);
+    } finally {
+      await parts.ingestor.stop();
+    }
+    expect(await redis.get(`${prefix}:cfg:ingest:lease:${cam.id}`)).toBeNull();
   });
 });

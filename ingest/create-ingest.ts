@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../core/config.js';
+import type { Logger } from '../core/logger.js';
+import type { CameraRules } from './camera.js';
+import { CameraLeases } from './camera-leases.js';
+import { CameraStatusBoard } from './camera-status-board.js';
+import type { FrameSink } from './frame-sink.js';
+import { Ingestor, newIngestorId } from './ingestor.js';
+import { RedisCameraStore } from './redis-camera-store.js';
+
+export interface IngestParts {
+  store: RedisCameraStore;
+  board: CameraStatusBoard;
+  ingestor: Ingestor;
+  rules: CameraRules;
+}
+
+/**
+ * The ingest role's parts from the configuration, for `skywatch ingest` / `start`. An API-only process
+ * needs just `store`, `board` (as the routes' runtime) and `rules`; it never starts the ingestor.
+ */
+export function createIngest(deps: { config: Config; redis: Redis; sink: FrameSink; logger?: Logger; id?: string }): IngestParts {
+  const { config, redis } = deps;
+  const s = config.ingest;
+  const prefix = config.redis.prefix;
+  const store = new RedisCameraStore(redis, prefix);
+  // Status outlives a few ingest passes, then vanishes with the ingestor that wrote it.
+  const board = new CameraStatusBoard(redis, prefix, 2 * s.leaseMs);
+  const leases = new CameraLeases(redis, prefix, deps.id ?? newIngestorId(), s.leaseMs);
+  const ingestor = new Ingestor({ store, leases, sink: deps.sink, settings: s, board, logger: deps.logger });
+  return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps } };
+}
