@@ -144,7 +144,14 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // Connections that finish their request while we close would otherwise idle on keep-alive for
+      // a minute and hold the close open: keep closing idle ones until the server is down.
+      const sweep = setInterval(() => app.server.closeIdleConnections?.(), 100);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       if (ownsHolder) await holder.stop();
     },
   };
