@@ -110,3 +110,20 @@ describe('GcsStore against the server', () => {
     await expect(openStore('gs://Bad_Bucket!/x')).rejects.toMatchObject({ code: 'STORAGE_URL_INVALID' });
   });
 });
+
+describe('a data set on gs://', () => {
+  it('is synced up and materialised back into a local cache, downloading only what changed', async () => {
+    const { materializeDataset } = await import('../../trainer/data/materialize.js');
+    const { makeImageDataset } = await import('../support/image-dataset.js');
+    const local = mkdtempSync(path.join(tmpdir(), 'sw-gsdata-'));
+    await makeImageDataset(local, 3, 24);
+    const url = 'gs://skywatch-data/structured';
+    await syncFolderToStore(local, await openStore(url, { gcsApiEndpoint: gcs.url }));
+    const cache = mkdtempSync(path.join(tmpdir(), 'sw-gscache-'));
+    const dir = await materializeDataset(url, cache, { gcsApiEndpoint: gcs.url });
+    expect(readFileSync(path.join(dir, 'drone', 'drone-1.jpg')).equals(readFileSync(path.join(local, 'drone', 'drone-1.jpg')))).toBe(true);
+    const before = gcs.requests.filter((r) => r.includes('alt=media')).length;
+    await materializeDataset(url, cache, { gcsApiEndpoint: gcs.url });
+    expect(gcs.requests.filter((r) => r.includes('alt=media')).length - before).toBe(0); // nothing changed: nothing downloaded
+  });
+});
