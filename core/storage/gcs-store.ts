@@ -55,12 +55,7 @@ export class GcsStore implements BlobStore {
   async write(key: string, data: Buffer | string, options: WriteOptions = {}): Promise<ObjectInfo> {
     const file = this.file(key);
     try {
-      await file.save(typeof data === 'string' ? Buffer.from(data) : data, {
-        resumable: false,
-        validation: false,
-        contentType: options.contentType ?? 'application/octet-stream',
-        ...(options.ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch: Number(options.ifGenerationMatch) } } : {}),
-      });
+      await file.save(typeof data === 'string' ? Buffer.from(data) : data, writeSettings(options));
       return this.info(file);
     } catch (err) {
       throw mapError(err, key);
@@ -69,13 +64,7 @@ export class GcsStore implements BlobStore {
 
   async upload(localPath: string, key: string, options: WriteOptions = {}): Promise<ObjectInfo> {
     try {
-      const [file] = await this.bucket.upload(localPath, {
-        destination: this.prefix + assertKey(key),
-        resumable: false,
-        validation: false,
-        contentType: options.contentType ?? 'application/octet-stream',
-        ...(options.ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch: Number(options.ifGenerationMatch) } } : {}),
-      });
+      const [file] = await this.bucket.upload(localPath, { destination: this.prefix + assertKey(key), ...writeSettings(options) });
       return this.info(file);
     } catch (err) {
       throw mapError(err, key);
@@ -124,6 +113,16 @@ export class GcsStore implements BlobStore {
       throw mapError(err, key);
     }
   }
+}
+
+/** Single-request uploads (our objects are small enough) with GCS's own generation precondition. */
+function writeSettings(options: WriteOptions) {
+  return {
+    resumable: false,
+    validation: false,
+    contentType: options.contentType ?? 'application/octet-stream',
+    ...(options.ifGenerationMatch !== undefined ? { preconditionOpts: { ifGenerationMatch: Number(options.ifGenerationMatch) } } : {}),
+  };
 }
 
 function statusOf(err: unknown): number | undefined {
