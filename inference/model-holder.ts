@@ -125,7 +125,8 @@ export class ModelHolder extends EventEmitter {
       return this.fail(null, err);
     }
     if (!pointer) return this.outcome('none');
-    if (this.loaded?.version === pointer.version && this.loaded.manifest.sha256 === pointer.sha256) return this.outcome('unchanged');
+    // The same version is loaded again only if its inference thread has died.
+    if (this.loaded?.version === pointer.version && this.loaded.manifest.sha256 === pointer.sha256 && this.loaded.model.healthy) return this.outcome('unchanged');
     // A version that failed once is not retried on every poll, only when forced.
     const key = `${pointer.version}:${pointer.sha256}`;
     if (this.refused.has(key) && !force) return this.outcome('unchanged');

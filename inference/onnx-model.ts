@@ -52,6 +52,11 @@ export class OnnxModel {
     return this.session !== null;
   }
 
+  /** Loaded and, when it runs on a worker thread, that thread still alive. */
+  get healthy(): boolean {
+    return this.session !== null && !(this.session instanceof SessionWorker && !this.session.alive);
+  }
+
   /** Probabilities for `batch` images, row-major [batch][labels]. */
   async run(input: Float32Array, batch: number): Promise<Float32Array> {
     const session = this.session;

@@ -66,6 +66,11 @@ export class SessionWorker {
     });
   }
 
+  /** False once the thread has stopped (crashed or released): the model must be loaded again. */
+  get alive(): boolean {
+    return this.dead === null;
+  }
+
   async release(): Promise<void> {
     if (this.dead) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));

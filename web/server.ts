@@ -74,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   metrics.setModel(holder.current?.version ?? null);
   const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs, onBatch: (n, ms) => metrics.observeBatch(n, ms) });
   const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  metrics.registerSummarySource('inference', () => ({ model: holder.current?.version ?? null, queued: batcher.queued, lastReloadError: holder.lastError }));
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);

@@ -185,7 +185,7 @@ describe('REST API', () => {
     await server.holder.reload();
     await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg', ...viewer }, body: new Uint8Array(await image(0, 0, 220)) });
     const summary = await (await fetch(`${url}/v1/metrics/summary`, { headers: viewer })).json();
-    expect(summary).toMatchObject({ serving: { predictions: 1, batches: 1, meanBatchSize: 1 }, queue: { depth: 3 }, broken: { error: 'redis down' } });
+    expect(summary).toMatchObject({ serving: { predictions: 1, batches: 1, meanBatchSize: 1 }, inference: { model: 'v1', queued: 0 }, queue: { depth: 3 }, broken: { error: 'redis down' } });
     const info = await (await fetch(`${url}/v1/info`, { headers: viewer })).json();
     expect(info).toMatchObject({ name: 'skywatch', model: { version: 'v1' }, manifest: { labels: ['bird', 'drone'] } });
     expect(info.uptimeSeconds).toBeGreaterThanOrEqual(0);

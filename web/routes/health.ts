@@ -20,7 +20,7 @@ export async function healthRoutes(app: FastifyInstance, options: { holder: Mode
   }));
 
   app.get('/ready', { schema: { summary: 'Readiness: a model is loaded and dependencies answer', tags: ['health'] } }, async (_request, reply) => {
-    const results: Record<string, boolean> = { model: holder.current !== null };
+    const results: Record<string, boolean> = { model: holder.current?.model.healthy ?? false };
     for (const c of options.checks) results[c.name] = await c.check().catch(() => false);
     const ready = Object.values(results).every(Boolean);
     return reply.status(ready ? 200 : 503).send({ ready, checks: results });
