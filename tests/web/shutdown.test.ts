@@ -1,10 +1,9 @@
-import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../core/model/registry.js';
@@ -24,7 +23,7 @@ function freePort(): Promise<number> {
 }
 
 describe('skywatch api', () => {
-  it('serves predictions to `skywatch predict --server`, and on SIGTERM finishes the request in flight, then exits 0', async () => {
+  it('on SIGTERM finishes a request whose body is still arriving, then exits 0 and refuses new connections', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sw-api-'));
     const registryDir = path.join(dir, 'registry');
     await publishTiny(new ModelRegistry(new LocalStore(registryDir)), path.join(dir, 'm'), 'v1');
@@ -45,10 +44,6 @@ describe('skywatch api', () => {
       expect(log).toMatch(/loopback only/);
 
       const jpeg = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 10, g: 10, b: 240 } } }).jpeg().toBuffer();
-      writeFileSync(path.join(dir, 'blue.jpg'), jpeg);
-      const cli = await promisify(execFile)('node', [BIN, 'predict', path.join(dir, 'blue.jpg'), '--server', `http://127.0.0.1:${port}`, '--json'], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn' } });
-      expect(JSON.parse(cli.stdout).predictions[0]).toMatchObject({ label: 'drone', modelVersion: 'v1' });
-
       // Half a request on the wire, then SIGTERM, then the rest: the request must still be answered.
       const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
         const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/predict', headers: { 'content-type': 'image/jpeg', 'content-length': jpeg.length } }, (res) => {
