@@ -1,0 +1,92 @@
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
+import type { FrameJobData } from './frame-job.js';
+import { names } from './redis-connection.js';
+
+export interface FrameQueueOptions {
+  redis: Redis;
+  prefix: string;
+  /** Pixels older than this are useless (and their key expires): the deadline with room to spare. */
+  pixelTtlMs: number;
+  modelInput: () => { width: number; height: number } | null;
+  wholeFrame?: () => boolean;
+}
+
+/**
+ * The ingest side of the queue: frame jobs on BullMQ with their pixels in a key of their own (SET PX,
+ * read and deleted by the worker; ENVIRONMENT.md measured this 1.4x faster than base64 in the job).
+ * Counts what each camera has in flight, so ingest can drop instead of queueing without bound.
+ */
+export class FrameQueue implements FrameSink {
+  readonly queue: Queue<FrameJobData>;
+  private readonly events: QueueEvents;
+  private readonly inflight = new Map<string, number>();
+  private readonly owner = new Map<string, { camera: string; at: number }>();
+  private seq = 0;
+
+  constructor(private readonly options: FrameQueueOptions) {
+    const n = names(options.prefix);
+    this.queue = new Queue<FrameJobData>(n.frames, { connection: options.redis, prefix: n.queuePrefix, defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 }, attempts: 2 } });
+    this.events = new QueueEvents(n.frames, { connection: options.redis.duplicate(), prefix: n.queuePrefix });
+    const done = ({ jobId }: { jobId: string }) => this.finish(jobId);
+    this.events.on('completed', done);
+    this.events.on('failed', done);
+  }
+
+  modelInput(): { width: number; height: number } | null {
+    return this.options.modelInput();
+  }
+
+  wholeFrame(): boolean {
+    return this.options.wholeFrame?.() ?? false;
+  }
+
+  inFlight(cameraId: string): number {
+    // A job whose completion event was lost (Redis restarted) stops counting once its pixels expired.
+    const stale = Date.now() - this.options.pixelTtlMs;
+    for (const [id, o] of this.owner) if (o.at < stale) this.finish(id);
+    return this.inflight.get(cameraId) ?? 0;
+  }
+
+  async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
+    const id = `${job.cameraId}:${job.seq}:${process.pid}:${this.seq++}`;
+    const blob = Buffer.concat([...job.crops.map((c) => c.rgb), job.frameJpeg ?? Buffer.alloc(0)]);
+    const data: FrameJobData = {
+      cameraId: job.cameraId,
+      seq: job.seq,
+      capturedAt: job.capturedAt,
+      width: job.width,
+      height: job.height,
+      crops: job.crops.map((c) => ({ box: c.box, width: c.width, height: c.height })),
+      jpegBytes: job.frameJpeg?.length ?? 0,
+    };
+    try {
+      await this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs);
+      this.inflight.set(job.cameraId, (this.inflight.get(job.cameraId) ?? 0) + 1);
+      this.owner.set(id, { camera: job.cameraId, at: Date.now() });
+      await this.queue.add('frame', data, { jobId: id });
+      return 'queued';
+    } catch {
+      // Redis is away (restarting): live video is not worth buffering; the frame is dropped and counted.
+      this.finish(id);
+      return 'dropped';
+    }
+  }
+
+  private finish(jobId: string): void {
+    const o = this.owner.get(jobId);
+    if (!o) return;
+    this.owner.delete(jobId);
+    this.inflight.set(o.camera, Math.max(0, (this.inflight.get(o.camera) ?? 0) - 1));
+  }
+
+  async depth(): Promise<number> {
+    return this.queue.getWaitingCount();
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+  }
+}
