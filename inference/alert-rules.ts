@@ -11,6 +11,8 @@ export interface AlertRuleSettings {
   endAfterMs: number;
   /** Labels that raise alerts (default: all). */
   labels?: string[];
+  /** At most one update event per alert this often (default 1 s); the closing event has the totals. */
+  updateEveryMs?: number;
 }
 
 export interface Observation {
@@ -41,6 +43,7 @@ export interface AlertEvent {
 interface Track {
   window: boolean[];
   open: AlertEvent | null;
+  lastEmit: number;
   cooldownUntil: number;
 }
 
@@ -58,7 +61,7 @@ export class AlertRules {
     const key = `${cameraId}\u0000${label}`;
     let t = this.tracks.get(key);
     if (!t) {
-      t = { window: [], open: null, cooldownUntil: 0 };
+      t = { window: [], open: null, lastEmit: 0, cooldownUntil: 0 };
       this.tracks.set(key, t);
     }
     return t;
@@ -79,17 +82,20 @@ export class AlertRules {
         a.frames++;
         a.lastAt = o.at;
         a.lastScore = o.score;
-        if (o.score >= a.score) {
-          a.score = o.score;
-          a.box = o.box;
+        a.score = Math.max(a.score, o.score);
+        // The box follows the object: snapshots are of the current frame.
+        a.box = o.box;
+        if (o.at - t.lastEmit >= (s.updateEveryMs ?? 1_000)) {
+          t.lastEmit = o.at;
+          events.push({ ...a, kind: 'update' });
         }
-        events.push({ ...a, kind: 'update' });
       }
       return events;
     }
     if (o.at < t.cooldownUntil) return events;
     if (t.window.filter(Boolean).length >= s.k) {
       t.open = { kind: 'open', cameraId: o.cameraId, label: o.label, score: o.score, lastScore: o.score, firstAt: o.at, lastAt: o.at, frames: t.window.filter(Boolean).length, box: o.box };
+      t.lastEmit = o.at;
       events.push({ ...t.open });
     }
     return events;

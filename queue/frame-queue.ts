@@ -50,7 +50,8 @@ export class FrameQueue implements FrameSink {
   }
 
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
-    const id = `${job.cameraId}:${job.seq}:${process.pid}:${this.seq++}`;
+    // BullMQ refuses ":" in custom job ids.
+    const id = `${job.cameraId}.${job.seq}.${process.pid}.${this.seq++}`;
     const blob = Buffer.concat([...job.crops.map((c) => c.rgb), job.frameJpeg ?? Buffer.alloc(0)]);
     const data: FrameJobData = {
       cameraId: job.cameraId,

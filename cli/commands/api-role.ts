@@ -1,36 +1,56 @@
 import type { Command } from 'commander';
 import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
-import { buildServer, type SkywatchServer } from '../../web/server.js';
 import type { CliContext } from '../context.js';
 import { openRegistry } from './registry-option.js';
+import { runRoles, type Roles, type RunningRoles } from './streaming-runtime.js';
 
-/** Starts the API and stops it gracefully on SIGTERM/SIGINT: no new connections, in-flight requests finish. */
-export async function runApi(config: Config, logger: Logger, registryFlag: string | undefined, ctx: CliContext): Promise<SkywatchServer> {
+/**
+ * Runs the asked roles until SIGTERM/SIGINT, then stops gracefully: no new connections, in-flight
+ * requests and jobs finish, ffmpeg children stop, leases are released.
+ */
+export async function runUntilSignal(config: Config, logger: Logger, roles: Roles, ctx: CliContext, registryFlag?: string, demoCamera = false): Promise<RunningRoles> {
   const registry = await openRegistry(ctx, registryFlag ?? config.registry);
-  const server = await buildServer({ config, logger, registry });
-  await server.listen();
+  const running = await runRoles({ config, logger, registry, roles, demoCamera });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    void server.close().then(() => process.exit(0));
+    logger.info({ signal }, 'shutting down: finishing in-flight work');
+    void running.stop().then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  return server;
+  return running;
 }
+
+const portOption = (v: string) => Number.parseInt(v, 10);
 
 export function registerApiCommand(program: Command, ctx: CliContext): void {
   program
     .command('api')
-    .summary('run the REST API (predictions, models, metrics, docs, dashboard)')
-    .description('Serves the registry\'s latest model and follows it (hot reload on every poll and on POST /v1/models/reload). Without API tokens configured it binds 127.0.0.1 only.')
-    .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
+    .summary('run the REST API (predictions, models, cameras, alerts, metrics, docs, dashboard)')
+    .description('Serves the registry\'s latest model and follows it (hot reload on every poll and on POST /v1/models/reload), the camera and alert APIs and the dashboard. Without API tokens configured it binds 127.0.0.1 only.')
+    .option('--port <n>', 'port (default: config api.port)', portOption)
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
     .action(async (opts: { port?: number; registry?: string }) => {
       const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
-      await runApi(config, ctx.logger('api'), opts.registry, ctx);
+      await runUntilSignal(config, ctx.logger('api'), { api: true, ingest: false, worker: false }, ctx, opts.registry);
+    });
+
+  program
+    .command('worker')
+    .summary('run an inference worker: frame jobs -> micro-batched ONNX -> alert rules -> alerts')
+    .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
+    .action(async (opts: { registry?: string }) => {
+      await runUntilSignal(ctx.config(), ctx.logger('worker'), { api: false, ingest: false, worker: true }, ctx, opts.registry);
+    });
+
+  program
+    .command('ingest')
+    .summary('run an ingestor: cameras (leased in Redis) -> ffmpeg -> motion gating -> frame queue')
+    .option('--registry <dir|gs://...>', 'model registry, for the model input size (default: config registry)')
+    .action(async (opts: { registry?: string }) => {
+      await runUntilSignal(ctx.config(), ctx.logger('ingest'), { api: false, ingest: true, worker: false }, ctx, opts.registry);
     });
 }

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { createProgress } from '../../trainer/fit/progress.js';
 import { runTraining } from '../../trainer/train.js';
 import type { CliContext } from '../context.js';
-import { runApi } from './api-role.js';
+import { runUntilSignal } from './api-role.js';
 import { openRegistry } from './registry-option.js';
 
 /**
@@ -15,11 +15,12 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
   program
     .command('start')
     .summary('run Skywatch on this machine with its defaults')
-    .description('Trains and publishes a first model when the registry is empty (transfer learning on the configured data set), then runs the API and dashboard with hot reload.')
+    .description('Starts Redis if none answers (and redis-server is installed), trains and publishes a first model when the registry is empty (transfer learning on the configured data set), adds a demo camera looping a real drone clip when there is no camera, then runs the API, dashboard, ingest and workers in one process.')
     .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
     .action(async (opts: { port?: number; registry?: string }) => {
-      const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
+      // One machine, loopback only unless tokens are set: the demo camera is a looping local file.
+      const config = ctx.config({ ingest: { allowFileUrls: true }, ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
       const logger = ctx.logger('start');
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {
@@ -43,7 +44,8 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
           logger.info({ version: result.version, accuracy: result.metrics.accuracy }, `first model ${result.version} published`);
         }
       }
-      const server = await runApi(config, logger, opts.registry, ctx);
+      const { server } = await runUntilSignal(config, logger, { api: true, ingest: true, worker: true }, ctx, opts.registry, true);
+      if (!server) return;
       const url = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${(server.app.server.address() as { port: number }).port}/`;
       process.stderr.write(`\nSkywatch is running. Dashboard: ${url}   API docs: ${url}docs\n\n`);
     });
