@@ -15,15 +15,17 @@ describe('AlertRules', () => {
     expect(open).toHaveLength(1);
     expect(open[0]).toMatchObject({ kind: 'open', frames: 3, firstAt: 600, score: 0.7 });
     r.setAlertId('cam1', 'drone', '1-0');
-    const update = r.observe(obs(0.95, 800));
-    expect(update[0]).toMatchObject({ kind: 'update', alertId: '1-0', frames: 4, score: 0.95, lastAt: 800 });
-    expect(r.observe(obs(0.1, 1000))).toEqual([]);
-    const closed = r.observe(obs(0.9, 3000));
+    // Updates at most once a second: the frame at 800 counts but is not sent on its own.
+    expect(r.observe(obs(0.95, 800))).toEqual([]);
+    const update = r.observe(obs(0.85, 1600));
+    expect(update[0]).toMatchObject({ kind: 'update', alertId: '1-0', frames: 5, score: 0.95, lastScore: 0.85, lastAt: 1600 });
+    expect(r.observe(obs(0.1, 1800))).toEqual([]);
+    const closed = r.observe(obs(0.9, 3700));
     expect(closed).toHaveLength(1);
-    expect(closed[0]).toMatchObject({ kind: 'closed', alertId: '1-0', frames: 4, lastAt: 800 });
+    expect(closed[0]).toMatchObject({ kind: 'closed', alertId: '1-0', frames: 5, lastAt: 1600 });
     // Cooldown: hits for the next 10 s open nothing.
-    for (let t = 3200; t < 12_900; t += 200) expect(r.observe(obs(0.9, t)).filter((e) => e.kind === 'open')).toEqual([]);
-    expect(r.observe(obs(0.9, 13_100)).map((e) => e.kind)).toEqual(['open']);
+    for (let t = 3900; t < 13_600; t += 200) expect(r.observe(obs(0.9, t)).filter((e) => e.kind === 'open')).toEqual([]);
+    expect(r.observe(obs(0.9, 13_800)).map((e) => e.kind)).toEqual(['open']);
   });
 
   it('keeps cameras and labels apart, and ignores labels it is not told to watch', () => {
