@@ -68,8 +68,10 @@ export async function computeEmbeddings(backbone: Backbone, files: string[], opt
         const row = features.slice(j * featureDim, (j + 1) * featureDim);
         out.set(row, fileIndex * featureDim);
         const target = path.join(dir, `${hashes[fileIndex]}.f32`);
-        await writeFile(`${target}.tmp`, Buffer.from(row.buffer));
-        await rename(`${target}.tmp`, target);
+        // Two identical images in one batch write the same entry: each through a temp name of its own.
+        const tmp = `${target}.${process.pid}.${fileIndex}.tmp`;
+        await writeFile(tmp, Buffer.from(row.buffer));
+        await rename(tmp, target);
       }));
       done += chunk.length;
       options.onProgress?.(done, files.length);
