@@ -10,11 +10,12 @@ import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { buildCropsFromVideos } from '../../trainer/data/from-videos.js';
+import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
 import { runTraining } from '../../trainer/train.js';
 
 /**
  * The whole flow with real parts: a model trained here on crops of some sky clips, then cameras
- * looping OTHER clips (a drone and a bird) through ffmpeg, motion gating, the BullMQ queue, the worker
+ * showing OTHER clips (a drone over GStreamer's RTSP server, a bird as a looping file) through ffmpeg, motion gating, the BullMQ queue, the worker
  * and the alert rules, with alerts read on the WebSocket.
  */
 const VIDEOS = path.resolve('../shared/data/videos');
@@ -26,6 +27,7 @@ const available = existsSync(VIDEOS) && existsSync(BACKBONE);
 describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; skipped without ../shared/data)', () => {
   const prefix = `test-e2e-${process.pid}-${Date.now()}`;
   let running: RunningRoles;
+  let rtsp: RtspServer;
   let url: string;
 
   beforeAll(async () => {
@@ -60,13 +62,15 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
 
   afterAll(async () => {
     await running?.stop();
+    await rtsp?.stop();
     const redis = createRedis('redis://127.0.0.1:6379');
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });
 
-  it('a drone clip raises a drone alert on the WebSocket; a bird clip does not', async () => {
+  it('a drone clip served over RTSP raises a drone alert on the WebSocket; a bird clip does not', async () => {
+    rtsp = await startRtspServer({ file: path.join(VIDEOS, 'drone', TEST_DRONE) });
     const alerts: Array<{ cameraId: string; label: string; status: string; snapshotUrl: string | null }> = [];
     const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/alerts/ws?since=0-0`);
     ws.on('message', (m) => {
@@ -78,7 +82,7 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
       expect(res.status).toBe(201);
       return ((await res.json()) as { id: string }).id;
     };
-    const drone = await add('drone clip', path.join(VIDEOS, 'drone', TEST_DRONE));
+    const drone = await add('drone clip over RTSP', rtsp.url);
     const bird = await add('bird clip', path.join(VIDEOS, 'bird', TEST_BIRD));
     const deadline = Date.now() + 45_000;
     while (Date.now() < deadline && !alerts.some((a) => a.cameraId === drone && a.label === 'drone')) await new Promise((r) => setTimeout(r, 250));
