@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../core/model/registry.js';
+import { LocalStore } from '../../core/storage/local-store.js';
+import { FrameQueue } from '../../queue/frame-queue.js';
+import { createRedis } from '../../queue/redis-connection.js';
+import { publishTiny } from '../support/tiny-model.js';
+
+const BIN = path.resolve('bin/skywatch.mjs');
+const prefix = `test-workers-${process.pid}-${Date.now()}`;
+const redis = createRedis('redis://127.0.0.1:6379');
+const children: ChildProcess[] = [];
+
+function worker(registry: string, state: string): ChildProcess {
+  const child = spawn('node', [BIN, 'worker', '--registry', registry], {
+    env: { ...process.env, SKYWATCH_STATE_DIR: state, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_FRAME_DEADLINE_MS: '600000' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  return child;
+}
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('a worker killed mid-job', () => {
+  it('loses nothing: its jobs are done by another worker', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-kill-'));
+    const registry = path.join(dir, 'registry');
+    await publishTiny(new ModelRegistry(new LocalStore(registry)), path.join(dir, 'm'), 'v1');
+    const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000, modelInput: () => ({ width: 16, height: 16 }) });
+    const first = worker(registry, path.join(dir, 's1'));
+    const total = 300;
+    const crop = { box: { x: 0, y: 0, width: 16, height: 16, area: 256 }, rgb: Buffer.alloc(16 * 16 * 3, 90), width: 16, height: 16 };
+    for (let seq = 0; seq < total; seq++) {
+      expect(await queue.submit({ cameraId: 'cam', seq, capturedAt: Date.now(), width: 64, height: 64, crops: [crop, crop, crop, crop] })).toBe('queued');
+    }
+    const counts = () => queue.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed');
+    for (let i = 0; i < 600 && (await counts()).completed < 20; i++) await new Promise((r) => setTimeout(r, 50));
+    const atKill = await counts();
+    first.kill('SIGKILL');
+    expect(atKill.completed).toBeGreaterThanOrEqual(20);
+    expect(atKill.completed).toBeLessThan(total);
+    worker(registry, path.join(dir, 's2'));
+    let now = await counts();
+    for (let i = 0; i < 900 && now.completed < total; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      now = await counts();
+    }
+    expect(now).toMatchObject({ completed: total, failed: 0, active: 0, waiting: 0 });
+    await queue.close();
+  }, 120_000);
+});
