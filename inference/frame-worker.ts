@@ -51,7 +51,12 @@ export class FrameWorker {
       maxStalledCount: 2,
       lockDuration: Math.max(5_000, (options.stalledIntervalMs ?? 5_000) * 2),
     });
-    this.worker.on('error', (err) => options.logger.warn({ err }, 'frame worker: Redis error (retrying)'));
+    let warned = 0;
+    this.worker.on('error', (err) => {
+      // One line every 10 s while Redis is away, not one per retry.
+      if (Date.now() - warned > 10_000) options.logger.warn({ err }, 'frame worker: Redis error (retrying)');
+      warned = Date.now();
+    });
     this.expiry = setInterval(() => void this.publish(options.rules.expire(this.now())), 1_000);
     this.expiry.unref();
   }

@@ -4,6 +4,21 @@ import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
 import type { FrameJobData } from './frame-job.js';
 import { names } from './redis-connection.js';
 
+const SUBMIT_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`queue did not answer in ${ms} ms`)), ms);
+    p.then((v) => {
+      clearTimeout(timer);
+      resolve(v);
+    }, (err: unknown) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
 export interface FrameQueueOptions {
   redis: Redis;
   prefix: string;
@@ -29,6 +44,10 @@ export class FrameQueue implements FrameSink {
     const n = names(options.prefix);
     this.queue = new Queue<FrameJobData>(n.frames, { connection: options.redis, prefix: n.queuePrefix, defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 }, attempts: 2 } });
     this.events = new QueueEvents(n.frames, { connection: options.redis.duplicate(), prefix: n.queuePrefix });
+    // Redis outages are expected (restarts): ioredis reconnects by itself, and these listeners keep the
+    // connection errors from surfacing as unhandled.
+    this.queue.on('error', () => {});
+    this.events.on('error', () => {});
     const done = ({ jobId }: { jobId: string }) => this.finish(jobId);
     this.events.on('completed', done);
     this.events.on('failed', done);
@@ -50,6 +69,9 @@ export class FrameQueue implements FrameSink {
   }
 
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
+    // With Redis away, commands would wait in ioredis's offline queue: live video is not worth
+    // buffering, so the frame is dropped at once (and counted by ingest).
+    if (this.options.redis.status !== 'ready') return 'dropped';
     // BullMQ refuses ":" in custom job ids.
     const id = `${job.cameraId}.${job.seq}.${process.pid}.${this.seq++}`;
     const blob = Buffer.concat([...job.crops.map((c) => c.rgb), job.frameJpeg ?? Buffer.alloc(0)]);
@@ -66,7 +88,7 @@ export class FrameQueue implements FrameSink {
       await this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs);
       this.inflight.set(job.cameraId, (this.inflight.get(job.cameraId) ?? 0) + 1);
       this.owner.set(id, { camera: job.cameraId, at: Date.now() });
-      await this.queue.add('frame', data, { jobId: id });
+      await withTimeout(this.queue.add('frame', data, { jobId: id }), SUBMIT_TIMEOUT_MS);
       return 'queued';
     } catch {
       // Redis is away (restarting): live video is not worth buffering; the frame is dropped and counted.

@@ -1,0 +1,43 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { redisAnswers } from '../../core/redis-launcher.js';
+
+export interface PrivateRedis {
+  url: string;
+  port: number;
+  /** SHUTDOWN (saving the append-only file when enabled) and wait until it stops answering. */
+  stop(): Promise<void>;
+  /** Start again on the same port and folder. */
+  start(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A redis-server of the test's own on a free port (fault tests kill and restart it). */
+export async function startPrivateRedis(dir: string, options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir, '--daemonize', 'yes', '--pidfile', `${dir}/redis.pid`];
+  const start = async () => {
+    await new Promise<void>((resolve, reject) => spawn('redis-server', args, { stdio: 'ignore' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`redis-server exited ${code}`)))));
+    for (let i = 0; i < 100 && !(await redisAnswers(url, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  await start();
+  return {
+    url,
+    port,
+    start,
+    async stop() {
+      await new Promise<void>((resolve) => spawn('redis-cli', ['-p', String(port), 'shutdown'], { stdio: 'ignore' }).on('exit', () => resolve()));
+      for (let i = 0; i < 100 && (await redisAnswers(url, 200)); i++) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+}
