@@ -36,13 +36,32 @@ export class AlertsView {
     this.el.append(h('h2', { id: 'alerts-title' }, 'Live alerts'), filters, this.empty, this.list);
   }
 
-  async start(): Promise<void> {
+  private namesLoadedAt = 0;
+
+  /** Camera names for the cards and the filter; reloaded (at most once a second) when an unknown camera alerts. */
+  private async loadCameraNames(): Promise<void> {
+    if (Date.now() - this.namesLoadedAt < 1_000) return;
+    this.namesLoadedAt = Date.now();
     try {
       const cameras = await api<{ cameras?: Camera[] } | Camera[]>('v1/cameras');
-      for (const c of Array.isArray(cameras) ? cameras : cameras.cameras ?? []) this.addCamera(c.id, c.name);
+      for (const c of Array.isArray(cameras) ? cameras : cameras.cameras ?? []) this.nameCamera(c.id, c.name);
+      this.render();
     } catch {
-      // The camera list only names cameras in the filter; alerts still flow without it.
+      // Names are a nicety: alerts still flow without them.
     }
+  }
+
+  private nameCamera(id: string, name: string): void {
+    const known = this.cameraNames.get(id);
+    if (known === name) return;
+    this.cameraNames.set(id, name);
+    const option = [...this.cameraSelect.options].find((o) => o.value === id);
+    if (option) option.textContent = name;
+    else this.cameraSelect.append(h('option', { value: id }, name));
+  }
+
+  async start(): Promise<void> {
+    await this.loadCameraNames();
     let since: string | null = null;
     try {
       const recent = await api<{ alerts: Alert[] }>('v1/alerts?limit=50');
@@ -57,9 +76,10 @@ export class AlertsView {
   }
 
   private addCamera(id: string, name?: string): void {
+    if (name) return this.nameCamera(id, name);
     if (this.cameraNames.has(id)) return;
-    this.cameraNames.set(id, name ?? id);
-    this.cameraSelect.append(h('option', { value: id }, name ?? id));
+    this.nameCamera(id, id);
+    void this.loadCameraNames();
   }
 
   private upsert(alert: Alert, live: boolean): void {
