@@ -50,6 +50,8 @@ export class FrameWorker {
       stalledInterval: options.stalledIntervalMs ?? 5_000,
       maxStalledCount: 2,
       lockDuration: Math.max(5_000, (options.stalledIntervalMs ?? 5_000) * 2),
+      // Jobs are taken only once a model is loaded (start()): without one they could only fail.
+      autorun: false,
     });
     let warned = 0;
     this.worker.on('error', (err) => {
@@ -59,6 +61,11 @@ export class FrameWorker {
     });
     this.expiry = setInterval(() => void this.publish(options.rules.expire(this.now())), 1_000);
     this.expiry.unref();
+  }
+
+  /** Starts taking jobs. Call once the model holder has a model. */
+  start(): void {
+    if (!this.worker.isRunning()) void this.worker.run().catch((err: unknown) => this.options.logger.error({ err }, 'frame worker stopped'));
   }
 
   private now(): number {

@@ -77,7 +77,11 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs });
     const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
     const rules = new AlertRules({ k: config.alerts.k, n: config.alerts.n, threshold: config.alerts.threshold, cooldownMs: config.alerts.cooldownMs, endAfterMs: 3_000 });
-    worker = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs });
+    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs });
+    worker = w;
+    // No jobs are taken before a model is loaded: they wait in the queue (or pass their deadline).
+    if (holder.current) w.start();
+    else holder.once('swap', () => w.start());
     stops.push(() => worker!.close());
   }
 

@@ -35,6 +35,7 @@ describe('Redis restarted under the pipeline', () => {
     // Blue frames: the tiny model says "drone" at ~1.0, so k-of-n opens an alert quickly.
     const rules = new AlertRules({ k: 2, n: 3, threshold: 0.6, cooldownMs: 0, endAfterMs: 400, labels: ['drone'] });
     const worker = new FrameWorker({ redis: createRedis(server.url), prefix: 'p', predictor, rules, alerts: stream, logger: silentLogger, deadlineMs: 60_000, stalledIntervalMs: 1000 });
+    worker.start();
     const queue = new FrameQueue({ redis: ingestRedis, prefix: 'p', pixelTtlMs: 60_000, modelInput: () => ({ width: 16, height: 16 }) });
     const crop = { box: { x: 1, y: 1, width: 16, height: 16, area: 256 }, rgb: Buffer.alloc(16 * 16 * 3), width: 16, height: 16 };
     for (let i = 0; i < crop.rgb.length; i += 3) crop.rgb[i + 2] = 250;
