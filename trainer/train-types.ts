@@ -62,18 +62,21 @@ export interface ReportInput {
   labels: string[];
 }
 
+/** Training settings after defaults, as both modes use them. */
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  patience: number;
+  seed: number;
+  imageSize: number;
+  filters?: number[];
+  augment: boolean;
+}
+
 /** What a mode's trainer receives from the orchestration. */
 export interface ModeContext {
-  settings: {
-    epochs: number;
-    batchSize: number;
-    learningRate: number;
-    patience: number;
-    seed: number;
-    imageSize: number;
-    filters?: number[];
-    augment: boolean;
-  };
+  settings: TrainSettings;
   labels: string[];
   splits: Splits;
   logger: Logger;

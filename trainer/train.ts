@@ -11,7 +11,7 @@ import { initTfBackend, type BackendPreference } from './tfjs/backend.js';
 import { ModelRegistry } from '../core/model/registry.js';
 import { createRunFolder, writeRunArtifacts, writeRunModel } from './run-folder.js';
 import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, renderReport } from './train-parts.js';
-import type { PublishDecision, SplitFile, Splits, TrainedModel } from './train-types.js';
+import type { PublishDecision, SplitFile, Splits, TrainedModel, TrainSettings } from './train-types.js';
 import { trainScratch } from './train-scratch.js';
 import { trainTransfer } from './train-transfer.js';
 
@@ -68,16 +68,8 @@ export interface TrainResult {
 }
 
 /** Settings after defaults: what the manifest records. */
-export interface ResolvedSettings {
+export interface ResolvedSettings extends TrainSettings {
   mode: TrainMode;
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  patience: number;
-  seed: number;
-  imageSize: number;
-  filters?: number[];
-  augment: boolean;
 }
 
 function resolveSettings(o: TrainOptions): ResolvedSettings {
