@@ -62,6 +62,10 @@ export const configSchema = z.object({
     n: int(1).default(5),
     cooldownMs: int(0).default(10_000),
     streamMaxLen: int(10).default(10_000),
+    /** POST every alert event (JSON) here; retried with backoff. */
+    webhookUrl: z.string().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
+    /** At most one webhook call per camera and label this often (0: every event). */
+    webhookCooldownMs: int(0).default(0),
   }).prefault({}),
   trainer: z.object({
     every: z.string().optional(),
@@ -109,6 +113,8 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALERT_N: 'alerts.n',
   SKYWATCH_ALERT_COOLDOWN_MS: 'alerts.cooldownMs',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
+  SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
+  SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',
   SKYWATCH_TRAIN_EVERY: 'trainer.every',
   SKYWATCH_BACKBONE: 'trainer.backbone',
 };

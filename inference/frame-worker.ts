@@ -7,6 +7,7 @@ import type { AlertStream } from '../queue/alert-stream.js';
 import type { AlertEvent, AlertRules } from './alert-rules.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
+import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
   redis: Redis;
@@ -21,6 +22,7 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
+  webhook?: WebhookSink;
 }
 
 export interface WorkerCounters {
@@ -131,6 +133,7 @@ export class FrameWorker {
           status: e.kind === 'open' ? 'open' : e.kind === 'update' ? 'update' : 'closed',
           hasSnapshot: !!snapshot,
         }, snapshot);
+        this.options.webhook?.notify(alert);
         if (e.kind === 'open') {
           this.options.rules.setAlertId(e.cameraId, e.label, alert.id);
           this.counters.alerts++;
@@ -145,5 +148,6 @@ export class FrameWorker {
   async close(): Promise<void> {
     clearInterval(this.expiry);
     await this.worker.close();
+    await this.options.webhook?.drain();
   }
 }

@@ -11,6 +11,7 @@ import { FrameWorker } from '../../inference/frame-worker.js';
 import { MicroBatcher } from '../../inference/micro-batcher.js';
 import { ModelHolder } from '../../inference/model-holder.js';
 import { Predictor } from '../../inference/predictor.js';
+import { WebhookSink } from '../../inference/webhook-sink.js';
 import { AlertStream } from '../../queue/alert-stream.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { createRedis } from '../../queue/redis-connection.js';
@@ -77,7 +78,8 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs });
     const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
     const rules = new AlertRules({ k: config.alerts.k, n: config.alerts.n, threshold: config.alerts.threshold, cooldownMs: config.alerts.cooldownMs, endAfterMs: 3_000 });
-    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs });
+    const webhook = config.alerts.webhookUrl ? new WebhookSink({ url: config.alerts.webhookUrl, cooldownMs: config.alerts.webhookCooldownMs, logger }) : undefined;
+    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs, webhook });
     worker = w;
     // No jobs are taken before a model is loaded: they wait in the queue (or pass their deadline).
     if (holder.current) w.start();
