@@ -68,7 +68,7 @@ for (const n of COUNTS) {
     // The same roles as separate `skywatch` processes on the same Redis, as a scaled-out deployment runs them.
     const port = 18500 + n;
     const env = { ...process.env, SKYWATCH_STATE_DIR: path.join(dir, `p${n}`), SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_ALERT_K: '1', SKYWATCH_ALERT_N: '1', SKYWATCH_ALERT_COOLDOWN_MS: '0', SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_API_PORT: String(port) };
-    const procs = ['api', 'ingest', 'worker'].map((role) => spawn('node', ['bin/skywatch.mjs', role, '--registry', registryDir], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+    const procs = ['api', 'ingest', 'worker'].map((role, i) => spawn('node', ['bin/skywatch.mjs', role, '--registry', registryDir, '--port', String(port + 100 * i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
     url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 200; i++) {
       if (await fetch(`${url}/ready`).then((r) => r.ok, () => false)) break;

@@ -38,19 +38,19 @@ export function registerApiCommand(program: Command, ctx: CliContext): void {
       await runUntilSignal(config, ctx.logger('api'), { api: true, ingest: false, worker: false }, ctx, opts.registry);
     });
 
-  program
-    .command('worker')
-    .summary('run an inference worker: frame jobs -> micro-batched ONNX -> alert rules -> alerts')
-    .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
-    .action(async (opts: { registry?: string }) => {
-      await runUntilSignal(ctx.config(), ctx.logger('worker'), { api: false, ingest: false, worker: true }, ctx, opts.registry);
-    });
-
-  program
-    .command('ingest')
-    .summary('run an ingestor: cameras (leased in Redis) -> ffmpeg -> motion gating -> frame queue')
-    .option('--registry <dir|gs://...>', 'model registry, for the model input size (default: config registry)')
-    .action(async (opts: { registry?: string }) => {
-      await runUntilSignal(ctx.config(), ctx.logger('ingest'), { api: false, ingest: true, worker: false }, ctx, opts.registry);
-    });
+  for (const [name, summary, roles] of [
+    ['worker', 'run an inference worker: frame jobs -> micro-batched ONNX -> alert rules -> alerts', { api: false, ingest: false, worker: true }],
+    ['ingest', 'run an ingestor: cameras (leased in Redis) -> ffmpeg -> motion gating -> frame queue', { api: false, ingest: true, worker: false }],
+  ] as const) {
+    program
+      .command(name)
+      .summary(summary)
+      .description(`${summary}. Serves /health, /ready and /metrics on --port (default: config api.port).`)
+      .option('--port <n>', 'port of /health, /ready and /metrics', portOption)
+      .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
+      .action(async (opts: { port?: number; registry?: string }) => {
+        const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
+        await runUntilSignal(config, ctx.logger(name), roles, ctx, opts.registry);
+      });
+  }
 }

@@ -16,6 +16,8 @@ import { AlertStream } from '../../queue/alert-stream.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { AlertHub } from '../../web/alert-hub.js';
+import { registerPipelineMetrics } from '../../web/pipeline-metrics.js';
+import { startRoleHealthServer } from '../../web/role-health-server.js';
 import { alertRoutes } from '../../web/routes/alerts.js';
 import { camerasRoutes } from '../../web/routes/cameras.js';
 import { buildServer, type SkywatchServer } from '../../web/server.js';
@@ -112,8 +114,31 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
       framesDropped: w ? Object.values(w.counters.dropped).reduce((a, b) => a + b, 0) : 0,
       alertsOpened: w?.counters.alerts ?? 0,
     }));
+    registerPipelineMetrics(server.metrics.registry, {
+      cameras: roles.ingest ? () => ingest.ingestor.overview().cameras : undefined,
+      worker: () => w?.counters ?? null,
+      queueDepth: () => queue.depth(),
+    });
     await server.listen();
     stops.unshift(() => server!.close());
+  } else {
+    // Ingest and worker processes still answer probes and Prometheus on the API port.
+    const w = worker;
+    const health = await startRoleHealthServer({
+      host: config.api.host ?? '127.0.0.1',
+      port: config.api.port,
+      checks: [
+        { name: 'redis', check: async () => (await redis.ping()) === 'PONG' },
+        ...(holder ? [{ name: 'model', check: async () => holder.current !== null }] : []),
+      ],
+      register: (registry) => registerPipelineMetrics(registry, {
+        cameras: roles.ingest ? () => ingest.ingestor.overview().cameras : undefined,
+        worker: () => w?.counters ?? null,
+        queueDepth: () => queue.depth(),
+      }),
+      onError: (err) => logger.warn({ err, port: config.api.port }, `health and metrics not served: ${err.message} (give this role its own --port)`),
+    });
+    if (health) stops.unshift(() => health.app.close());
   }
 
   if (roles.ingest) {

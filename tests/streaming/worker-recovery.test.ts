@@ -14,8 +14,8 @@ const prefix = `test-workers-${process.pid}-${Date.now()}`;
 const redis = createRedis('redis://127.0.0.1:6379');
 const children: ChildProcess[] = [];
 
-function worker(registry: string, state: string): ChildProcess {
-  const child = spawn('node', [BIN, 'worker', '--registry', registry], {
+function worker(registry: string, state: string, port: number): ChildProcess {
+  const child = spawn('node', [BIN, 'worker', '--registry', registry, '--port', String(port)], {
     env: { ...process.env, SKYWATCH_STATE_DIR: state, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_FRAME_DEADLINE_MS: '600000' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -36,7 +36,8 @@ describe('a worker killed mid-job', () => {
     const registry = path.join(dir, 'registry');
     await publishTiny(new ModelRegistry(new LocalStore(registry)), path.join(dir, 'm'), 'v1');
     const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000, modelInput: () => ({ width: 16, height: 16 }) });
-    const first = worker(registry, path.join(dir, 's1'));
+    const port = 18800 + (process.pid % 100) * 2;
+    const first = worker(registry, path.join(dir, 's1'), port);
     const total = 300;
     const crop = { box: { x: 0, y: 0, width: 16, height: 16, area: 256 }, rgb: Buffer.alloc(16 * 16 * 3, 90), width: 16, height: 16 };
     for (let seq = 0; seq < total; seq++) {
@@ -48,13 +49,19 @@ describe('a worker killed mid-job', () => {
     first.kill('SIGKILL');
     expect(atKill.completed).toBeGreaterThanOrEqual(20);
     expect(atKill.completed).toBeLessThan(total);
-    worker(registry, path.join(dir, 's2'));
+    worker(registry, path.join(dir, 's2'), port + 1);
     let now = await counts();
     for (let i = 0; i < 900 && now.completed < total; i++) {
       await new Promise((r) => setTimeout(r, 100));
       now = await counts();
     }
     expect(now).toMatchObject({ completed: total, failed: 0, active: 0, waiting: 0 });
+    // The surviving worker answers probes and reports its work to Prometheus.
+    expect((await fetch(`http://127.0.0.1:${port + 1}/ready`)).status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();
+    const inferred = Number(/skywatch_worker_frames\{what="inferred",reason=""\} (\d+)/.exec(metrics)?.[1]);
+    expect(inferred).toBeGreaterThan(0);
+    expect(inferred).toBeLessThanOrEqual(total);
     await queue.close();
   }, 120_000);
 });

@@ -1,0 +1,51 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { CameraStatus } from '../ingest/camera-supervisor.js';
+import type { WorkerCounters } from '../inference/frame-worker.js';
+
+/**
+ * Prometheus view of the streaming pipeline, read when scraped: frames decoded, gated out, queued and
+ * dropped by reason per camera (ingest), and frames inferred, crops and drops by reason (worker).
+ */
+export function registerPipelineMetrics(registry: Registry, sources: { cameras?: () => CameraStatus[]; worker?: () => WorkerCounters | null; queueDepth?: () => Promise<number> }): void {
+  new Gauge({
+    name: 'skywatch_camera_frames',
+    help: 'Frames per camera and stage since the camera started (decoded, gated = had no motion, queued, dropped by reason)',
+    labelNames: ['camera', 'stage', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of sources.cameras?.() ?? []) {
+        this.set({ camera: c.id, stage: 'decoded', reason: '' }, c.framesDecoded);
+        this.set({ camera: c.id, stage: 'gated', reason: '' }, c.framesGated);
+        this.set({ camera: c.id, stage: 'queued', reason: '' }, c.framesQueued);
+        for (const [reason, n] of Object.entries(c.drops ?? {})) this.set({ camera: c.id, stage: 'dropped', reason }, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'skywatch_worker_frames',
+    help: 'Frames this worker inferred, crops it classified, frames it dropped by reason, alerts it opened',
+    labelNames: ['what', 'reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const w = sources.worker?.();
+      if (!w) return;
+      this.set({ what: 'inferred', reason: '' }, w.inferred);
+      this.set({ what: 'crops', reason: '' }, w.crops);
+      this.set({ what: 'alerts', reason: '' }, w.alerts);
+      for (const [reason, n] of Object.entries(w.dropped)) this.set({ what: 'dropped', reason }, n);
+    },
+  });
+  if (sources.queueDepth) {
+    const depth = sources.queueDepth;
+    new Gauge({
+      name: 'skywatch_queue_depth',
+      help: 'Frame jobs waiting in the queue',
+      registers: [registry],
+      async collect() {
+        this.set(await depth().catch(() => -1));
+      },
+    });
+  }
+}
