@@ -22,7 +22,8 @@ const CLIPS = path.resolve('../shared/data/videos/drone');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const COUNTS = (process.env.BENCH_CAMERAS ?? '2,4,8').split(',').map(Number);
 const MODE = process.env.BENCH_MODE === 'processes' ? 'processes' : 'one-process';
-const TICK = os.constants ? 100 : 100; // USER_HZ on Linux
+/** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
+const TICK = 100;
 
 function cpuSeconds(pid: number): number {
   // utime + stime of the process and its waited-for children, in clock ticks.
