@@ -5,6 +5,7 @@ import { imageBatches } from './cnn/image-batches.js';
 import { decodeImageSet, type ImageSet, type LabeledFile } from './cnn/image-set.js';
 import { cnnInputSpec } from './cnn/normalise.js';
 import { fitModel } from './fit/fit-model.js';
+import { fitOptionsOf } from './mode-fit-options.js';
 import { exportCnn } from './train-parts.js';
 import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
 
@@ -31,15 +32,7 @@ export async function trainScratch(ctx: ModeContext): Promise<TrainedModel> {
   const model = createCompactCnn({ imageSize: size, labels: labels.length, seed: settings.seed, ...(settings.filters ? { filters: settings.filters } : {}) });
   try {
     const batches = imageBatches(train, val.labels.length > 0 ? val : undefined, spec, settings.batchSize, settings.augment ? DEFAULT_AUGMENT : false);
-    const fit = await fitModel(model, batches, {
-      epochs: settings.epochs,
-      learningRate: settings.learningRate,
-      patience: settings.patience,
-      seed: settings.seed,
-      signal,
-      progress: ctx.progress,
-      onEpoch: ctx.onEpoch,
-    });
+    const fit = await fitModel(model, batches, fitOptionsOf(ctx));
     const exported = await exportCnn(model, spec, labels);
     return {
       ...exported,

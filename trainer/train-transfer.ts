@@ -2,6 +2,7 @@ import { SkywatchError } from '../core/errors.js';
 import { arrayBatches, type FeatureSet } from './fit/array-batches.js';
 import { applyScaling, computeScaling, foldScalingIntoFirstDense } from './fit/feature-scaling.js';
 import { fitModel } from './fit/fit-model.js';
+import { fitOptionsOf } from './mode-fit-options.js';
 import { deriveSeed } from './tfjs/seeded-random.js';
 import { createTransferHead, embedFiles, exportTransfer, openBackbone, TRANSFER_HEAD } from './train-parts.js';
 import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
@@ -48,15 +49,7 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   const scaledVariants = scaling ? variants.map((v) => applyScaling(v, scaling)) : variants;
   const scaledVal = scaling && val ? applyScaling(val, scaling) : val;
   try {
-    const fit = await fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), {
-      epochs: settings.epochs,
-      learningRate: settings.learningRate,
-      patience: settings.patience,
-      seed: settings.seed,
-      signal,
-      progress: ctx.progress,
-      onEpoch: ctx.onEpoch,
-    });
+    const fit = await fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), fitOptionsOf(ctx));
     if (scaling) foldScalingIntoFirstDense(head, scaling);
     const exported = await exportTransfer(backbone, head, labels);
     return {

@@ -1,0 +1,15 @@
+import type { ModeContext } from './train-types.js';
+
+/** The fit-loop options both training modes take from their context. */
+export function fitOptionsOf(ctx: ModeContext) {
+  const { settings } = ctx;
+  return {
+    epochs: settings.epochs,
+    learningRate: settings.learningRate,
+    patience: settings.patience,
+    seed: settings.seed,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    onEpoch: ctx.onEpoch,
+  };
+}
