@@ -20,7 +20,7 @@ export const configSchema = z.object({
   registry: z.string().min(1).default('.state/registry'),
   data: z.string().min(1).default('../shared/data/images'),
   redis: z.object({
-    url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+    url: z.string().regex(/^(rediss?|redis\+cluster):\/\//, 'must start with redis://, rediss:// or redis+cluster:// (seed nodes, comma-separated)').default('redis://127.0.0.1:6379'),
     prefix: z.string().min(1).default('skywatch'),
     /** Start a private redis-server under stateDir when none answers at `url` (one-machine mode). */
     autoStart: bool.default(true),

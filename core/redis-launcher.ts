@@ -44,6 +44,12 @@ async function freePort(): Promise<number> {
  */
 export async function ensureRedis(options: { url: string; stateDir: string; autoStart: boolean; logger: Logger }): Promise<RedisHandle> {
   const { url, logger } = options;
+  if (url.startsWith('redis+cluster://')) {
+    // A cluster is never started here; the first seed node must answer.
+    const first = url.slice('redis+cluster://'.length).split(',')[0];
+    if (await redisAnswers(`redis://${first}`)) return { url, started: false, stop: async () => {} };
+    throw new SkywatchError('DEPENDENCY_UNAVAILABLE', `the Redis Cluster seed node ${first} does not answer`);
+  }
   if (await redisAnswers(url)) return { url, started: false, stop: async () => {} };
   if (!options.autoStart) {
     throw new SkywatchError('DEPENDENCY_UNAVAILABLE', `no Redis answers at ${url}: start one (redis-server) or set SKYWATCH_REDIS_URL, or allow SKYWATCH_REDIS_AUTOSTART=true`);

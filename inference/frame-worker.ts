@@ -1,5 +1,5 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { Logger } from '../core/logger.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
@@ -10,7 +10,7 @@ import { boxedSnapshot } from './snapshot.js';
 import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   predictor: Predictor;
   rules: AlertRules;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 
 // Extend only a lease this ingestor still holds: after a pause longer than the lease another ingestor
 // may own the camera, and a blind PEXPIRE would steal the time back.
@@ -21,7 +21,7 @@ return 0`;
 export class CameraLeases {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, prefix: string, readonly ownerId: string, readonly leaseMs: number) {
+  constructor(private readonly redis: RedisClient, prefix: string, readonly ownerId: string, readonly leaseMs: number) {
     this.prefix = `${prefix}:ingest:lease:`;
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { CameraRuntime } from './camera-runtime.js';
 import type { CameraStatus } from './camera-supervisor.js';
 
@@ -9,7 +9,7 @@ import type { CameraStatus } from './camera-supervisor.js';
 export class CameraStatusBoard implements CameraRuntime {
   private readonly prefix: string;
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly ttlMs: number) {
+  constructor(private readonly redis: RedisClient, prefix: string, private readonly ttlMs: number) {
     this.prefix = `${prefix}:ingest:`;
   }
 

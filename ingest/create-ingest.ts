@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CameraRules } from './camera.js';
@@ -19,7 +19,7 @@ export interface IngestParts {
  * The ingest role's parts from the configuration, for `skywatch ingest` / `start`. An API-only process
  * needs just `store`, `board` (as the routes' runtime) and `rules`; it never starts the ingestor.
  */
-export function createIngest(deps: { config: Config; redis: Redis; sink: FrameSink; logger?: Logger; id?: string }): IngestParts {
+export function createIngest(deps: { config: Config; redis: RedisClient; sink: FrameSink; logger?: Logger; id?: string }): IngestParts {
   const { config, redis } = deps;
   const s = config.ingest;
   const prefix = config.redis.prefix;

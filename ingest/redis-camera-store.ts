@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import { parseStoredCamera, type Camera } from './camera.js';
 import type { CameraStore } from './camera-store.js';
 
@@ -14,7 +14,7 @@ return 0`;
 export class RedisCameraStore implements CameraStore {
   private readonly key: string;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: RedisClient, prefix: string) {
     this.key = `${prefix}:cameras`;
   }
 

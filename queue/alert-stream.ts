@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { Region } from '../ingest/motion.js';
 import { names } from './redis-connection.js';
 
@@ -41,7 +41,7 @@ export class AlertStream {
   private readonly key: string;
   private readonly n: ReturnType<typeof names>;
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly maxLen: number, private readonly snapshotTtlS = 24 * 3600) {
+  constructor(private readonly redis: RedisClient, prefix: string, private readonly maxLen: number, private readonly snapshotTtlS = 24 * 3600) {
     this.n = names(prefix);
     this.key = this.n.alerts;
   }
@@ -66,7 +66,7 @@ export class AlertStream {
   }
 
   /** Blocks up to `blockMs` for entries after `lastId` (use a connection of its own). */
-  async wait(lastId: string, blockMs: number, reader: Redis): Promise<Alert[]> {
+  async wait(lastId: string, blockMs: number, reader: RedisClient): Promise<Alert[]> {
     const res = (await reader.xread('COUNT', 200, 'BLOCK', blockMs, 'STREAMS', this.key, lastId)) as Array<[string, Array<[string, string[]]>]> | null;
     return res ? res[0][1].map(([id, f]) => toAlert(id, f)) : [];
   }

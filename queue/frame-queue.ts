@@ -1,5 +1,5 @@
 import { Queue, QueueEvents } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
 import type { FrameJobData } from './frame-job.js';
 import { names } from './redis-connection.js';
@@ -20,7 +20,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export interface FrameQueueOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Pixels older than this are useless (and their key expires): the deadline with room to spare. */
   pixelTtlMs: number;

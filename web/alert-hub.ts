@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../core/redis-client.js';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../core/logger.js';
 import type { Alert, AlertStream } from '../queue/alert-stream.js';
@@ -41,7 +41,7 @@ export class AlertHub {
   private running = false;
   private lastSeen = '$';
 
-  constructor(private readonly stream: AlertStream, private readonly reader: Redis, private readonly logger: Logger) {}
+  constructor(private readonly stream: AlertStream, private readonly reader: RedisClient, private readonly logger: Logger) {}
 
   async start(): Promise<void> {
     this.lastSeen = await this.stream.lastId();
