@@ -95,6 +95,10 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
     const snap = await fetch(`${url}/${droneAlert!.snapshotUrl}`);
     expect(snap.headers.get('content-type')).toBe('image/jpeg');
     expect(alerts.filter((a) => a.cameraId === bird && a.label === 'drone')).toEqual([]);
+    // Prometheus sees the pipeline per camera: frames decoded, gated out, queued, dropped by reason.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(Number(new RegExp(`skywatch_camera_frames\\{camera="${drone}",stage="decoded",reason=""\\} (\\d+)`).exec(metrics)?.[1])).toBeGreaterThan(10);
+    expect(metrics).toMatch(/skywatch_worker_frames\{what="inferred",reason=""\} [1-9]/);
     // One drone passing is one alert with updates, not one per frame.
     expect(alerts.filter((a) => a.cameraId === drone && a.label === 'drone' && a.status === 'open')).toHaveLength(1);
   }, 120_000);
