@@ -20,22 +20,27 @@ export interface GcsStoreOptions {
 export class GcsStore implements BlobStore {
   readonly url: string;
   private readonly bucket: Bucket;
+  /** Conditional writes never retry: a retried write that had in fact landed would answer 412 and read as a lost race. */
+  private readonly conditionalBucket: Bucket;
   private readonly prefix: string;
 
   constructor(options: GcsStoreOptions) {
     this.prefix = options.prefix ? `${options.prefix.replace(/\/+$/, '')}/` : '';
     this.url = `gs://${options.bucket}/${this.prefix}`.replace(/\/$/, '');
-    const storage = new Storage({
-      projectId: options.projectId ?? (options.apiEndpoint ? 'skywatch-local' : undefined),
-      apiEndpoint: options.apiEndpoint,
-      useAuthWithCustomEndpoint: false,
-      retryOptions: { autoRetry: true, maxRetries: 3 },
-    });
-    this.bucket = storage.bucket(options.bucket);
+    const client = (autoRetry: boolean) =>
+      new Storage({
+        projectId: options.projectId ?? (options.apiEndpoint ? 'skywatch-local' : undefined),
+        apiEndpoint: options.apiEndpoint,
+        useAuthWithCustomEndpoint: false,
+        retryOptions: { autoRetry, maxRetries: 3 },
+      });
+    this.bucket = client(true).bucket(options.bucket);
+    this.conditionalBucket = client(false).bucket(options.bucket);
   }
 
-  private file(key: string): File {
-    return this.bucket.file(this.prefix + assertKey(key));
+  private file(key: string, options: WriteOptions = {}): File {
+    const bucket = options.ifGenerationMatch !== undefined ? this.conditionalBucket : this.bucket;
+    return bucket.file(this.prefix + assertKey(key));
   }
 
   private info(file: File): ObjectInfo {
@@ -53,7 +58,7 @@ export class GcsStore implements BlobStore {
   }
 
   async write(key: string, data: Buffer | string, options: WriteOptions = {}): Promise<ObjectInfo> {
-    const file = this.file(key);
+    const file = this.file(key, options);
     try {
       await file.save(typeof data === 'string' ? Buffer.from(data) : data, writeSettings(options));
       return this.info(file);
@@ -64,7 +69,8 @@ export class GcsStore implements BlobStore {
 
   async upload(localPath: string, key: string, options: WriteOptions = {}): Promise<ObjectInfo> {
     try {
-      const [file] = await this.bucket.upload(localPath, { destination: this.prefix + assertKey(key), ...writeSettings(options) });
+      const bucket = options.ifGenerationMatch !== undefined ? this.conditionalBucket : this.bucket;
+      const [file] = await bucket.upload(localPath, { destination: this.prefix + assertKey(key), ...writeSettings(options) });
       return this.info(file);
     } catch (err) {
       throw mapError(err, key);
