@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { SkywatchError } from './errors.js';
 import type { Logger } from './logger.js';
+import { freePort } from './free-port.js';
 
 export interface RedisHandle {
   url: string;
@@ -27,16 +27,6 @@ export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boole
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The Redis to use: the configured one when it answers; otherwise, when allowed and `redis-server` is

@@ -1,18 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { redisAnswers } from '../../core/redis-launcher.js';
+import { freePort } from '../../core/free-port.js';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A real three-node Redis Cluster on loopback (no replicas), for tests; `stop()` shuts it down. */
 export async function startRedisCluster(dir: string): Promise<{ url: string; ports: number[]; stop(): Promise<void> }> {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { redisAnswers } from '../../core/redis-launcher.js';
+import { freePort } from '../../core/free-port.js';
 
 export interface PrivateRedis {
   url: string;
@@ -11,15 +11,6 @@ export interface PrivateRedis {
   start(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A redis-server of the test's own on a free port (fault tests kill and restart it). */
 export async function startPrivateRedis(dir: string, options: { appendOnly?: boolean } = {}): Promise<PrivateRedis> {
