@@ -47,7 +47,11 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
         const lines = [`${s.root}: ${s.total} images, labels ${s.labels.join(', ')}`];
         for (const l of s.labels) lines.push(`  ${l.padEnd(12)} ${String(s.counts[l]).padStart(6)}${s.splitCounts ? `   train ${s.splitCounts.train[l] ?? 0} / val ${s.splitCounts.val[l] ?? 0} / test ${s.splitCounts.test[l] ?? 0}` : ''}`);
         if (!s.splitCounts) lines.push('  no splits files (training makes seeded splits on the fly; `skywatch data split` writes them)');
-        lines.push(`sizes: ${s.sizes.minWidth}-${s.sizes.maxWidth} x ${s.sizes.minHeight}-${s.sizes.maxHeight}, most common ${s.sizes.mostCommon} (${s.sizes.distinct} distinct)`);
+        if (s.total === 0) lines.push('sizes: no readable images');
+        else {
+          lines.push(`sizes: ${s.sizes.minWidth}-${s.sizes.maxWidth} x ${s.sizes.minHeight}-${s.sizes.maxHeight}, most common ${s.sizes.mostCommon} (${s.sizes.distinct} distinct)`);
+          for (const h of s.sizes.histogram.slice(0, 5)) lines.push(`  ${h.size.padEnd(12)} ${String(h.count).padStart(6)}`);
+        }
         lines.push(`duplicates: ${s.duplicates.length} groups${s.duplicates.some((d) => d.acrossSplits) ? `, ${s.duplicates.filter((d) => d.acrossSplits).length} across splits (leakage!)` : ''}`);
         for (const d of s.duplicates.slice(0, 10)) lines.push(`  ${d.paths.join(' = ')}${d.acrossSplits ? '  [across splits]' : ''}`);
         for (const k of s.skipped) lines.push(`skipped ${k.path}: ${k.reason}`);

@@ -10,7 +10,8 @@ export interface DatasetStats {
   total: number;
   counts: Record<string, number>;
   splitCounts: Record<SplitName, Record<string, number>> | null;
-  sizes: { minWidth: number; maxWidth: number; minHeight: number; maxHeight: number; mostCommon: string; distinct: number };
+  /** Zeros and 'none' when there are no images. `histogram` is the most frequent sizes, most frequent first. */
+  sizes: { minWidth: number; maxWidth: number; minHeight: number; maxHeight: number; mostCommon: string; distinct: number; histogram: Array<{ size: string; count: number }> };
   duplicates: Array<{ hash: string; paths: string[]; acrossSplits: boolean }>;
   skipped: SkippedFile[];
   fingerprint: string;
@@ -41,6 +42,7 @@ export async function datasetStats(root: string): Promise<DatasetStats> {
   });
   const sizeCount = new Map<string, number>();
   for (const [w, h] of dims) sizeCount.set(`${w}x${h}`, (sizeCount.get(`${w}x${h}`) ?? 0) + 1);
+  const histogram = [...sizeCount.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([size, count]) => ({ size, count }));
   const hashes = await hashItems(root, items);
   const byHash = new Map<string, string[]>();
   hashes.forEach((h, i) => byHash.set(h, [...(byHash.get(h) ?? []), items[i].path]));
@@ -54,15 +56,24 @@ export async function datasetStats(root: string): Promise<DatasetStats> {
     counts,
     splitCounts,
     sizes: {
-      minWidth: Math.min(...dims.map((d) => d[0])),
-      maxWidth: Math.max(...dims.map((d) => d[0])),
-      minHeight: Math.min(...dims.map((d) => d[1])),
-      maxHeight: Math.max(...dims.map((d) => d[1])),
-      mostCommon: [...sizeCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'none',
+      minWidth: extreme(dims.map((d) => d[0]), Math.min),
+      maxWidth: extreme(dims.map((d) => d[0]), Math.max),
+      minHeight: extreme(dims.map((d) => d[1]), Math.min),
+      maxHeight: extreme(dims.map((d) => d[1]), Math.max),
+      mostCommon: histogram[0]?.size ?? 'none',
       distinct: sizeCount.size,
+      histogram: histogram.slice(0, 10),
     },
     duplicates,
     skipped,
     fingerprint: await datasetFingerprint(root, items),
   };
+}
+
+/**
+ * Min or max of a list that may be empty or huge: spreading into Math.min gives Infinity (JSON null)
+ * when empty and overflows the stack on very large data sets.
+ */
+function extreme(values: number[], pick: (a: number, b: number) => number): number {
+  return values.length ? values.reduce((a, b) => pick(a, b)) : 0;
 }

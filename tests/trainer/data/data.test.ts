@@ -77,10 +77,19 @@ describe('data sets', () => {
     const stats = await datasetStats(root);
     expect(stats.counts).toEqual({ bird: 21, drone: 20 });
     expect(stats.sizes.mostCommon).toBe('32x32');
+    expect(stats.sizes.histogram).toEqual([{ size: '32x32', count: 41 }]);
     expect(stats.duplicates).toHaveLength(1);
     expect(stats.duplicates[0].paths.sort()).toEqual(['bird/bird-0.jpg', 'bird/bird-copy.jpg']);
     expect(stats.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(stats.splitCounts?.train.bird).toBeGreaterThan(10);
+  });
+
+  it('describes an empty data set with zeros, not Infinity or null', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'sw-data-empty-'));
+    writeFileSync(path.join(empty, 'readme.md'), 'top-level files are not labelled');
+    const stats = await datasetStats(empty);
+    expect(stats.total).toBe(0);
+    expect(stats.sizes).toEqual({ minWidth: 0, maxWidth: 0, minHeight: 0, maxHeight: 0, mostCommon: 'none', distinct: 0, histogram: [] });
   });
 
   it('uses a local folder as it is and refuses a missing one', async () => {
