@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { SkywatchError } from '../../core/errors.js';
 import { readLocalModel } from '../../core/model/registry.js';
-import { scanDataset } from '../../trainer/data/scan.js';
+import { scanDataset, type SkippedFile } from '../../trainer/data/scan.js';
 import { loadSplits } from '../../trainer/data/splits.js';
 import { evaluateDetailed } from '../../trainer/eval/evaluate.js';
 import { renderReportHtml } from '../../trainer/eval/report.js';
@@ -19,9 +19,10 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
     .requiredOption('--model <version|latest|file.onnx>', 'which model')
     .requiredOption('--data <dir>', 'folder with one subfolder per label')
     .option('--split <which>', '"all" images, or only the "test" split', 'all')
+    .option('--seed <n>', 'seed of the splits made on the fly when the folder has no splits files (--split test)', (v) => Number.parseInt(v, 10), 42)
     .option('--report <file.html>', 'also write an HTML report with the confusion matrix and curves')
     .option('--json', 'one JSON document on stdout')
-    .action(async (opts: { model: string; data: string; registry?: string; split: string; report?: string; json?: boolean }) => {
+    .action(async (opts: { model: string; data: string; registry?: string; split: string; seed: number; report?: string; json?: boolean }) => {
       if (!['all', 'test'].includes(opts.split)) throw new SkywatchError('BAD_REQUEST', '--split must be "all" or "test"');
       const config = ctx.config();
       const { modelPath, manifest } = opts.model.endsWith('.onnx')
@@ -29,15 +30,18 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
         : await (await openRegistry(ctx, opts.registry)).fetch(opts.model, path.join(config.stateDir, 'cache', 'models'));
       const root = path.resolve(opts.data);
       let files: Array<{ path: string; label: string }>;
+      let dataSkipped: SkippedFile[];
       if (opts.split === 'test') {
-        const splits = await loadSplits(root, { seed: 42 });
-        if (splits.generated) process.stderr.write('no splits files: made seeded splits for this run\n');
+        const splits = await loadSplits(root, { seed: opts.seed });
+        if (splits.generated) process.stderr.write(`no splits files: made seeded splits for this run (seed ${opts.seed})\n`);
+        dataSkipped = splits.skipped;
         files = splits.test;
       } else {
         const scanned = await scanDataset(root);
-        for (const s of scanned.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+        dataSkipped = scanned.skipped;
         files = scanned.items;
       }
+      for (const s of dataSkipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `no images to evaluate in ${root}`);
       const result = await evaluateDetailed({
         modelPath,
@@ -51,7 +55,7 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
       if (!opts.json) process.stderr.write('\n');
       if (opts.report) await writeFile(opts.report, renderReportHtml({ title: `Evaluation of ${manifest.version} on ${root}`, manifest, metrics: result.metrics, curves: result.curves, labels: manifest.labels }));
       const m = result.metrics;
-      printResult(!!opts.json, { model: manifest.version, data: root, split: opts.split, metrics: m, skipped: result.skipped }, () => {
+      printResult(!!opts.json, { model: manifest.version, data: root, split: opts.split, metrics: m, skipped: [...dataSkipped, ...result.skipped] }, () => {
         const labels = manifest.labels;
         const w = Math.max(8, ...labels.map((l) => l.length)) + 2;
         const lines = [`model ${manifest.version} on ${root} (${opts.split}): accuracy ${pct(m.accuracy)}, macro F1 ${pct(m.macroF1)}, ${m.count} images`, ''];

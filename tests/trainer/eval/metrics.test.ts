@@ -23,6 +23,35 @@ describe('computeMetrics', () => {
     expect(metrics.rocAuc.a).toBe(0.5);
   });
 
+  it('is zero everywhere when every prediction is wrong, and never NaN', () => {
+    const { metrics } = computeMetrics(['bird', 'drone'], [0, 0, 1], [0.2, 0.8, 0.1, 0.9, 0.7, 0.3]);
+    expect(metrics.accuracy).toBe(0);
+    expect(metrics.confusion).toEqual([[0, 2], [1, 0]]);
+    expect(metrics.perLabel.bird).toEqual({ precision: 0, recall: 0, f1: 0, support: 2 });
+    expect(metrics.perLabel.drone).toEqual({ precision: 0, recall: 0, f1: 0, support: 1 });
+    expect(metrics.macroF1).toBe(0);
+    expect(metrics.rocAuc).toEqual({ bird: 0, drone: 0 });
+    expect(JSON.stringify(metrics)).not.toMatch(/null|NaN/);
+  });
+
+  it('gives AUC 0 (not NaN) for a label with no positives and handles an empty set', () => {
+    const { metrics } = computeMetrics(['a', 'b'], [0, 0], [0.6, 0.4, 0.7, 0.3]);
+    expect(metrics.rocAuc.b).toBe(0);
+    expect(metrics.perLabel.b).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });
+    const empty = computeMetrics(['a', 'b'], [], []);
+    expect(empty.metrics.accuracy).toBe(0);
+    expect(empty.metrics.count).toBe(0);
+  });
+
+  it('draws ROC and precision-recall points per label, one point per distinct score', () => {
+    // "p" scores: positives 0.9, 0.4; negatives 0.6, 0.2.
+    const { curves, metrics } = computeMetrics(['n', 'p'], [1, 0, 1, 0], [0.1, 0.9, 0.4, 0.6, 0.6, 0.4, 0.8, 0.2]);
+    expect(curves.roc.p).toEqual([{ x: 0, y: 0 }, { x: 0, y: 0.5 }, { x: 0.5, y: 0.5 }, { x: 0.5, y: 1 }, { x: 1, y: 1 }]);
+    expect(curves.pr.p).toEqual([{ x: 0.5, y: 1 }, { x: 0.5, y: 0.5 }, { x: 1, y: 2 / 3 }, { x: 1, y: 0.5 }]);
+    // 3 of the 4 positive/negative pairs are ordered right.
+    expect(metrics.rocAuc.p).toBe(0.75);
+  });
+
   it('counts tied scores as half', () => {
     const { metrics } = computeMetrics(['n', 'p'], [1, 0], [0.5, 0.5, 0.5, 0.5]);
     expect(metrics.rocAuc.p).toBe(0.5);
