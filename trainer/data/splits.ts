@@ -72,12 +72,18 @@ export async function readSplits(dir: string, known?: DataItem[]): Promise<{ spl
   const byPath = new Map(items.map((i) => [i.path, i]));
   const splits: SplitSet = { train: [], val: [], test: [] };
   const missing: SkippedFile[] = [];
+  const listedIn = new Map<string, SplitName>();
   for (const name of SPLIT_NAMES) {
     const lines = (await readFile(splitFile(dir, name), 'utf8')).split(/\r?\n/).map((l) => l.trim().replace(/\\/g, '/')).filter(Boolean);
     for (const line of lines) {
       const item = byPath.get(line);
-      if (item) splits[name].push(item);
-      else missing.push({ path: line, reason: `listed in ${name}_files.txt but missing or unreadable` });
+      const earlier = listedIn.get(line);
+      // A file listed twice would be trained on and tested on: the first listing wins.
+      if (earlier) missing.push({ path: line, reason: `listed in ${name}_files.txt and already in ${earlier}_files.txt: kept in ${earlier} only` });
+      else if (item) {
+        splits[name].push(item);
+        listedIn.set(line, name);
+      } else missing.push({ path: line, reason: `listed in ${name}_files.txt but missing or unreadable` });
     }
   }
   return { splits, missing };

@@ -59,6 +59,19 @@ describe('data sets', () => {
     const again = await loadSplits(root, { seed: 99 });
     expect(again.generated).toBe(false);
     expect(again.test.map((i) => i.path)).toEqual(loaded.test.map((i) => i.path));
+    // A listed file that is gone, and one listed in two splits, are reported; neither aborts the load.
+    const trainFile = path.join(root, 'splits', 'train_files.txt');
+    const original = readFileSync(trainFile, 'utf8');
+    writeFileSync(trainFile, `${original}bird/gone.jpg\n${loaded.test[0].path}\n`);
+    const edited = await loadSplits(root, { seed: 99 });
+    // Train is read first, so the doubly listed test file stays in train and leaves the test split.
+    expect(edited.train).toHaveLength(loaded.train.length + 1);
+    expect(edited.test.map((i) => i.path)).toEqual(loaded.test.slice(1).map((i) => i.path));
+    expect(edited.skipped.filter((s) => !['bird/broken.jpg', 'drone/notes.txt'].includes(s.path))).toEqual([
+      { path: 'bird/gone.jpg', reason: 'listed in train_files.txt but missing or unreadable' },
+      { path: loaded.test[0].path, reason: 'listed in test_files.txt and already in train_files.txt: kept in train only' },
+    ]);
+    writeFileSync(trainFile, original);
   });
 
   it('fingerprints contents: one changed byte changes it', async () => {
