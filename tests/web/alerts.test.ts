@@ -127,24 +127,3 @@ describe('alerts over REST and WebSocket', () => {
   });
 });
 
-describe('a slow WebSocket client', () => {
-  it('is told and disconnected when its send buffer passes 1 MiB, while a fast client keeps up', async () => {
-    const fast = await connect(`since=${await stream.lastId()}`);
-    const slow = await connect(`since=${await stream.lastId()}`);
-    // Stop reading on the slow client's socket: the server's send buffer for it grows.
-    (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const closed = new Promise<number>((resolve) => slow.socket.once('close', (code) => resolve(code)));
-    const big = { ...alert('drone', 'cam-big'), modelVersion: 'x'.repeat(4000) };
-    const total = 2500;
-    for (let i = 0; i < total; i += 250) {
-      const pipe = redis.pipeline();
-      for (let j = 0; j < 250; j++) pipe.xadd(`${prefix}:alerts`, '*', 'a', JSON.stringify({ ...big, hasSnapshot: false }));
-      await pipe.exec();
-    }
-    await until(() => fast.alerts.length >= total, 20_000);
-    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-    expect(await closed).toBe(1013);
-    expect(hub.size).toBeGreaterThanOrEqual(1);
-    fast.socket.close();
-  }, 40_000);
-});
