@@ -53,7 +53,7 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
   };
 
   app.post('/v1/cameras', {
-    preHandler: options.requireAdmin,
+    onRequest: options.requireAdmin,
     schema: { summary: 'Add a camera', tags: ['cameras'], body: { type: 'object', required: ['name', 'url'], additionalProperties: false, properties: writable } },
   }, async (request, reply) => {
     const camera = createCamera(request.body, rules);
@@ -66,17 +66,17 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
     return reply.status(201).send({ ...publicCamera(camera), status: await ingestor.status(camera.id) });
   });
 
-  app.get('/v1/cameras', { preHandler: viewer, schema: { summary: 'Cameras with their status', tags: ['cameras'] } }, async () => {
+  app.get('/v1/cameras', { onRequest: viewer, schema: { summary: 'Cameras with their status', tags: ['cameras'] } }, async () => {
     const cameras = await store.list();
     return { cameras: await Promise.all(cameras.map(async (c) => ({ ...publicCamera(c), status: await ingestor.status(c.id) }))) };
   });
 
-  app.get('/v1/cameras/:id', { preHandler: viewer, schema: { summary: 'One camera with its status', tags: ['cameras'], params: idParam } }, async (request) => {
+  app.get('/v1/cameras/:id', { onRequest: viewer, schema: { summary: 'One camera with its status', tags: ['cameras'], params: idParam } }, async (request) => {
     return view((request.params as { id: string }).id);
   });
 
   app.patch('/v1/cameras/:id', {
-    preHandler: options.requireAdmin,
+    onRequest: options.requireAdmin,
     schema: { summary: 'Change a camera (it restarts with the new settings)', tags: ['cameras'], params: idParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -88,14 +88,14 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
     return view(id);
   });
 
-  app.delete('/v1/cameras/:id', { preHandler: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+  app.delete('/v1/cameras/:id', { onRequest: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!(await store.delete(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
     poke();
     return reply.status(204).send();
   });
 
-  app.get('/v1/cameras/:id/snapshot.jpg', { preHandler: viewer, schema: { summary: 'Latest frame of a camera (JPEG)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+  app.get('/v1/cameras/:id/snapshot.jpg', { onRequest: viewer, schema: { summary: 'Latest frame of a camera (JPEG)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!(await store.get(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
     const jpeg = await ingestor.snapshot(id);
