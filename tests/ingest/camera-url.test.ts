@@ -1,7 +1,10 @@
 import net from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isSkywatchError } from '../../core/errors.js';
-import { checkCameraUrl, createCamera, ffmpegInput, patchCamera, type Camera } from '../../ingest/camera.js';
+import { createLogger } from '../../core/logger.js';
+import { maskSecrets } from '../../core/redact.js';
+import { checkCameraUrl, createCamera, ffmpegInput, patchCamera, publicCamera, type Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy, type CameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor } from '../../ingest/camera-supervisor.js';
 import { waitFor } from './helpers.js';
@@ -22,12 +25,16 @@ function code(fn: () => unknown): string | undefined {
 }
 
 /** A TCP listener that records every byte any client sends it. */
-async function listener(): Promise<{ port: number; received: () => string; connections: () => number }> {
+async function listener(reply?: (cseq: string) => string): Promise<{ port: number; received: () => string; connections: () => number }> {
   let data = '';
   let connections = 0;
   const server = net.createServer((socket) => {
     connections++;
-    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+    socket.on('data', (chunk) => {
+      data += chunk.toString('latin1');
+      const cseq = /CSeq: *(\d+)/i.exec(chunk.toString('latin1'))?.[1];
+      if (reply && cseq) socket.write(reply(cseq));
+    });
     socket.on('error', () => {});
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -113,4 +120,38 @@ describe('camera hosts', () => {
     expect(supervisor.status().lastError).toMatch(/resolves to/);
     expect(target.connections()).toBe(0);
   }, 30_000);
+});
+
+describe('camera credentials', () => {
+  it('masks user, password and credential query parameters from the stored URL, whatever they hold', () => {
+    const legacy = (url: string): Camera => ({ id: 'cam_x', name: 'x', url, fps: 5, enabled: true, motion: {}, createdAt: 1, updatedAt: 1 });
+    const shown = [
+      publicCamera(legacy('rtsp://admin:pa ss@wd9@cam/x')).url,
+      publicCamera(legacy('http://cam/video.cgi?user=admin&passwd=hunter2&auth=YWRtaW4&token=t0k3n&fps=5')).url,
+      publicCamera(createCamera({ name: 'x', url: 'rtsp://op%20erator:s3cr%40t@cam/live?Password=also-secret' }, { allowFileUrls: false, defaultFps: 5 })).url,
+    ];
+    expect(shown[1]).toBe('http://cam/video.cgi?user=***&passwd=***&auth=***&token=***&fps=5');
+    expect(shown[2]).toBe('rtsp://***:***@cam/live?Password=***');
+    for (const secret of ['pa ss', 'pa%20ss', 'wd9', 'admin', 'hunter2', 'YWRtaW4', 't0k3n', 'erator', 's3cr', 'also-secret']) {
+      expect(shown.join(' '), secret).not.toContain(secret);
+    }
+    // Free text that quotes the URL in another encoding (ffmpeg decodes it) is masked too.
+    expect(maskSecrets('401 for user "op erator" with s3cr@t at cam', 'rtsp://op%20erator:s3cr%40t@cam/live')).toBe('401 for user "***" with *** at cam');
+  });
+
+  it("keeps credentials out of a failing camera's lastError and log lines", async () => {
+    // Answers like a camera that refuses the credentials: ffprobe fails and quotes the URL.
+    const target = await listener((cseq) => `RTSP/1.0 401 Unauthorized\r\nCSeq: ${cseq}\r\nWWW-Authenticate: Basic realm="cam"\r\n\r\n`);
+    const lines: string[] = [];
+    const camera: Camera = { id: 'cam_cred', name: 'cred', url: `rtsp://viewer:p%40ss%20w0rd@127.0.0.1:${target.port}/live?auth=tok-9f8e7d`, fps: 5, enabled: true, motion: {}, createdAt: 1, updatedAt: 1 };
+    const logger = createLogger({ level: 'debug', destination: new Writable({ write(c: Buffer, _e, done) { lines.push(c.toString()); done(); } }) });
+    const supervisor = new CameraSupervisor({ camera, sink: new MemoryFrameSink(), allowFileUrls: false, watchdogMs: 2000, connectTimeoutMs: 3000, backoffMinMs: 200, backoffMaxMs: 400, maxInFlight: 2, hosts: loopbackAllowed, logger });
+    open.push(() => supervisor.stop());
+    supervisor.start();
+    // The listener never answers like an RTSP server: ffprobe gives up and says why.
+    await waitFor('a failed connection', () => supervisor.status().restarts >= 1 && supervisor.status().lastError, 30_000);
+    const text = `${supervisor.status().lastError} ${lines.join('')}`;
+    for (const secret of ['p@ss w0rd', 'p%40ss%20w0rd', 'tok-9f8e7d', 'viewer']) expect(text, secret).not.toContain(secret);
+    expect(text).toContain('127.0.0.1');
+  }, 40_000);
 });
