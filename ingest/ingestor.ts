@@ -133,6 +133,11 @@ export class Ingestor implements CameraRuntime {
     return (await this.options.board?.status(cameraId)) ?? null;
   }
 
+  /** Reconnect attempts counted for a camera since it last delivered frames (kept across leases). */
+  backoffAttempts(cameraId: string): number {
+    return this.backoffs.get(cameraId)?.attempts ?? 0;
+  }
+
   /** Cameras this ingestor pulls now. */
   overview(): IngestorStatus {
     return { id: this.id, cameras: [...this.supervisors.values()].map((s) => s.status()) };
