@@ -1,4 +1,8 @@
-/** REST access with the stored token; a 401 asks for a token once and retries. */
+/**
+ * REST access with a session: a 401 asks for a token once, exchanges it for an HttpOnly,
+ * SameSite=Strict cookie (POST v1/session) and retries. The page never keeps the token, so no URL
+ * (images, the WebSocket) and no script-readable storage holds it.
+ */
 const TOKEN_KEY = 'skywatch.token';
 
 export class ApiError extends Error {
@@ -14,25 +18,27 @@ export function setTokenPrompt(fn: TokenPrompt): void {
   promptForToken = fn;
 }
 
+/** The page holds no token (the session cookie is HttpOnly): always null. */
 export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
+  return null;
 }
 
-export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+/** Starts a session with a token (or ends it with null); resolves when the cookie is set. */
+export async function setToken(token: string | null): Promise<void> {
+  // A token an older version of the page stored is dropped.
+  localStorage.removeItem(TOKEN_KEY);
+  if (token) await fetch('v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  else await fetch('v1/session', { method: 'DELETE' });
 }
 
 export async function api<T>(path: string, init: RequestInit = {}, retried = false): Promise<T> {
   const headers = new Headers(init.headers);
-  const token = getToken();
-  if (token) headers.set('authorization', `Bearer ${token}`);
   if (init.body && typeof init.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const res = await fetch(path, { ...init, headers });
   if ((res.status === 401 || res.status === 403) && !retried) {
     const next = await promptForToken();
     if (next) {
-      setToken(next);
+      await setToken(next);
       return api<T>(path, init, true);
     }
   }
@@ -45,9 +51,7 @@ export async function api<T>(path: string, init: RequestInit = {}, retried = fal
   return body as T;
 }
 
-/** Image URLs cannot carry headers: the token rides in the query string (the server accepts both). */
+/** Image URLs are sent with the session cookie: they carry no token (kept for callers). */
 export function withToken(url: string): string {
-  const token = getToken();
-  if (!token) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+  return url;
 }

@@ -33,7 +33,7 @@ setTokenPrompt(askToken);
 document.getElementById('token-button')?.addEventListener('click', async () => {
   const t = await askToken();
   if (t) {
-    setToken(t);
+    await setToken(t);
     location.reload();
   }
 });
