@@ -4,10 +4,10 @@ import type { Logger } from '../core/logger.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
 import type { AlertStream } from '../queue/alert-stream.js';
+import type { AlertSink } from '../sinks/alert-sink.js';
 import type { AlertEvent, AlertRules } from './alert-rules.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
-import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
   redis: RedisClient;
@@ -22,7 +22,8 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
-  webhook?: WebhookSink;
+  /** Where alert events go after the stream stored them (webhook, MQTT); the caller closes it. */
+  sinks?: AlertSink;
 }
 
 export interface WorkerCounters {
@@ -133,12 +134,12 @@ export class FrameWorker {
           status: e.kind === 'open' ? 'open' : e.kind === 'update' ? 'update' : 'closed',
           hasSnapshot: !!snapshot,
         }, snapshot);
-        this.options.webhook?.notify(alert);
         if (e.kind === 'open') {
           this.options.rules.setAlertId(e.cameraId, e.label, alert.id);
           this.counters.alerts++;
           this.options.logger.info({ camera: e.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${e.cameraId}`);
         }
+        await this.options.sinks?.deliver({ type: 'alert', alert });
       } catch (err) {
         this.options.logger.error({ err }, 'could not write an alert');
       }
@@ -148,6 +149,5 @@ export class FrameWorker {
   async close(): Promise<void> {
     clearInterval(this.expiry);
     await this.worker.close();
-    await this.options.webhook?.drain();
   }
 }
