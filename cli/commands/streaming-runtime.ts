@@ -7,6 +7,7 @@ import { ensureRedis } from '../../core/redis-launcher.js';
 import { createCamera } from '../../ingest/camera.js';
 import { createIngest } from '../../ingest/create-ingest.js';
 import { AlertRules } from '../../inference/alert-rules.js';
+import { CameraAlertPolicies } from '../../inference/camera-alert-policy.js';
 import { FrameWorker } from '../../inference/frame-worker.js';
 import { MicroBatcher } from '../../inference/micro-batcher.js';
 import { ModelHolder } from '../../inference/model-holder.js';
@@ -92,7 +93,7 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs });
     const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
     const rules = new AlertRules({ k: config.alerts.k, n: config.alerts.n, threshold: config.alerts.threshold, cooldownMs: config.alerts.cooldownMs, endAfterMs: 3_000 });
-    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs, sinks: sinks ?? undefined });
+    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs, sinks: sinks ?? undefined, policies: new CameraAlertPolicies(ingest.store) });
     worker = w;
     // No jobs are taken before a model is loaded: they wait in the queue (or pass their deadline).
     if (holder.current) w.start();
