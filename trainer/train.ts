@@ -162,7 +162,9 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   for (const [name, files] of Object.entries({ train: splits.train, test: splits.test })) {
     if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `the ${name} split is empty`);
   }
-  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test });
+  const feedbackFiles = options.extraTrain?.files.filter((f) => labels.includes(f.label)) ?? [];
+  // Train counts include the feedback; `feedback` says how much of it there was.
+  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test, ...(options.extraTrain ? { feedback: feedbackFiles } : {}) });
   logger.info({ labels, counts }, `data: ${splits.train.length} train, ${splits.val.length} val, ${splits.test.length} test images`);
   checkAbort(signal, 'before training');
 
