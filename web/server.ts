@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import compress from '@fastify/compress';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -21,7 +22,10 @@ import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { processUsage } from './process-usage.js';
 import { predictRoutes } from './routes/predict.js';
+import { whoamiRoutes } from './routes/whoami.js';
+import { staticOptions } from './static-assets.js';
 
 const DASHBOARD = fileURLToPath(new URL('./dist', import.meta.url));
 export const SERVER_VERSION = '0.1.0';
@@ -74,6 +78,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   metrics.setModel(holder.current?.version ?? null);
   const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs, onBatch: (n, ms) => metrics.observeBatch(n, ms) });
   const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  metrics.registerSummarySource('process', processUsage());
   metrics.registerSummarySource('inference', () => ({ model: holder.current?.version ?? null, queued: batcher.queued, lastReloadError: holder.lastError }));
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
@@ -91,6 +96,9 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   installErrorHandler(app, metrics);
   app.addContentTypeParser(/^image\/.*/, { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
+  // Text answers (the dashboard's scripts and styles, JSON) are compressed; images and clips are not
+  // worth it (already compressed) and are left alone by the default type filter.
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 16, parts: 80 } });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
@@ -115,10 +123,11 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
   await app.register(modelRoutes, { registry, holder, ...guards });
+  await app.register(whoamiRoutes, { tokens });
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
-    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false, ...staticOptions() });
   } else {
     app.get('/', async (_req, reply) => reply.type('text/plain').send('Skywatch API. The dashboard is not built: run `npm run build`. API docs: /docs\n'));
   }

@@ -1,4 +1,10 @@
-/** REST access with the stored token; a 401 asks for a token once and retries. */
+/**
+ * REST access with the stored token. All token handling of the page lives here and in
+ * alerts-socket.ts, so moving to a session cookie changes these two files only.
+ *
+ * A 401 asks for a token once (several failing requests share one prompt) and retries once; a token
+ * that is still refused is reported (ApiError 401), never retried in a loop.
+ */
 const TOKEN_KEY = 'skywatch.token';
 
 export class ApiError extends Error {
@@ -7,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-type TokenPrompt = () => Promise<string | null>;
+type TokenPrompt = (reason: 'missing' | 'invalid') => Promise<string | null>;
 let promptForToken: TokenPrompt = async () => null;
 
 export function setTokenPrompt(fn: TokenPrompt): void {
@@ -29,8 +35,8 @@ export async function api<T>(path: string, init: RequestInit = {}, retried = fal
   if (token) headers.set('authorization', `Bearer ${token}`);
   if (init.body && typeof init.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const res = await fetch(path, { ...init, headers });
-  if ((res.status === 401 || res.status === 403) && !retried) {
-    const next = await promptForToken();
+  if (res.status === 401 && !retried) {
+    const next = await promptForToken(token ? 'invalid' : 'missing');
     if (next) {
       setToken(next);
       return api<T>(path, init, true);
@@ -45,9 +51,34 @@ export async function api<T>(path: string, init: RequestInit = {}, retried = fal
   return body as T;
 }
 
-/** Image URLs cannot carry headers: the token rides in the query string (the server accepts both). */
+/** URLs the browser loads itself (images, clips, links) cannot carry headers: the token rides in the query string. */
 export function withToken(url: string): string {
   const token = getToken();
   if (!token) return url;
   return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+}
+
+export type Role = 'admin' | 'viewer' | 'none';
+
+/** The role of the stored token (GET /v1/whoami); ApiError 401 when the token is not valid. */
+export async function whoami(): Promise<{ role: Role; tokens: boolean }> {
+  const headers = new Headers();
+  const token = getToken();
+  if (token) headers.set('authorization', `Bearer ${token}`);
+  const res = await fetch('v1/whoami', { headers });
+  if (res.status === 401) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
+  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
+  return (await res.json()) as { role: Role; tokens: boolean };
+}
+
+/** A message for a person: what a refused or failed request means for them. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiError) {
+    if (err.status === 403) return 'Your token may only view: this action needs an admin token.';
+    if (err.status === 401) return 'The token was refused: enter a valid token with the Token button.';
+    if (err.status === 429) return 'Too many requests: wait a moment and try again.';
+    return `${err.message} (${err.code})`;
+  }
+  if (err instanceof TypeError) return 'The server cannot be reached.';
+  return String(err instanceof Error ? err.message : err);
 }
