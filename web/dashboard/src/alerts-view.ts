@@ -81,7 +81,10 @@ export class AlertsView {
     const option = [...this.cameraSelect.options].find((o) => o.value === id);
     if (option) option.textContent = name;
     else this.cameraSelect.append(h('option', { value: id }, name));
-    for (const [key, a] of this.alerts) if (a.cameraId === id) this.cards.get(key)!.camera.textContent = name;
+    for (const [key, a] of this.alerts) {
+      const card = this.cards.get(key);
+      if (card && a.cameraId === id) card.camera.textContent = name;
+    }
   }
 
   async start(): Promise<void> {
@@ -155,7 +158,10 @@ export class AlertsView {
 
   private applyFilters(): void {
     this.minScoreOut.textContent = pct(Number(this.minScore.value));
-    for (const [key, a] of this.alerts) this.cards.get(key)!.li.hidden = !this.matches(a);
+    for (const [key, a] of this.alerts) {
+      const card = this.cards.get(key);
+      if (card) card.li.hidden = !this.matches(a);
+    }
     this.showEmpty();
   }
 
