@@ -65,6 +65,7 @@ export interface CameraStatus {
   framesDecoded?: number;
   lastFrameAt?: number | null;
   since?: number;
+  restarts?: number;
   width?: number | null;
   height?: number | null;
 }
