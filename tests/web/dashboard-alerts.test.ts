@@ -73,7 +73,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
       const list = document.querySelector('ol.alerts')!;
       new MutationObserver((records) => {
         for (const r of records) {
-          w.removed += [...r.removedNodes].filter((n) => n.nodeName === 'LI').length;
+          w.removed += Array.from(r.removedNodes).filter((n) => n.nodeName === 'LI').length;
           if (r.type === 'attributes' && r.target instanceof HTMLImageElement && !r.target.hidden && !r.target.getAttribute('src')) w.blank++;
         }
       }).observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ['src', 'hidden'] });

@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
       (li as unknown as { marked: boolean }).marked = true;
       const w = window as unknown as { removed: number };
       w.removed = 0;
-      new MutationObserver((rs) => { for (const r of rs) w.removed += [...r.removedNodes].filter((n) => n.nodeName === 'LI').length; }).observe(li.parentElement!, { childList: true });
+      new MutationObserver((rs) => { for (const r of rs) w.removed += Array.from(r.removedNodes).filter((n) => n.nodeName === 'LI').length; }).observe(li.parentElement!, { childList: true });
     });
     await tile(liveId).getByRole('button', { name: 'Edit' }).focus();
     let polls = 0;

@@ -198,7 +198,7 @@ export class AlertsView {
   }
 
   private createCard(key: string): Card {
-    const img = h('img', { alt: '', width: 160, height: 128, hidden: true });
+    const img = h('img', { alt: '', width: 160, height: 128, hidden: true, loading: 'lazy', decoding: 'async' });
     const noimg = h('div', { class: 'noimg' }, 'no snapshot');
     const label = h('strong', { class: 'label' });
     const score = h('span', { class: 'score' });

@@ -159,7 +159,12 @@ export class CamerasView {
         h('p', {}, `No pictures: ${humanCameraError(st.lastError)}. Skywatch keeps retrying.`),
         st.lastError ? h('details', {}, h('summary', {}, 'Technical detail'), h('code', {}, st.lastError)) : null]);
     }
-    tile.down.hidden = !dead;
+    else if (!cam.enabled) {
+      clear(tile.down);
+      tile.down.append(h('strong', {}, 'Stopped'), h('p', {}, 'This camera is disabled: enable it to watch its stream.'));
+    }
+    tile.down.hidden = !dead && cam.enabled;
+    tile.down.classList.toggle('stopped', !cam.enabled);
     // A picture exists only once the camera has delivered a frame: never ask for one before (404s).
     const frameAt = st.lastFrameAt ?? null;
     const hasFrame = !dead && cam.enabled && (frameAt !== null || (st.state === 'live' && (st.framesDecoded ?? 0) > 0));

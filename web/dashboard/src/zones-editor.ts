@@ -27,6 +27,7 @@ export class ZonesEditor {
 
   constructor(private readonly onChange: () => void = () => undefined) {
     this.stage.append(this.overlay);
+    this.stage.style.aspectRatio = String(16 / 9);
     this.overlay.addEventListener('click', (e) => this.click(e as MouseEvent));
     this.closeButton.addEventListener('click', () => this.close());
     this.undoButton.addEventListener('click', () => { this.draft.pop(); this.draw(); });
