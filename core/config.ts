@@ -67,6 +67,22 @@ export const configSchema = z.object({
     /** At most one webhook call per camera and label this often (0: every event). */
     webhookCooldownMs: int(0).default(0),
   }).prefault({}),
+  review: z.object({
+    /** SQLite file of alert records, reviews and feedback (default: <stateDir>/skywatch.db). */
+    db: z.string().min(1).default('.state/skywatch.db'),
+    /** PostgreSQL instead of SQLite, when several API processes share the records. */
+    postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+    /** Alert records (and their snapshots) older than this are deleted; 0 keeps them forever. */
+    retentionDays: num(0, 36_500).default(30),
+    /** An alert whose best score is within this of the threshold is marked uncertain (queued for review). */
+    uncertainBand: num(0, 1).default(0.1),
+  }).prefault({}),
+  mqtt: z.object({
+    enabled: bool.default(false),
+    url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').default('mqtt://127.0.0.1:1883'),
+    /** Topics are <prefix>/available, <prefix>/events, <prefix>/<camera>/<label>, <prefix>/<camera>/status. */
+    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('skywatch'),
+  }).prefault({}),
   trainer: z.object({
     every: z.string().optional(),
     backbone: z.string().default('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
@@ -115,6 +131,13 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',
+  SKYWATCH_REVIEW_DB: 'review.db',
+  SKYWATCH_REVIEW_POSTGRES_URL: 'review.postgresUrl',
+  SKYWATCH_REVIEW_RETENTION_DAYS: 'review.retentionDays',
+  SKYWATCH_REVIEW_UNCERTAIN_BAND: 'review.uncertainBand',
+  SKYWATCH_MQTT_ENABLED: 'mqtt.enabled',
+  SKYWATCH_MQTT_URL: 'mqtt.url',
+  SKYWATCH_MQTT_TOPIC_PREFIX: 'mqtt.topicPrefix',
   SKYWATCH_TRAIN_EVERY: 'trainer.every',
   SKYWATCH_BACKBONE: 'trainer.backbone',
 };
@@ -172,13 +195,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith('SKYWATCH_') && !(name in ENV_KEYS) && name !== 'SKYWATCH_CONFIG') problems.push(`${name}: unknown setting`);
   }
-  const merged = mergeDeep(mergeDeep(fromFile, fromEnv), options.overrides ?? {});
+  const merged = withStateDefaults(mergeDeep(mergeDeep(fromFile, fromEnv), options.overrides ?? {}));
   const result = configSchema.safeParse(merged);
   if (result.success && problems.length === 0) return result.data;
   if (!result.success) {
     for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   throw new SkywatchError('CONFIG_INVALID', `configuration is invalid:\n  - ${problems.join('\n  - ')}`, { problems });
+}
+
+/**
+ * Paths that live under the state folder by default follow it: SKYWATCH_STATE_DIR alone moves the
+ * registry and the review database (the schema's defaults are those of the default state folder).
+ */
+function withStateDefaults(merged: Tree): Tree {
+  const stateDir = typeof merged.stateDir === 'string' && merged.stateDir ? merged.stateDir : '.state';
+  const out: Tree = { ...merged };
+  if (out.registry === undefined) out.registry = path.join(stateDir, 'registry');
+  const review = (typeof out.review === 'object' && out.review !== null ? out.review : {}) as Tree;
+  if (review.db === undefined) out.review = { ...review, db: path.join(stateDir, 'skywatch.db') };
+  return out;
 }
 
 /** Paths in the config are relative to the working directory; storage URLs pass through unchanged. */

@@ -4,10 +4,11 @@ import type { Logger } from '../core/logger.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
 import type { AlertStream } from '../queue/alert-stream.js';
+import type { AlertSink } from '../sinks/alert-sink.js';
 import type { AlertEvent, AlertRules } from './alert-rules.js';
+import type { CameraAlertPolicies } from './camera-alert-policy.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
-import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
   redis: RedisClient;
@@ -22,7 +23,10 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
-  webhook?: WebhookSink;
+  /** Where alert events go after the stream stored them (webhook, MQTT); the caller closes it. */
+  sinks?: AlertSink;
+  /** Per-camera alert zones, threshold and labels (absent: the rules' settings for every camera). */
+  policies?: CameraAlertPolicies;
 }
 
 export interface WorkerCounters {
@@ -95,7 +99,10 @@ export class FrameWorker {
     const frame = unpackPixels(job.data, blob);
     const best = new Map<string, { score: number; box: (typeof frame.crops)[number]['box'] | null }>();
     let version = '';
+    const policy = (await this.options.policies?.get(frame.cameraId)) ?? null;
     for (const crop of frame.crops) {
+      // Objects outside the camera's alert zones are not classified: they could not alert.
+      if (policy && !policy.admits(crop.box, frame.width, frame.height)) continue;
       const p = await predictor.predictRgb(crop.rgb, crop.width, crop.height);
       version = p.modelVersion;
       this.counters.crops++;
@@ -109,7 +116,7 @@ export class FrameWorker {
     // The winning label of the frame is what it agrees with; other labels count as misses.
     const winner = [...best.entries()].sort((a, b) => b[1].score - a[1].score)[0];
     for (const [label, b] of best) {
-      events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt }));
+      events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt, ...policy?.rule }));
     }
     await this.publish(events, frame.frameJpeg, frame.width, frame.height);
     await redis.del(key);
@@ -133,12 +140,12 @@ export class FrameWorker {
           status: e.kind === 'open' ? 'open' : e.kind === 'update' ? 'update' : 'closed',
           hasSnapshot: !!snapshot,
         }, snapshot);
-        this.options.webhook?.notify(alert);
         if (e.kind === 'open') {
           this.options.rules.setAlertId(e.cameraId, e.label, alert.id);
           this.counters.alerts++;
           this.options.logger.info({ camera: e.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${e.cameraId}`);
         }
+        await this.options.sinks?.deliver({ type: 'alert', alert });
       } catch (err) {
         this.options.logger.error({ err }, 'could not write an alert');
       }
@@ -148,6 +155,5 @@ export class FrameWorker {
   async close(): Promise<void> {
     clearInterval(this.expiry);
     await this.worker.close();
-    await this.options.webhook?.drain();
   }
 }
