@@ -217,4 +217,64 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await screenshot(page, 'roles-2-refused-action');
     await context.close();
   });
+
+  it('reviews the alert history: filters, pages, detail with snapshot, path and clip, admin verdicts that survive a reload', async () => {
+    const pic = await jpeg(90, 140, 220, 320, 240);
+    const path = [{ x: 40, y: 200, at: 1 }, { x: 120, y: 150, at: 2 }, { x: 200, y: 90, at: 3 }, { x: 280, y: 40, at: 4 }];
+    for (let i = 0; i < 28; i++) {
+      const label = i % 4 === 0 ? 'bird' : 'drone';
+      const a = await server.alert({ cameraId: 'cam-r', label, score: 0.7 + (i % 10) / 40, path, box: { x: 260, y: 20, width: 40, height: 40, area: 1600 }, clipUrl: i === 27 ? 'v1/review/none/clip.mp4' : null }, pic);
+      await server.alert({ cameraId: 'cam-r', alertId: a.alertId, label, status: 'closed', score: 0.8, path }, null);
+    }
+    const total = async () => ((await (await fetch(`${server.url}v1/review?camera=cam-r&limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { total: number }).total;
+    await expect.poll(total, { timeout: 20_000 }).toBe(28);
+
+    const { context, page } = await pageWithToken(browser, ADMIN);
+    await page.goto(`${server.url}#/review?camera=cam-r`);
+    const summary = page.locator('#review-summary');
+    await expect.poll(() => summary.textContent(), { timeout: 15_000 }).toBe('Alerts 1–25 of 28, newest first');
+    expect(await page.locator('table.review tbody tr').count()).toBe(25);
+    await page.locator('#review-next').click();
+    await expect.poll(() => summary.textContent()).toBe('Alerts 26–28 of 28, newest first');
+    await page.locator('#review-prev').click();
+    await expect.poll(() => summary.textContent()).toBe('Alerts 1–25 of 28, newest first');
+    await page.selectOption('#r-label', 'bird');
+    await expect.poll(() => summary.textContent()).toBe('Alerts 1–7 of 7, newest first');
+    await page.selectOption('#r-label', '');
+    await expect.poll(() => summary.textContent()).toBe('Alerts 1–25 of 28, newest first');
+
+    const first = page.locator('table.review tbody tr').first();
+    const alertId = (await first.getAttribute('data-alert-id'))!;
+    await first.getByRole('button').click();
+    const detail = page.locator('#review-detail');
+    await expect.poll(() => detail.locator('img.snapshot').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(320);
+    await detail.locator('svg.path-overlay polyline.track').waitFor({ timeout: 5_000 });
+    expect(await detail.locator('svg.path-overlay polyline.track').getAttribute('points')).toBe('40,200 120,150 200,90 280,40');
+    expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/review\/none\/clip\.mp4\?token=/);
+    await screenshot(page, 'review-1-detail');
+
+    await detail.locator('#review-false').click();
+    await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^False alarm \(admin:/);
+    await page.selectOption('#relabel-label', 'bird');
+    await detail.locator('#relabel').click();
+    await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^It was a bird/);
+    await page.reload();
+    await expect.poll(() => page.locator(`tr[data-alert-id="${alertId}"] .review-state`).textContent(), { timeout: 15_000 }).toMatch(/^It was a bird/);
+    await page.selectOption('#r-reviewed', 'false');
+    await expect.poll(() => summary.textContent()).toBe('Alerts 1–25 of 27, newest first');
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.locator(`tr`).nth(1).getByRole('button').click();
+    await detail.locator('img.snapshot').waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await screenshot(page, 'review-2-phone');
+    await context.close();
+
+    const viewer = await pageWithToken(browser, VIEWER);
+    await viewer.page.goto(`${server.url}#/review?camera=cam-r`);
+    await viewer.page.locator('table.review tbody tr').first().getByRole('button').click();
+    await viewer.page.locator('#review-detail h3').waitFor({ timeout: 10_000 });
+    expect(await viewer.page.locator('#review-false').count()).toBe(0);
+    expect(await viewer.page.locator('#review-detail').textContent()).toMatch(/needs an admin token/);
+    await viewer.context.close();
+  });
 });

@@ -2,13 +2,13 @@ import { api, ApiError, describeError, withToken } from './api.js';
 import { downSince, humanCameraError, isDown } from './camera-messages.js';
 import { confirmAction } from './confirm.js';
 import { append, clear, h } from './dom.js';
+import { modelLabels } from './model-labels.js';
 import { notice } from './notices.js';
 import { pageVisible, swapImage } from './visibility.js';
 import { ZonesEditor } from './zones-editor.js';
 import type { Camera } from './types.js';
 
 const REFRESH_MS = 2000;
-const LABELS = ['drone', 'bird', 'airplane', 'helicopter'];
 const FIELDS = ['name', 'url', 'fps', 'threshold', 'labels', 'zones'] as const;
 type Field = (typeof FIELDS)[number];
 type Errors = Partial<Record<Field | 'form', string>>;
@@ -45,7 +45,8 @@ export class CamerasView {
     threshold: h('input', { id: 'cam-threshold', name: 'threshold', type: 'number', min: 0, max: 1, step: 0.01, placeholder: 'server default' }),
     enabled: h('input', { id: 'cam-enabled', name: 'enabled', type: 'checkbox', checked: true }),
   };
-  private readonly labelBoxes = LABELS.map((l) => h('input', { type: 'checkbox', name: 'labels', value: l, id: `cam-label-${l}`, checked: l === 'drone' }));
+  private labelBoxes: HTMLInputElement[] = [];
+  private readonly labelField = h('fieldset', { class: 'labels', 'aria-describedby': 'cam-labels-error' }, h('legend', {}, 'Labels that raise an alert'));
   private readonly zones = new ZonesEditor();
   private readonly errors = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'error', id: `cam-${f}-error`, 'aria-live': 'polite' })])) as Record<Field, HTMLSpanElement>;
   private readonly formError = h('p', { class: 'error', role: 'alert' });
@@ -63,8 +64,7 @@ export class CamerasView {
       field('name', 'Name'),
       field('url', 'Stream URL (rtsp, http, or a file when allowed)'),
       h('div', { class: 'row fields' }, field('fps', 'Frames per second to analyse'), field('threshold', 'Alert threshold (0 to 1)')),
-      h('fieldset', { class: 'labels', 'aria-describedby': 'cam-labels-error' }, h('legend', {}, 'Labels that raise an alert'),
-        ...this.labelBoxes.map((box) => h('span', { class: 'check' }, box, h('label', { for: box.id }, box.value))), this.errors.labels),
+      this.labelField,
       h('div', { class: 'field check' }, this.inputs.enabled, h('label', { for: 'cam-enabled' }, 'Enabled')),
       this.zones.el,
       this.errors.zones,
@@ -76,7 +76,17 @@ export class CamerasView {
     document.addEventListener('visibilitychange', () => { if (this.timer && pageVisible()) void this.refresh(); });
   }
 
+  /** One checkbox per label of the served model (the labels the server accepts). */
+  private async loadLabels(): Promise<void> {
+    if (this.labelBoxes.length) return;
+    const labels = await modelLabels();
+    if (this.labelBoxes.length) return;
+    this.labelBoxes = labels.map((l) => h('input', { type: 'checkbox', name: 'labels', value: l, id: `cam-label-${l}`, checked: l === 'drone' }));
+    this.labelField.append(...this.labelBoxes.map((box) => h('span', { class: 'check' }, box, h('label', { for: box.id }, box.value))), this.errors.labels);
+  }
+
   start(): void {
+    void this.loadLabels();
     void this.refresh();
     this.timer ??= setInterval(() => { if (pageVisible()) void this.refresh(); }, REFRESH_MS);
   }
@@ -236,7 +246,7 @@ export class CamerasView {
     if (!url && !this.editing) local.url = 'A stream URL is required.';
     if (!(fps >= 0.1 && fps <= 60)) local.fps = 'Between 0.1 and 60.';
     if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) local.threshold = 'Between 0 and 1.';
-    if (labels.length === 0) local.labels = 'Choose at least one label.';
+    if (labels.length === 0 && this.labelBoxes.length) local.labels = 'Choose at least one label.';
     if (this.zones.drafting) local.zones = 'Finish the shape being drawn (close it) or undo its points.';
     this.showErrors(local);
     if (Object.keys(local).length) return;
@@ -249,7 +259,7 @@ export class CamerasView {
     if (shapes.motionMasks.length || had?.motionMasks?.length) body.motionMasks = shapes.motionMasks;
     if (shapes.alertZones.length || had?.alertZones?.length) body.alertZones = shapes.alertZones;
     if (threshold !== undefined || had?.threshold !== undefined) body.threshold = threshold ?? null;
-    if (labels.join() !== 'drone' || had?.labels) body.labels = labels;
+    if (labels.length && (labels.join() !== 'drone' || had?.labels)) body.labels = labels;
     if (body.threshold === null) delete body.threshold;
     this.saving = true;
     this.saveButton.disabled = true;

@@ -1,11 +1,11 @@
 import { api, describeError, withToken } from './api.js';
 import { append, clear, formatDuration, h, pct, svg } from './dom.js';
 import { notice } from './notices.js';
+import { modelLabels } from './model-labels.js';
 import { isAdmin } from './session.js';
 import type { AlertRecord, Camera, ReviewAction } from './types.js';
 
 const PAGE = 25;
-const LABELS = ['drone', 'bird', 'airplane', 'helicopter'];
 const ACTION_TEXT: Record<ReviewAction, string> = { acknowledge: 'Acknowledged', false_alarm: 'False alarm', relabel: 'Relabelled' };
 
 interface Page {
@@ -22,7 +22,7 @@ export class ReviewView {
   readonly el = h('section', { class: 'view', 'aria-labelledby': 'review-title' });
   private readonly f = {
     camera: h('select', { id: 'r-camera', name: 'camera' }, h('option', { value: '' }, 'All cameras')),
-    label: h('select', { id: 'r-label', name: 'label' }, h('option', { value: '' }, 'All labels'), ...LABELS.map((l) => h('option', { value: l }, l))),
+    label: h('select', { id: 'r-label', name: 'label' }, h('option', { value: '' }, 'All labels')),
     minScore: h('input', { id: 'r-score', name: 'minScore', type: 'number', min: 0, max: 1, step: 0.05, placeholder: '0' }),
     from: h('input', { id: 'r-from', name: 'from', type: 'datetime-local' }),
     to: h('input', { id: 'r-to', name: 'to', type: 'datetime-local' }),
@@ -40,6 +40,7 @@ export class ReviewView {
   private cursors: Array<string | null> = [null];
   private nextCursor: string | null = null;
   private selected: string | null = null;
+  private labels: string[] = [];
 
   constructor() {
     const field = (id: string, label: string, input: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), input);
@@ -59,7 +60,22 @@ export class ReviewView {
 
   async start(): Promise<void> {
     void this.loadCameras();
+    this.labels = await modelLabels();
+    for (const l of this.labels) ensureOption(this.f.label, l, l);
+    this.fromHash();
     await this.load();
+  }
+
+  /** Filters can be given in the address (#/review?camera=...&label=...), so a view can be shared. */
+  private fromHash(): void {
+    const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    for (const [key, input] of Object.entries(this.f)) {
+      const value = q.get(key);
+      if (value === null) continue;
+      if (input instanceof HTMLSelectElement) ensureOption(input, value, this.cameraNames.get(value) ?? value);
+      input.value = value;
+    }
+    this.cursors = [null];
   }
 
   private async loadCameras(): Promise<void> {
@@ -67,7 +83,7 @@ export class ReviewView {
       const body = await api<{ cameras?: Camera[] }>('v1/cameras');
       for (const c of body.cameras ?? []) {
         this.cameraNames.set(c.id, c.name);
-        if (![...this.f.camera.options].some((o) => o.value === c.id)) this.f.camera.append(h('option', { value: c.id }, c.name));
+        ensureOption(this.f.camera, c.id, c.name);
       }
     } catch {
       // The filter still works with ids.
@@ -107,6 +123,7 @@ export class ReviewView {
       ? 'No alert matches these filters.'
       : `Alerts ${first + 1}–${first + page.items.length} of ${page.total}, newest first`;
     clear(this.rows);
+    for (const r of page.items) ensureOption(this.f.camera, r.cameraId, this.cameraNames.get(r.cameraId) ?? r.cameraId);
     for (const r of page.items) {
       this.records.set(r.alertId, r);
       this.rows.append(this.row(r));
@@ -164,9 +181,9 @@ export class ReviewView {
   }
 
   private actions(r: AlertRecord): HTMLElement {
-    const relabel = h('select', { id: 'relabel-label', 'aria-label': 'What it really was' }, ...LABELS.filter((l) => l !== r.label).map((l) => h('option', { value: l }, l)));
+    const relabel = h('select', { id: 'relabel-label', 'aria-label': 'What it really was' }, ...[...this.labels, 'other'].filter((l) => l !== r.label).map((l) => h('option', { value: l }, l)));
     const relabelButton = h('button', { type: 'button', class: 'ghost', id: 'relabel' }, `It was a ${relabel.value}`);
-    relabel.addEventListener('change', () => (relabelButton.textContent = `It was a ${relabel.value}`));
+    relabel.addEventListener('change', () => (relabelButton.textContent = relabel.value === 'other' ? 'It was something else' : `It was a ${relabel.value}`));
     const note = h('input', { id: 'review-note', type: 'text', maxlength: 500, placeholder: 'Note (optional)', 'aria-label': 'Note' });
     const buttons: HTMLButtonElement[] = [];
     const act = async (action: ReviewAction) => {
@@ -191,6 +208,12 @@ export class ReviewView {
     buttons.push(ack, fa, relabelButton);
     return h('div', { class: 'row review-actions admin-only' }, ack, fa, relabel, relabelButton, note);
   }
+}
+
+function ensureOption(select: HTMLSelectElement, value: string, text: string): void {
+  const known = [...select.options].find((o) => o.value === value);
+  if (known) known.textContent = text;
+  else select.append(h('option', { value }, text));
 }
 
 function formatDate(ms: number): string {
