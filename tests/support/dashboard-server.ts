@@ -11,6 +11,7 @@ import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { AlertStream, type Alert, type AlertInput } from '../../queue/alert-stream.js';
 import { createRedis } from '../../queue/redis-connection.js';
+import { screenshot } from './browser.js';
 import { publishTiny } from './tiny-model.js';
 
 export const ADMIN = 'admin-token-for-dashboard-tests';
@@ -86,4 +87,10 @@ export async function pageWithToken(browser: Browser, token: string | null, view
   if (token) await context.addInitScript((t) => { if (!sessionStorage.getItem('seeded')) { localStorage.setItem('skywatch.token', t); sessionStorage.setItem('seeded', '1'); } }, token);
   const page = await context.newPage();
   return { context, page };
+}
+
+/** A full-page screenshot taken from the top, so the sticky header sits where it belongs. */
+export async function shot(page: Page, name: string): Promise<string> {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  return screenshot(page, name);
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchBrowser, screenshot } from '../support/browser.js';
-import { ADMIN, jpeg, pageWithToken, startDashboardServer, VIEWER, type DashboardServer } from '../support/dashboard-server.js';
+import { CHROMIUM, launchBrowser } from '../support/browser.js';
+import { ADMIN, jpeg, pageWithToken, startDashboardServer, VIEWER, type DashboardServer, shot } from '../support/dashboard-server.js';
 
 /**
  * The live alert page and the token handling in Debian's Chromium against a real API on real Redis.
@@ -37,7 +37,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await c.locator('.status').textContent()).toMatch(/ended/);
     expect(await c.locator('.score').textContent()).toBe('95.0%');
     await expect.poll(() => naturalWidth(page, open.alertId), { timeout: 10_000 }).toBeGreaterThan(0);
-    await screenshot(page, 'alerts-1-closed-keeps-snapshot');
+    await shot(page, 'alerts-1-closed-keeps-snapshot');
     await context.close();
   });
 
@@ -99,9 +99,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(seen.removed).toBe(0);
     expect(seen.blank).toBe(0);
     expect(seen.announcements.filter((t) => t.startsWith('New drone alert'))).toHaveLength(1);
-    await screenshot(page, 'alerts-2-live-updated');
+    await shot(page, 'alerts-2-live-updated');
     await page.setViewportSize({ width: 375, height: 812 });
-    await screenshot(page, 'alerts-3-phone');
+    await shot(page, 'alerts-3-phone');
     await context.close();
   });
 
@@ -171,7 +171,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.keyboard.press('Escape');
     await page.locator('#auth-banner').waitFor({ timeout: 5_000 });
     expect(await page.locator('#auth-banner').textContent()).toMatch(/needs a token/);
-    await screenshot(page, 'token-1-escaped');
+    await shot(page, 'token-1-escaped');
     await page.locator('#token-button').click();
     await dialog.waitFor({ state: 'visible', timeout: 5_000 });
     await page.locator('#token-input').fill('not-a-valid-token');
@@ -179,7 +179,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.waitForURL(/./);
     await dialog.waitFor({ state: 'visible', timeout: 10_000 });
     expect(await page.locator('#token-reason').textContent()).toMatch(/refused/);
-    await screenshot(page, 'token-2-refused');
+    await shot(page, 'token-2-refused');
     await page.keyboard.press('Escape');
     await page.locator('#auth-banner').filter({ hasText: /refused/ }).waitFor({ timeout: 5_000 });
     const settled = whoamis;
@@ -201,7 +201,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await viewer.page.locator('#rollback').isVisible()).toBe(false);
     await viewer.page.goto(`${server.url}#/cameras`);
     expect(await viewer.page.locator('form.camera-form').isVisible()).toBe(false);
-    await screenshot(viewer.page, 'roles-1-viewer-cameras');
+    await shot(viewer.page, 'roles-1-viewer-cameras');
     await viewer.context.close();
 
     // The page was opened as admin; the token is then swapped for a viewer's (another tab did it).
@@ -214,7 +214,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     const refused = page.locator('.notice.error');
     await refused.waitFor({ timeout: 10_000 });
     expect(await refused.textContent()).toMatch(/admin token/);
-    await screenshot(page, 'roles-2-refused-action');
+    await shot(page, 'roles-2-refused-action');
     await context.close();
   });
 
@@ -251,7 +251,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await detail.locator('svg.path-overlay polyline.track').waitFor({ timeout: 5_000 });
     expect(await detail.locator('svg.path-overlay polyline.track').getAttribute('points')).toBe('40,200 120,150 200,90 280,40');
     expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/review\/none\/clip\.mp4\?token=/);
-    await screenshot(page, 'review-1-detail');
+    await shot(page, 'review-1-detail');
 
     await detail.locator('#review-false').click();
     await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^False alarm \(admin:/);
@@ -266,7 +266,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.locator(`tr`).nth(1).getByRole('button').click();
     await detail.locator('img.snapshot').waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
-    await screenshot(page, 'review-2-phone');
+    await shot(page, 'review-2-phone');
     await context.close();
 
     const viewer = await pageWithToken(browser, VIEWER);

@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../core/free-port.js';
-import { CHROMIUM, launchBrowser, screenshot } from '../support/browser.js';
-import { ADMIN, pageWithToken, startDashboardServer, VIEWER, type DashboardServer } from '../support/dashboard-server.js';
+import { CHROMIUM, launchBrowser } from '../support/browser.js';
+import { ADMIN, pageWithToken, startDashboardServer, VIEWER, type DashboardServer, shot } from '../support/dashboard-server.js';
 
 /**
  * Cameras, models, system and the page at phone width in Debian's Chromium against a real API with
@@ -60,7 +60,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Edit');
     expect(await tile(liveId).locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
     expect(notFound.filter((u) => u.includes('snapshot.jpg'))).toEqual([]);
-    await screenshot(page, 'cameras-1-grid');
+    await shot(page, 'cameras-1-grid');
   });
 
   it('shows a dead camera as "down since" with a human message and a banner on every page (defect 11)', async () => {
@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await page.locator('.camera-health').filter({ hasText: 'Camera Gate down since' }).waitFor({ timeout: 15_000 });
     await page.goto(`${server.url}#/cameras`);
     await dead.locator('.down').waitFor();
-    await screenshot(page, 'cameras-2-down');
+    await shot(page, 'cameras-2-down');
   });
 
   it('saves a camera once on a double click and keeps what was typed while saving (defect 8)', async () => {
@@ -130,9 +130,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     expect(await page.locator('ul.shapes li').allTextContents()).toEqual([expect.stringMatching(/Motion mask 1 \(3 points\)/), expect.stringMatching(/Alert zone 1 \(4 points\)/)]);
     expect(await overlay.locator('polygon.shape.mask').count()).toBe(1);
     expect(await overlay.locator('polygon.shape.zone').count()).toBe(1);
-    await screenshot(page, 'cameras-3-zones');
+    await shot(page, 'cameras-3-zones');
     await page.setViewportSize({ width: 375, height: 812 });
-    await screenshot(page, 'cameras-4-zones-phone');
+    await shot(page, 'cameras-4-zones-phone');
     await page.setViewportSize({ width: 1440, height: 900 });
     await page.getByRole('button', { name: 'Delete motion mask 1' }).click();
     expect(await overlay.locator('polygon.shape.mask').count()).toBe(0);
@@ -160,7 +160,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await v1.waitFor({ timeout: 10_000 });
     await v1.getByRole('button', { name: 'Promote' }).click();
     expect(await page.locator('#confirm-text').textContent()).toMatch(/v1 \(accuracy 90\.0%\).*v2 \(accuracy 90\.0%\)/);
-    await screenshot(page, 'models-1-confirm');
+    await shot(page, 'models-1-confirm');
     await page.locator('#confirm-no').click();
     expect(await page.locator('caption').textContent()).toMatch(/v2/);
 
@@ -198,7 +198,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     expect(await chart('pipeline.framesInferred').locator('svg text').allTextContents()).toEqual(expect.arrayContaining(['now', '−5 min', '−10 min', '0']));
     for (const caption of await page.locator('figure.chart figcaption .title').allTextContents()) expect(caption).not.toMatch(/\.|[a-z][A-Z]/);
     await expect.poll(() => chart('pipeline.framesInferred').locator('path.line').count(), { timeout: 10_000 }).toBe(1);
-    await screenshot(page, 'system-1');
+    await shot(page, 'system-1');
   });
 
   it('fits a 375 px phone on every page with the whole nav visible (defect 10)', async () => {
@@ -210,7 +210,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
       if (tab === 'cameras') await phone.page.locator('li.camera').first().waitFor({ timeout: 10_000 });
       expect(await phone.page.evaluate(() => document.documentElement.scrollWidth), tab).toBeLessThanOrEqual(375);
       for (const box of await phone.page.locator('nav a').evaluateAll((as) => as.map((a) => a.getBoundingClientRect().right))) expect(box, tab).toBeLessThanOrEqual(375);
-      await screenshot(phone.page, `phone-${tab}`);
+      await shot(phone.page, `phone-${tab}`);
     }
     await phone.context.close();
   });
