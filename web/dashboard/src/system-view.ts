@@ -54,7 +54,7 @@ export class SystemView {
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
-    this.el.append(h('h2', { id: 'system-title' }, 'System'), h('p', { class: 'muted' }, 'Last 10 minutes, one point every 2 seconds.'), this.error, this.grid);
+    this.el.append(h('h2', { id: 'system-title' }, 'System'), h('p', { class: 'muted' }, 'Up to the last 10 minutes, one point every 2 seconds while this page is open.'), this.error, this.grid);
   }
 
   start(): void {
@@ -147,17 +147,24 @@ function chart(points: Array<{ at: number; value: number }>, now: number, spec: 
   const plotW = w - left - 4;
   const plotH = hgt - bottom - 6;
   const max = niceMax(Math.max(0, ...points.map((p) => p.value)));
-  const x = (at: number) => left + plotW * (1 - (now - at) / WINDOW_MS);
+  // The axis covers what has been seen, from one minute up to ten, so a fresh page is not a flat dot.
+  const span = Math.min(WINDOW_MS, Math.max(60_000, points.length ? now - points[0].at : 0));
+  const x = (at: number) => left + plotW * (1 - (now - at) / span);
   const y = (v: number) => 6 + plotH * (1 - v / max);
-  const root = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'plot', role: 'img', 'aria-label': `${spec.title} in ${spec.unit}, last 10 minutes: now ${points.length ? points[points.length - 1].value.toFixed(spec.digits ?? 1) : 'no data yet'}` });
+  const root = svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'plot', role: 'img', 'aria-label': `${spec.title} in ${spec.unit}, last ${ago(span)}: now ${points.length ? points[points.length - 1].value.toFixed(spec.digits ?? 1) : 'no data yet'}` });
   root.append(svg('line', { x1: left, y1: 6, x2: left, y2: 6 + plotH, class: 'axis-line' }), svg('line', { x1: left, y1: 6 + plotH, x2: left + plotW, y2: 6 + plotH, class: 'axis-line' }));
   root.append(svg('text', { x: left - 4, y: 12, 'text-anchor': 'end', class: 'axis' }, fmt(max)), svg('text', { x: left - 4, y: 6 + plotH, 'text-anchor': 'end', class: 'axis' }, '0'));
-  for (const minutes of [10, 5, 0]) {
-    root.append(svg('text', { x: x(now - minutes * 60_000), y: hgt - 3, 'text-anchor': minutes === 10 ? 'start' : minutes === 0 ? 'end' : 'middle', class: 'axis' }, minutes === 0 ? 'now' : `−${minutes} min`));
+  for (const [i, back] of [span, span / 2, 0].entries()) {
+    root.append(svg('text', { x: x(now - back), y: hgt - 3, 'text-anchor': ['start', 'middle', 'end'][i], class: 'axis' }, back === 0 ? 'now' : `−${ago(back)}`));
   }
   if (points.length > 1) root.append(svg('path', { d: points.map((p, i) => `${i ? 'L' : 'M'}${x(p.at).toFixed(1)},${y(p.value).toFixed(1)}`).join(' '), class: 'line' }));
   else if (points.length === 1) root.append(svg('circle', { cx: x(points[0].at), cy: y(points[0].value), r: 2, class: 'dot' }));
   return root;
+}
+
+function ago(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
 function niceMax(v: number): number {
