@@ -7,6 +7,7 @@ import type { AlertStream } from '../queue/alert-stream.js';
 import type { AlertEvent, AlertRules } from './alert-rules.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
+import { stageTimer } from './stage-timer.js';
 import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
@@ -108,9 +109,11 @@ export class FrameWorker {
     const events: AlertEvent[] = [];
     // The winning label of the frame is what it agrees with; other labels count as misses.
     const winner = [...best.entries()].sort((a, b) => b[1].score - a[1].score)[0];
-    for (const [label, b] of best) {
-      events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt }));
-    }
+    stageTimer.timeSync('alert_rules', () => {
+      for (const [label, b] of best) {
+        events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt }));
+      }
+    });
     await this.publish(events, frame.frameJpeg, frame.width, frame.height);
     await redis.del(key);
     return { outcome: 'inferred' };
@@ -119,7 +122,7 @@ export class FrameWorker {
   private async publish(events: AlertEvent[], frameJpeg: Buffer | null = null, width = 0, height = 0): Promise<void> {
     for (const e of events) {
       try {
-        const snapshot = frameJpeg && e.kind !== 'closed' ? await boxedSnapshot(frameJpeg, width, height, e.box, e.label) : null;
+        const snapshot = frameJpeg && e.kind !== 'closed' ? await stageTimer.time('snapshot', () => boxedSnapshot(frameJpeg, width, height, e.box, e.label)) : null;
         const alert = await this.options.alerts.add({
           alertId: e.alertId,
           cameraId: e.cameraId,

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { sha256File } from '../core/hash.js';
 import { SkywatchError } from '../core/errors.js';
@@ -14,6 +14,10 @@ import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, rende
 import type { PublishDecision, SplitFile, Splits, TrainedModel, TrainSettings } from './train-types.js';
 import { trainScratch } from './train-scratch.js';
 import { trainTransfer } from './train-transfer.js';
+import { PhaseProfiler, timePhase, withProfiler } from './profile/phase-profiler.js';
+import { openRunStore } from './runs/open-run-store.js';
+import { RunTracker } from './runs/run-tracker.js';
+import type { RunRecord } from './runs/run-record.js';
 
 export type TrainMode = 'transfer' | 'scratch';
 
@@ -55,6 +59,10 @@ export interface TrainOptions {
   now?: () => Date;
   /** Splits decided by the caller (a benchmark with its own test folder); `data` is then only recorded as the source. */
   splits?: Splits;
+  /** Time the run's phases and its first N training steps into profile.json (run folder and run record). */
+  profileSteps?: number;
+  /** Experiment tracking (on by default: runs/<version>/run.json in the registry's store); false turns it off. */
+  tracking?: false | { sweep?: RunRecord['sweep']; tags?: Record<string, string> };
 }
 
 export interface TrainResult {
@@ -120,7 +128,20 @@ function fitSummary(fit: FitResult): Record<string, unknown> {
  */
 export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const logger = options.logger ?? silentLogger;
-  const progress = options.progress ?? silentProgress;
+  const tracker = options.tracking === false ? undefined : new RunTracker(await openRunStore(options.registry, options.stateDir, options.gcs), logger);
+  const profiler = options.profileSteps !== undefined ? new PhaseProfiler(options.profileSteps) : undefined;
+  try {
+    return await withProfiler(profiler, () => trainOnce(options, tracker, profiler));
+  } catch (err) {
+    await tracker?.fail(err);
+    throw err;
+  }
+}
+
+async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined, profiler: PhaseProfiler | undefined): Promise<TrainResult> {
+  const logger = options.logger ?? silentLogger;
+  const baseProgress = options.progress ?? silentProgress;
+  const progress: typeof baseProgress = profiler ? { step: (p) => { profiler.step(); baseProgress.step(p); }, epoch: (r, n) => baseProgress.epoch(r, n), note: (t) => baseProgress.note(t), close: () => baseProgress.close() } : baseProgress;
   const signal = options.signal;
   const settings = resolveSettings(options);
   const started = Date.now();
@@ -130,10 +151,10 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const backend = await initTfBackend(options.backend ?? 'auto', logger);
   checkAbort(signal, 'before loading data');
 
-  const splits = options.splits ?? (await loadDataSplits(
+  const splits = options.splits ?? (await timePhase('scan', async () => loadDataSplits(
     options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets'), options.gcs) : options.data,
     settings.seed,
-  ));
+  )));
   if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
   const labels = splits.labels;
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `need at least two labels, found ${labels.length}: ${labels.join(', ')}`);
@@ -151,7 +172,15 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const folder = await createRunFolder(options.stateDir, version);
   logger.info({ version, runDir: folder.dir, mode: settings.mode, backend: backend.name }, `run ${version}: training (${settings.mode}) on ${backend.name}`);
 
-  const common = { settings, labels, splits, logger, progress, signal, cacheDir, onEpoch: metricsLog(folder.metricsJsonlPath) };
+  tracker?.start({ id: version, params: { ...settings, ...(options.backbone && settings.mode === 'transfer' ? { backbone: path.basename(options.backbone) } : {}) }, data: { source: options.data, fingerprint: splits.fingerprint, counts }, backend: backend.name, ...(options.tracking ? options.tracking : {}) });
+  const log = metricsLog(folder.metricsJsonlPath);
+  const onEpoch = async (record: Parameters<typeof log>[0]): Promise<void> => {
+    await log(record);
+    tracker?.epoch(record);
+    profiler?.epochStart();
+  };
+  profiler?.epochStart();
+  const common = { settings, labels, splits, logger, progress, signal, cacheDir, onEpoch };
   let trained: TrainedModel;
   if (settings.mode === 'transfer') {
     if (!options.backbone) throw new SkywatchError('BAD_REQUEST', 'transfer mode needs a backbone (--backbone or trainer.backbone)');
@@ -163,7 +192,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
 
   // The exported file is what serving runs, so it is what gets evaluated and compared.
   await writeRunModel(folder, trained.onnx);
-  const evaluation = await evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal });
+  const evaluation = await timePhase('evaluate', () => evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal }));
   const metrics = evaluation.metrics;
   if (evaluation.skipped > 0) logger.warn({ skipped: evaluation.skipped }, `${evaluation.skipped} test images could not be read and were left out of the evaluation`);
   logger.info({ accuracy: metrics.accuracy, macroF1: metrics.macroF1, count: metrics.count }, `test accuracy ${metrics.accuracy.toFixed(4)} on ${metrics.count} images`);
@@ -210,5 +239,22 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     });
     logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
   }
+  const profile = profiler?.result(version);
+  if (profile) {
+    await writeFile(path.join(folder.dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
+    await tracker?.attach('profile.json', JSON.stringify(profile, null, 2));
+    logger.info({ profile: profile.phases }, `profile written: ${path.join(folder.dir, 'profile.json')}`);
+  }
+  await tracker?.finish({
+    metrics: { ...metrics },
+    modelVersion: decision ? version : null,
+    published: decision ? { promoted: decision.promoted, reason: decision.reason } : null,
+    artifacts: [
+      { name: 'model.onnx', where: decision ? `models/${version}/model.onnx` : folder.modelPath, sizeBytes: trained.onnx.length },
+      { name: 'run folder', where: folder.dir },
+      ...(profile ? [{ name: 'profile.json', where: `runs/${version}/profile.json` }] : []),
+    ],
+    profile: profile ? { ...profile } : null,
+  });
   return { version, runDir: folder.dir, mode: settings.mode, metrics, ...(decision ? { decision } : {}), training };
 }

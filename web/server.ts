@@ -19,6 +19,7 @@ import { requireRole, type Guard } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { registerStageMetrics } from './stage-metrics.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
@@ -61,6 +62,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
   const metrics = new ServerMetrics();
+  const stopStageMetrics = registerStageMetrics(metrics.registry);
   const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
@@ -154,6 +156,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
         clearInterval(sweep);
       }
       if (ownsHolder) await holder.stop();
+      stopStageMetrics();
     },
   };
 }

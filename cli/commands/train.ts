@@ -38,6 +38,7 @@ interface TrainFlags {
   margin?: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   json: boolean;
+  profileSteps?: number;
 }
 
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
@@ -71,6 +72,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--margin <x>', 'with --publish: how much lower its test accuracy may be than the current model\'s and still become latest (default: the registry\'s, 0.01)', decimal(0, 1))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--json', 'print the result as one JSON document on stdout', false)
+    .option('--profile-steps <n>', 'write profile.json into the run folder: seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
     .action(async (flags: TrainFlags) => {
       const config = ctx.config();
@@ -104,6 +106,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           force: flags.force,
           margin: flags.margin,
           backend: flags.backend,
+          profileSteps: flags.profileSteps,
           gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
           logger,
           progress: createProgress(process.stderr),
