@@ -8,6 +8,7 @@ import type { AlertEvent, AlertRules } from './alert-rules.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
 import { stageTimer } from './stage-timer.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
 import type { WebhookSink } from './webhook-sink.js';
 
 export interface FrameWorkerOptions {
@@ -24,6 +25,8 @@ export interface FrameWorkerOptions {
   stalledIntervalMs?: number;
   now?: () => number;
   webhook?: WebhookSink;
+  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
+  drift?: DriftMonitor;
 }
 
 export interface WorkerCounters {
@@ -99,6 +102,7 @@ export class FrameWorker {
     for (const crop of frame.crops) {
       const p = await predictor.predictRgb(crop.rgb, crop.width, crop.height);
       version = p.modelVersion;
+      this.options.drift?.observeCrop(frame.cameraId, crop, Object.values(p.scores), Object.keys(p.scores), { objectSize: Math.max(crop.box.width, crop.box.height) });
       this.counters.crops++;
       for (const [label, score] of Object.entries(p.scores)) {
         if (score > (best.get(label)?.score ?? -1)) best.set(label, { score, box: crop.box });

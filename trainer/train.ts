@@ -18,6 +18,7 @@ import { PhaseProfiler, timePhase, withProfiler } from './profile/phase-profiler
 import { openRunStore } from './runs/open-run-store.js';
 import { RunTracker } from './runs/run-tracker.js';
 import type { RunRecord } from './runs/run-record.js';
+import { trainingDriftBaseline } from '../drift/training-baseline.js';
 
 export type TrainMode = 'transfer' | 'scratch';
 
@@ -221,6 +222,15 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
     training,
     parent,
   });
+  // The drift baseline travels with the model (run folder, registry); a failure costs only drift monitoring.
+  const driftBaseline = await timePhase('baseline', () => trainingDriftBaseline({
+    modelPath: folder.modelPath, manifest, files: [...splits.val, ...splits.test].map((f) => f.path), source: `val+test splits of ${options.data}`,
+    ...(settings.mode === 'transfer' && options.backbone ? { backbonePath: options.backbone } : {}), cacheDir, signal,
+  })).then((b) => JSON.stringify(b), (err: unknown) => {
+    logger.warn({ err }, 'could not build the drift baseline; the model is published without one');
+    return undefined;
+  });
+  if (driftBaseline) await writeFile(path.join(folder.dir, 'drift-baseline.json'), driftBaseline);
   const reportHtml = renderReport({ manifest, metrics, history: trained.fit.history, labels, curves: evaluation.curves });
   await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, training, history: trained.fit.history }, reportHtml });
   logger.info({ runDir: folder.dir }, `run folder written: ${folder.dir}`);
@@ -235,7 +245,7 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
       reportHtml,
       promote: options.force ? 'force' : 'auto',
       ...(options.margin !== undefined ? { margin: options.margin } : {}),
-      files: { 'metrics.jsonl': await readFile(folder.metricsJsonlPath, 'utf8').catch(() => '') },
+      files: { 'metrics.jsonl': await readFile(folder.metricsJsonlPath, 'utf8').catch(() => ''), ...(driftBaseline ? { 'drift-baseline.json': driftBaseline } : {}) },
     });
     logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
   }

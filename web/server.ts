@@ -20,6 +20,9 @@ import { installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { registerStageMetrics } from './stage-metrics.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
@@ -39,6 +42,8 @@ export interface ServerDeps {
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
   /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
   extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** The live drift monitor (drift/drift-monitor.ts): adds GET /v1/drift, /v1/drift/report and drift gauges. */
+  drift?: DriftMonitor;
 }
 
 export interface Guards {
@@ -117,6 +122,10 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
   await app.register(modelRoutes, { registry, holder, ...guards });
+  if (deps.drift) {
+    registerDriftMetrics(metrics.registry, deps.drift);
+    await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {

@@ -12,6 +12,7 @@ import { runTraining, type TrainOptions, type TrainResult } from '../../../train
 import { comparisonHtml, compareRuns } from '../../../trainer/runs/compare-runs.js';
 import { exportMlflow } from '../../../trainer/runs/mlflow-export.js';
 import { RunStore } from '../../../trainer/runs/run-store.js';
+import { parseDriftBaseline } from '../../../drift/drift-baseline.js';
 import type { TrainingProfile } from '../../../trainer/profile/phase-profiler.js';
 import { silentProgress } from '../../../trainer/fit/progress.js';
 import { writeShapeDataset } from '../cnn/synthetic-images.js';
@@ -57,6 +58,11 @@ describe('experiment tracking', () => {
     expect(rec.metrics?.accuracy).toBe(a.metrics.accuracy);
     expect(rec.durationSeconds).toBeGreaterThan(0);
     expect(rec.artifacts.map((x) => x.name)).toContain('model.onnx');
+    // The drift baseline is published beside the model, from the held-out splits.
+    const baseline = parseDriftBaseline(await readFile(path.join(registry, 'models', a.version, 'drift-baseline.json')));
+    expect(baseline).toMatchObject({ model: a.version, labels: ['bar', 'disc'] });
+    expect(baseline.count).toBeGreaterThan(5);
+    expect(Object.keys(baseline.features)).toEqual(expect.arrayContaining(['brightness', 'sharpness', 'score:disc']));
     // The unpublished run is recorded too, with no model version.
     const rec2 = await runs.get(b.version);
     expect(rec2).toMatchObject({ status: 'finished', modelVersion: null, published: null });
@@ -65,7 +71,7 @@ describe('experiment tracking', () => {
 
   it('--profile-steps writes profile.json with time per phase and the first N steps', async () => {
     const profile = JSON.parse(await readFile(path.join(results[0].runDir, 'profile.json'), 'utf8')) as TrainingProfile;
-    for (const phase of ['scan', 'decode', 'step', 'export', 'evaluate']) expect(profile.phases[phase].seconds, phase).toBeGreaterThan(0);
+    for (const phase of ['scan', 'decode', 'step', 'export', 'evaluate', 'baseline']) expect(profile.phases[phase].seconds, phase).toBeGreaterThan(0);
     // Scratch mode has no backbone: nothing is embedded.
     expect(profile.phases.embed).toEqual({ seconds: 0, count: 0 });
     expect(profile.phases.step.seconds).toBeLessThanOrEqual(profile.totalSeconds);
