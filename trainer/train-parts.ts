@@ -83,7 +83,7 @@ export const TRANSFER_HEAD = { hidden: 64, dropout: 0.5 } as const;
 
 export const createTransferHead = (featureDim: number, labels: number, seed: number): tf.LayersModel => createHead(featureDim, labels, { seed, ...TRANSFER_HEAD });
 
-export const exportTransfer = (backbone: Backbone, head: tf.LayersModel, labels: string[]): Promise<ExportedModel> => timePhase('export', () => exportTransferModel(backbone, head, labels));
+export const exportTransfer = (backbone: Backbone, head: tf.LayersModel, labels: string[], options: { flipAverage?: boolean } = {}): Promise<ExportedModel> => timePhase('export', () => exportTransferModel(backbone, head, labels, options));
 
 export const exportCnn = (model: tf.LayersModel, input: ModelInput, labels: string[]): Promise<ExportedModel> => timePhase('export', () => exportLayersModel(model, input, labels));
 

@@ -52,11 +52,11 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   try {
     const fit = await timePhase('step', () => fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), fitOptionsOf(ctx)));
     if (scaling) foldScalingIntoFirstDense(head, scaling);
-    const exported = await exportTransfer(backbone, head, labels);
+    const exported = await exportTransfer(backbone, head, labels, { flipAverage: settings.tta === 'hflip' });
     return {
       ...exported,
       fit,
-      details: { featureDim: dim, featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, head: TRANSFER_HEAD, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
+      details: { featureDim: dim, tta: settings.tta ?? 'none', featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, head: TRANSFER_HEAD, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
     };
   } finally {
     head.dispose();

@@ -22,6 +22,9 @@ import { trainingDriftBaseline } from '../drift/training-baseline.js';
 
 export type TrainMode = 'transfer' | 'scratch';
 
+/** Default test-time augmentation of transfer models (docs/BENCHMARKS.md, photo accuracy). */
+export const TRANSFER_TTA: 'none' | 'hflip' = 'none';
+
 export const TRAINING_DEFAULTS = {
   transfer: { epochs: 80, batchSize: 32, learningRate: 1e-3, patience: 10 },
   scratch: { epochs: 30, batchSize: 32, learningRate: 2e-3, patience: 6, imageSize: 96 },
@@ -60,6 +63,8 @@ export interface TrainOptions {
   now?: () => Date;
   /** Splits decided by the caller (a benchmark with its own test folder); `data` is then only recorded as the source. */
   splits?: Splits;
+  /** Transfer mode: test-time flip averaging baked into the exported model (default TRANSFER_TTA). */
+  tta?: 'none' | 'hflip';
   /** Time the run's phases and its first N training steps into profile.json (run folder and run record). */
   profileSteps?: number;
   /** Experiment tracking (on by default: runs/<version>/run.json in the registry's store); false turns it off. */
@@ -93,6 +98,7 @@ function resolveSettings(o: TrainOptions): ResolvedSettings {
     imageSize: o.imageSize ?? TRAINING_DEFAULTS.scratch.imageSize,
     ...(o.filters ? { filters: o.filters } : {}),
     augment: o.augment ?? true,
+    ...(o.mode === 'transfer' ? { tta: o.tta ?? TRANSFER_TTA } : {}),
   };
 }
 
