@@ -129,6 +129,28 @@ export const configSchema = z.strictObject({
     every: z.string().optional(),
     backbone: z.string().default('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
   }).prefault({}),
+  /** Drift of each camera's recent crops against the served model's training baseline (drift/). */
+  drift: z.object({
+    enabled: bool.default(true),
+    /** 'psi': Population Stability Index above psiThreshold; 'ks': Kolmogorov-Smirnov p-value below ksPValue; 'both': either. */
+    method: z.enum(['psi', 'ks', 'both']).default('psi'),
+    psiThreshold: num(0).default(0.25),
+    ksPValue: num(0, 1).default(0.001),
+    /** Features that must drift for the camera to count as drifted. */
+    minDriftedFeatures: int(1).default(1),
+    /** Let the model's scores (not only the input statistics) mark a camera as drifted. */
+    includeScores: bool.default(false),
+    /** Smallest mean shift, in baseline standard deviations, that counts as drift (PSI and KS flag tiny consistent shifts). */
+    minEffect: num(0).default(0.2),
+    /** Recent crops kept per camera. */
+    window: int(10, 100_000).default(300),
+    /** No verdict before a camera has this many crops. */
+    minSamples: int(5).default(100),
+    /** Re-compare a camera every this many new crops. */
+    everySamples: int(1).default(50),
+    /** At most one drift event per camera this often on the alert sinks. */
+    eventCooldownMs: int(0).default(900_000),
+  }).prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -192,6 +214,17 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_MQTT_TOPIC_PREFIX: 'mqtt.topicPrefix',
   SKYWATCH_TRAIN_EVERY: 'trainer.every',
   SKYWATCH_BACKBONE: 'trainer.backbone',
+  SKYWATCH_DRIFT_ENABLED: 'drift.enabled',
+  SKYWATCH_DRIFT_METHOD: 'drift.method',
+  SKYWATCH_DRIFT_PSI_THRESHOLD: 'drift.psiThreshold',
+  SKYWATCH_DRIFT_KS_PVALUE: 'drift.ksPValue',
+  SKYWATCH_DRIFT_WINDOW: 'drift.window',
+  SKYWATCH_DRIFT_MIN_SAMPLES: 'drift.minSamples',
+  SKYWATCH_DRIFT_EVERY_SAMPLES: 'drift.everySamples',
+  SKYWATCH_DRIFT_MIN_DRIFTED_FEATURES: 'drift.minDriftedFeatures',
+  SKYWATCH_DRIFT_INCLUDE_SCORES: 'drift.includeScores',
+  SKYWATCH_DRIFT_MIN_EFFECT: 'drift.minEffect',
+  SKYWATCH_DRIFT_EVENT_COOLDOWN_MS: 'drift.eventCooldownMs',
 };
 
 type Tree = Record<string, unknown>;

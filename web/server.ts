@@ -22,6 +22,10 @@ import { installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { installRequestGuards } from './request-guards.js';
+import { registerStageMetrics } from './stage-metrics.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { processUsage } from './process-usage.js';
@@ -45,6 +49,8 @@ export interface ServerDeps {
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
   /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
   extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** The live drift monitor (drift/drift-monitor.ts): adds GET /v1/drift, /v1/drift/report and drift gauges. */
+  drift?: DriftMonitor;
 }
 
 export interface Guards {
@@ -68,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
   const metrics = new ServerMetrics();
+  const stopStageMetrics = registerStageMetrics(metrics.registry);
   const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
@@ -140,6 +147,10 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64, maxRequestBytes: config.api.maxRequestBytes });
   await app.register(modelRoutes, { registry, holder, ...guards });
   await app.register(whoamiRoutes, { tokens });
+  if (deps.drift) {
+    registerDriftMetrics(metrics.registry, deps.drift);
+    await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
@@ -177,6 +188,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
         clearInterval(sweep);
       }
       if (ownsHolder) await holder.stop();
+      stopStageMetrics();
     },
   };
 }
