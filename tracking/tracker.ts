@@ -21,6 +21,11 @@ export interface TrackerOptions {
   velocitySmoothing: number;
   /** Most live tracks per camera: beyond it the newest regions start none (a noisy scene cannot run away). */
   maxTracks: number;
+  /**
+   * An unmatched region this close to an object matched in the same frame (in that object's sizes,
+   * centre to centre) is a fragment of it (a wing, a rotor, a shadow), not a new object.
+   */
+  fragmentSizes: number;
 }
 
 export const DEFAULT_TRACKER: TrackerOptions = {
@@ -31,6 +36,7 @@ export const DEFAULT_TRACKER: TrackerOptions = {
   gateSizes: 3,
   velocitySmoothing: 0.5,
   maxTracks: 12,
+  fragmentSizes: 1.5,
 };
 
 export interface TrackerUpdate {
@@ -104,8 +110,10 @@ export class Tracker {
         track.state = 'ended';
       }
     }
+    const matched = observed.map((t) => t.last.box);
     for (const [ri, region] of regions.entries()) {
       if (usedR.has(ri) || this.live.length >= o.maxTracks) continue;
+      if (matched.some((b) => isFragment(region, b, o.fragmentSizes))) continue;
       const track = new Track(this.nextId++, point(region, seq, at));
       if (o.confirmHits <= 1) track.state = 'confirmed';
       this.live.push(track);
@@ -125,6 +133,12 @@ export class Tracker {
 
 function point(region: MovingRegion, seq: number, at: number): TrackPoint {
   return { seq, at, box: { x: region.x, y: region.y, width: region.width, height: region.height }, area: region.area };
+}
+
+function isFragment(region: Box, of: Box, sizes: number): boolean {
+  const a = centre(region);
+  const b = centre(of);
+  return Math.hypot(a.x - b.x, a.y - b.y) <= sizes * Math.max(of.width, of.height, 8);
 }
 
 export function iou(a: Box, b: Box): number {

@@ -55,3 +55,14 @@ describe('Tracker', () => {
     expect(tracker.tracks).toHaveLength(3);
   });
 });
+
+describe('Tracker fragments', () => {
+  it('does not start a track for a fragment of an object matched in the same frame', () => {
+    const tracker = new Tracker(640, 480);
+    tracker.update([box(100, 100, 20)], 0, 0);
+    // The object and, beside it, a piece of it (a wing) and a far-away newcomer.
+    const { observed } = tracker.update([box(104, 100, 20), box(128, 104, 6), box(400, 300, 10)], 1, 200);
+    expect(observed.map((t) => t.id).sort()).toEqual([1, 2]);
+    expect(tracker.tracks.map((t) => t.last.box.x)).toEqual([104, 400]);
+  });
+});

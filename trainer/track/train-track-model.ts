@@ -18,7 +18,7 @@ import { exportTransferModel } from '../transfer/export-transfer.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, trainTrackParts } from './train-track.js';
+import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, trainTrackParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds, primaryTrack, readTrackSet } from './track-set.js';
 
 /** The alert policy a track model ships with: validated by cross-validation on the shared clips (docs/BENCHMARKS.md). */
@@ -34,6 +34,8 @@ export interface TrackTrainingRequest {
   /** The test split is one of this many folds of the clips (5: a fifth), the same clips on every run with the seed. */
   testFolds?: number;
   policy?: AlertPolicy;
+  /** Over DEFAULT_TRACK_TRAINING (tests train smaller models). */
+  settings?: Partial<TrackTrainSettings>;
   publish?: boolean;
   force?: boolean;
   margin?: number;
@@ -88,7 +90,8 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
       }
     },
   });
-  const parts = await trainTrackParts(data, train, { ...DEFAULT_TRACK_TRAINING, seed, signal, onProgress: (m) => logger.info(m) });
+  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings, seed, signal, onProgress: (m) => logger.info(m) };
+  const parts = await trainTrackParts(data, train, settings);
   const { labels, featureNames } = parts;
   try {
     const verdict = new TfjsVerdict(parts.trackHead, labels, featureNames.length);
@@ -143,7 +146,7 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
         backbone: backbone.sha256,
         cropExamples: parts.counts.cropExamples,
         trackExamples: parts.counts.trackExamples,
-        settings: DEFAULT_TRACK_TRAINING,
+        settings: { ...settings, signal: undefined, onProgress: undefined, extraCrops: undefined },
         detection,
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,

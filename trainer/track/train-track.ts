@@ -23,15 +23,32 @@ export interface TrackTrainSettings {
   prefixLengths: number[];
   /** Crops of one track the crop model learns from, spread evenly over it (neighbouring frames add little). */
   maxCropsPerTrack: number;
+  /**
+   * Labels whose clips may hold several objects of interest. In the other clips, every moving thing
+   * besides the main object (clouds, trees, fragments of a bird) is certainly not one of these: such
+   * tracks teach the `other` label, so the models learn what a false alarm looks like.
+   */
+  positiveLabels: string[];
+  /** Secondary tracks (three points or more, longest first) taken per clip as `other`. */
+  otherTracksPerClip: number;
+  /**
+   * Extra crop-model examples that are not clips (photographs: embeddings and label names). They join
+   * every crop model's training set, never the track model's, so single images are classified too.
+   */
+  extraCrops?: { features: Float32Array; labels: string[] };
   crop: Omit<HeadFit, 'seed' | 'signal'>;
   track: Omit<HeadFit, 'seed' | 'signal'>;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }
 
+export const OTHER_LABEL = 'other';
+
 export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   folds: 3,
   maxCropsPerTrack: 24,
+  positiveLabels: ['drone'],
+  otherTracksPerClip: 6,
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
@@ -59,23 +76,42 @@ function gather(data: EmbeddedClips, rowIndexes: readonly number[]): Float32Arra
   return out;
 }
 
-/** Crops of the primary tracks of the given clips, labelled by their clip. */
-function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], maxPerTrack: number): FeatureSet {
+/** The tracks of a clip the models learn from, with their labels: its main object, and in clips of a non-positive label the other moving things as `other`. */
+export function trainingTracks(clip: ClipRecord, settings: Pick<TrackTrainSettings, 'positiveLabels' | 'otherTracksPerClip'>): Array<{ track: number; label: string }> {
+  const primary = primaryTrack(clip);
+  if (!primary) return [];
+  const out = [{ track: clip.tracks.indexOf(primary), label: clip.label }];
+  if (settings.positiveLabels.includes(clip.label)) return out;
+  const others = clip.tracks
+    .map((t, i) => ({ t, i }))
+    .filter(({ t }) => t !== primary && t.points.length >= 3)
+    .sort((a, b) => b.t.points.length - a.t.points.length || a.i - b.i)
+    .slice(0, settings.otherTracksPerClip);
+  return out.concat(others.map(({ i }) => ({ track: i, label: OTHER_LABEL })));
+}
+
+/** Crops of the training tracks of the given clips, labelled by trainingTracks. */
+function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
   const rowIndexes: number[] = [];
   const y: number[] = [];
+  const extra = settings.extraCrops;
   for (const c of clipIndexes) {
-    const clip = data.clips[c];
-    const primary = primaryTrack(clip);
-    if (!primary) continue;
-    const t = clip.tracks.indexOf(primary);
-    const rows = data.rows[c][t];
-    const step = Math.max(1, rows.length / maxPerTrack);
-    for (let k = 0; k < rows.length; k += step) {
-      rowIndexes.push(rows[Math.floor(k)]);
-      y.push(labels.indexOf(clip.label));
+    for (const { track, label } of trainingTracks(data.clips[c], settings)) {
+      const rows = data.rows[c][track];
+      const step = Math.max(1, rows.length / settings.maxCropsPerTrack);
+      for (let k = 0; k < rows.length; k += step) {
+        rowIndexes.push(rows[Math.floor(k)]);
+        y.push(labels.indexOf(label));
+      }
     }
   }
-  return { features: gather(data, rowIndexes), labels: Int32Array.from(y) };
+  const clipFeatures = gather(data, rowIndexes);
+  if (!extra || extra.labels.length === 0) return { features: clipFeatures, labels: Int32Array.from(y) };
+  const keep = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);
+  const features = new Float32Array(clipFeatures.length + keep.length * data.dim);
+  features.set(clipFeatures);
+  keep.forEach((i, k) => features.set(extra.features.subarray(i * data.dim, (i + 1) * data.dim), clipFeatures.length + k * data.dim));
+  return { features, labels: Int32Array.from([...y, ...keep.map((i) => labels.indexOf(extra.labels[i]))]) };
 }
 
 /** Crop probabilities of every point of every track of a clip, from a crop head. */
@@ -93,7 +129,7 @@ export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.Layer
  */
 export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly number[], settings: TrackTrainSettings): Promise<TrackModelParts> {
   const say = settings.onProgress ?? (() => {});
-  const labels = [...new Set(clipIndexes.map((c) => data.clips[c].label))].sort();
+  const labels = [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `track training needs clips of at least two labels, found ${labels.join(', ') || 'none'}`);
   const fit = (s: Omit<HeadFit, 'seed' | 'signal'>, salt: number): HeadFit => ({ ...s, seed: settings.seed * 7919 + salt, signal: settings.signal });
   const folds = clipFolds(clipIndexes.map((c) => data.clips[c]), settings.folds, settings.seed);
@@ -103,7 +139,7 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
     const rest = clipIndexes.filter((_c, i) => folds[i] !== f);
     if (inFold.length === 0) continue;
     say(`crop model for fold ${f + 1}/${settings.folds} (${rest.length} clips)`);
-    const { model } = await fitCropHead(cropSet(data, rest, labels, settings.maxCropsPerTrack), data.dim, labels.length, fit(settings.crop, f + 1));
+    const { model } = await fitCropHead(cropSet(data, rest, labels, settings), data.dim, labels.length, fit(settings.crop, f + 1));
     for (const c of inFold) oof.set(c, clipProbabilities(data, c, model, labels.length));
     model.dispose();
   }
@@ -113,20 +149,21 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
   const trackExamples: Record<string, number> = {};
   for (const c of clipIndexes) {
     const clip = data.clips[c];
-    const primary = primaryTrack(clip);
-    if (!primary) continue;
-    const probs = oof.get(c)![clip.tracks.indexOf(primary)];
-    const n = primary.points.length;
-    for (const k of [...new Set([...settings.prefixLengths.filter((p) => p < n), n])]) {
-      xs.push(...trackFeatures(primary.points.slice(0, k), probs.slice(0, k), labels.length, clip.width, clip.height));
-      ys.push(labels.indexOf(clip.label));
-      trackExamples[clip.label] = (trackExamples[clip.label] ?? 0) + 1;
+    for (const { track, label } of trainingTracks(clip, settings)) {
+      const probs = oof.get(c)![track];
+      const points = clip.tracks[track].points;
+      const n = points.length;
+      for (const k of [...new Set([...settings.prefixLengths.filter((p) => p < n), n])]) {
+        xs.push(...trackFeatures(points.slice(0, k), probs.slice(0, k), labels.length, clip.width, clip.height));
+        ys.push(labels.indexOf(label));
+        trackExamples[label] = (trackExamples[label] ?? 0) + 1;
+      }
     }
   }
   say(`track model on ${ys.length} track prefixes`);
   const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101));
   say(`crop model on every clip (${clipIndexes.length})`);
-  const crops = cropSet(data, clipIndexes, labels, settings.maxCropsPerTrack);
+  const crops = cropSet(data, clipIndexes, labels, settings);
   const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0));
   const clipsPerLabel: Record<string, number> = {};
   const cropExamples: Record<string, number> = {};
