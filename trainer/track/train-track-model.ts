@@ -8,12 +8,14 @@ import type { ModelManifest } from '../../core/model/manifest.js';
 import { ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { listFingerprint } from '../data/fingerprint.js';
+import { scanDataset } from '../data/scan.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
 import { OUTPUT_NAME } from '../onnx/export-layers-model.js';
 import { createRunFolder, writeRunArtifacts, writeRunModel } from '../run-folder.js';
 import { initTfBackend, type BackendPreference } from '../tfjs/backend.js';
 import { loadBackbone } from '../transfer/backbone.js';
+import { computeEmbeddings } from '../transfer/embeddings.js';
 import { exportTransferModel } from '../transfer/export-transfer.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
@@ -34,6 +36,8 @@ export interface TrackTrainingRequest {
   /** The test split is one of this many folds of the clips (5: a fifth), the same clips on every run with the seed. */
   testFolds?: number;
   policy?: AlertPolicy;
+  /** A photograph data set (one folder per label) whose images also train the crop model (single-image predict). */
+  photos?: string;
   /** Over DEFAULT_TRACK_TRAINING (tests train smaller models). */
   settings?: Partial<TrackTrainSettings>;
   publish?: boolean;
@@ -90,7 +94,14 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
       }
     },
   });
-  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings, seed, signal, onProgress: (m) => logger.info(m) };
+  let extraCrops: TrackTrainSettings['extraCrops'];
+  if (request.photos) {
+    const scanned = await scanDataset(request.photos);
+    logger.info({ photos: request.photos, images: scanned.items.length }, `embedding ${scanned.items.length} photographs for the crop model`);
+    const features = await computeEmbeddings(backbone, scanned.items.map((i) => path.join(request.photos!, i.path)), { cacheDir, signal, augment: false });
+    extraCrops = { features, labels: scanned.items.map((i) => i.label) };
+  }
+  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings, extraCrops, seed, signal, onProgress: (m) => logger.info(m) };
   const parts = await trainTrackParts(data, train, settings);
   const { labels, featureNames } = parts;
   try {
@@ -136,8 +147,8 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
       metrics,
       dataset: {
         fingerprint: listFingerprint(clips.flatMap((c) => c.tracks.flatMap((t) => t.crops.map((f) => ({ path: path.relative(request.tracks, f), label: c.label }))))),
-        counts: { train: parts.counts.clips, test: countBy(test.map((c) => clips[c].label)) },
-        source: request.tracks,
+        counts: { train: parts.counts.clips, test: countBy(test.map((c) => clips[c].label)), ...(extraCrops ? { photos: countBy(extraCrops.labels) } : {}) },
+        source: request.photos ? `${request.tracks} + ${request.photos}` : request.tracks,
       },
       training: {
         kind: 'track',
