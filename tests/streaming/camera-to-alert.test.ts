@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { runRoles, type RunningRoles } from '../../cli/commands/streaming-runtime.js';
+import { runRoles, type RunningRoles } from '../../app/run-roles.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
 import { ModelRegistry } from '../../core/model/registry.js';

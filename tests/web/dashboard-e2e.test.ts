@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRoles, type RunningRoles } from '../../cli/commands/streaming-runtime.js';
+import { runRoles, type RunningRoles } from '../../app/run-roles.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
 import { ModelRegistry } from '../../core/model/registry.js';
