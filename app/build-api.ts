@@ -36,7 +36,8 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
     framesInferred: worker?.counters.inferred ?? 0,
     cropsInferred: worker?.counters.crops ?? 0,
     framesDropped: worker ? Object.values(worker.counters.dropped).reduce((a, b) => a + b, 0) : 0,
-    alertsOpened: worker?.counters.alerts ?? 0,
+    alertsOpened: ingest.publisher?.counters.opened ?? 0,
+    alertsSuppressed: ingest.publisher?.counters.suppressed ?? 0,
   }));
   registerPipelineMetrics(server.metrics.registry, {
     cameras: parts.ingesting ? () => ingest.ingestor.overview().cameras : undefined,

@@ -1,50 +1,110 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelRegistry } from '../core/model/registry.js';
 import { createCamera } from '../ingest/camera.js';
 import { createIngest, type IngestParts } from '../ingest/create-ingest.js';
+import { TrackAlertPublisher } from '../ingest/track-alerts.js';
+import { TrackOwner } from '../ingest/track-owner.js';
+import { WebhookSink } from '../inference/webhook-sink.js';
+import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
+import { OpenAlerts } from '../queue/open-alerts.js';
+import type { Alert } from '../queue/alert-stream.js';
+import { MeanVerdict } from '../tracking/mean-verdict.js';
+import type { VerdictModel } from '../tracking/verdict-model.js';
 import type { ProcessContext } from './process-context.js';
 
 export interface IngestRole extends IngestParts {
   queue: FrameQueue;
+  /** The tracks, verdicts and alerts of the cameras this process holds; null in an API-only process. */
+  owner: TrackOwner | null;
+  publisher: TrackAlertPublisher | null;
   /** Starts pulling cameras (leases, ffmpeg); adds the demo camera first when asked and none exists. */
   start(options?: { demoCamera?: boolean }): Promise<void>;
 }
 
-/** Reads the latest model's input size for processes without a model of their own. */
-function modelInputWatcher(registry: ModelRegistry, everyMs: number): { get: () => { width: number; height: number } | null; stop: () => void } {
-  let size: { width: number; height: number } | null = null;
-  const poll = () => void registry.resolve('latest').then((m) => (size = { width: m.input.width, height: m.input.height }), () => {});
-  poll();
-  const timer = setInterval(poll, everyMs);
-  timer.unref();
-  return { get: () => size, stop: () => clearInterval(timer) };
+/**
+ * The verdict model for crop probabilities over `labels`: the loaded model's track model when this
+ * process has one, otherwise the mean crop probability (one per label set, so verdicts stay cheap).
+ */
+function verdicts(): (labels: readonly string[]) => VerdictModel {
+  let cached: MeanVerdict | null = null;
+  return (labels) => {
+    if (!cached || cached.cropLabels.join('\u0000') !== labels.join('\u0000')) cached = new MeanVerdict([...labels]);
+    return cached;
+  };
 }
 
 /**
- * The ingest role's parts: the camera store, the status board and the ingestor (cameras leased in
- * Redis -> ffmpeg -> motion -> frame queue). An API-only process builds it too (for the store and the
- * board) and never starts it.
+ * The ingest role: the camera store, the status board, and the ingestor (cameras leased in Redis ->
+ * ffmpeg -> motion -> the camera's tracker -> native crops -> frame queue), with the TrackOwner that
+ * owns each held camera's tracks and judge, reads the workers' scores back and publishes alerts (the
+ * alert stream, then the sinks). An API-only process builds it for the store and board and never
+ * starts it.
  */
-export function buildIngest(ctx: ProcessContext): IngestRole {
+export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }): IngestRole {
   const { config, logger } = ctx;
-  const watcher = ctx.hasServices ? null : modelInputWatcher(ctx.registry, config.inference.pollIntervalMs);
-  if (watcher) ctx.onStop('model watcher', async () => watcher.stop());
-  const modelInput = () => {
-    const current = ctx.hasServices ? ctx.services().holder.current : null;
-    return current ? { width: current.manifest.input.width, height: current.manifest.input.height } : watcher?.get() ?? null;
-  };
-  const queue = new FrameQueue({ redis: ctx.redis, prefix: ctx.prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs), modelInput });
+  const queue = new FrameQueue({ redis: ctx.redis, prefix: ctx.prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs) });
   ctx.onStop('frame queue', () => queue.close());
-  const parts = createIngest({ config, redis: ctx.redis, sink: queue, logger });
+  let owner: TrackOwner | null = null;
+  let publisher: TrackAlertPublisher | null = null;
+  if (options.ingesting) {
+    const webhook = config.alerts.webhookUrl ? new WebhookSink({ url: config.alerts.webhookUrl, cooldownMs: config.alerts.webhookCooldownMs, logger }) : null;
+    if (webhook) ctx.onStop('webhook', () => webhook.drain());
+    publisher = new TrackAlertPublisher({
+      stream: ctx.stream,
+      openAlerts: new OpenAlerts(ctx.redis, ctx.prefix),
+      deliver: webhook ? async (alert: Alert) => webhook.notify(alert) : undefined,
+      clipSeconds: config.alerts.clipSeconds,
+      logger,
+    });
+  }
+  const parts = createIngest({
+    config,
+    redis: ctx.redis,
+    logger,
+    pipeline: (cameraId, frame, camera) => {
+      if (!owner) throw new Error('this process does not ingest');
+      return owner.pipelineFor(cameraId, frame, camera);
+    },
+  });
+  if (publisher) {
+    owner = new TrackOwner({
+      ownerId: parts.ingestor.id,
+      sink: queue,
+      results: new CropResults(ctx.redis, ctx.prefix),
+      reader: ctx.connection(),
+      publisher,
+      verdictFor: verdicts(),
+      logger,
+      settings: {
+        tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },
+        crop: { context: config.tracking.cropContext, minSide: config.tracking.cropMinSide },
+        threshold: config.alerts.threshold,
+        alertLabels: config.alerts.labels,
+        minCrops: config.alerts.minCrops,
+        updateEveryMs: config.alerts.updateEveryMs,
+        clipSeconds: config.alerts.clipSeconds,
+        bestCrops: config.alerts.bestCrops,
+        maxInFlight: config.ingest.maxInFlightPerCamera,
+        resultTimeoutMs: config.tracking.resultTimeoutMs,
+        idleEndMs: config.tracking.idleEndMs,
+      },
+    });
+  }
   return {
     ...parts,
     queue,
-    async start(options = {}) {
-      if (options.demoCamera && (await parts.store.list()).length === 0) await addDemoCamera(ctx, parts);
+    owner,
+    publisher,
+    async start(startOptions = {}) {
+      if (!owner) throw new Error('this process does not ingest');
+      await owner.start();
+      if (startOptions.demoCamera && (await parts.store.list()).length === 0) await addDemoCamera(ctx, parts);
       await parts.ingestor.start();
-      // Ingest stops first: no new frames while workers finish the ones in flight.
+      // Ingest stops first (no new frames; each camera's tracks end), then the owner waits briefly for
+      // the answers still on their way so the alerts they close are closed.
+      const o = owner;
+      ctx.onStop('tracks', () => o.stop(), 'first');
       ctx.onStop('ingest', () => parts.ingestor.stop(), 'first');
     },
   };

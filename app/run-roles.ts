@@ -35,7 +35,7 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     // The model services come first for roles that run a model, so ingest sees the model's input size.
     if (roles.api || roles.worker) ctx.services();
     const worker = roles.worker ? buildWorker(ctx) : null;
-    const ingest = roles.api || roles.ingest ? buildIngest(ctx) : null;
+    const ingest = roles.api || roles.ingest ? buildIngest(ctx, { ingesting: roles.ingest }) : null;
     const server = roles.api ? await buildApi(ctx, { ingest: ingest!, ingesting: roles.ingest, worker }) : null;
     if (!roles.api) await buildRoleHealth(ctx, { ingest: roles.ingest ? ingest : null, worker });
     if (roles.ingest) await ingest!.start({ demoCamera: deps.demoCamera });

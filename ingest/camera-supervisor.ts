@@ -4,10 +4,11 @@ import { redactText } from '../core/redact.js';
 import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
-import type { FrameSink } from './frame-sink.js';
-import { encodeJpeg, MotionGate, type DropReason } from './motion-gate.js';
+import type { DropReason, FramePipelineFactory } from './frame-sink.js';
+import { encodeJpeg } from './evidence.js';
 
-export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped';
+/** `ended`: a play-once file camera reached the end of its file. */
+export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped' | 'ended';
 
 export interface CameraStatus {
   id: string;
@@ -32,7 +33,8 @@ export interface CameraStatus {
 
 export interface SupervisorOptions {
   camera: Camera;
-  sink: FrameSink;
+  /** Makes the pipeline of one connection (motion, tracking, crops, the queue): ingest/track-owner.ts. */
+  pipeline: FramePipelineFactory;
   allowFileUrls: boolean;
   /** No frame for this long: the ffmpeg child is killed and the camera reconnects. */
   watchdogMs: number;
@@ -41,7 +43,6 @@ export interface SupervisorOptions {
   connectTimeoutMs?: number;
   backoffMinMs: number;
   backoffMaxMs: number;
-  maxInFlight: number;
   logger?: Logger;
   random?: () => number;
 }
@@ -144,6 +145,10 @@ export class CameraSupervisor {
         permanent = isSkywatchError(err, 'CAMERA_URL_INVALID') || isSkywatchError(err, 'CAMERA_URL_SCHEME');
       }
       if (this.stopping) break;
+      if (this.state === 'ended') {
+        this.logger.info('file played to its end; camera ended');
+        return;
+      }
       if (permanent) {
         this.setState('failed');
         this.logger.warn({ lastError: this.lastError }, 'camera failed permanently');
@@ -190,7 +195,11 @@ export class CameraSupervisor {
       ]);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
-      const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: camera.motion, maxInFlight: this.options.maxInFlight });
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps }, camera);
+      // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
+      // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
+      // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
+      let anchor: number | null = null;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -203,10 +212,14 @@ export class CameraSupervisor {
           stderrTail = line;
         },
       });
+      try {
       for await (const frame of frames) {
         limitMs = watchdogMs;
         arm();
         const now = Date.now();
+        // Re-anchored if the stream clock runs ahead of the wall clock (a capture time is never in the future).
+        if (anchor === null || anchor + frame.ptsMs > now) anchor = now - frame.ptsMs;
+        const capturedAt = anchor + frame.ptsMs;
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
         this.latest = { data: frame.data, width, height };
@@ -214,7 +227,7 @@ export class CameraSupervisor {
           this.backoff.reset();
           this.setState('live');
         }
-        const result = await gate.process(frame.data, ++this.seq, now);
+        const result = await gate.process(frame.data, ++this.seq, capturedAt);
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
         this.counts.framesDecoded++;
         if (result.outcome === 'gated') this.counts.framesGated++;
@@ -224,6 +237,13 @@ export class CameraSupervisor {
           this.drops[result.reason ?? 'sink']++;
         }
         if (this.stopping) break;
+      }
+      } finally {
+        await gate.close();
+      }
+      if (!this.stopping && !source.loop && source.playOnce && !stalled) {
+        this.setState('ended');
+        return;
       }
       if (!this.stopping) throw new Error(stalled ? `no frame for ${limitMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
     } catch (err) {

@@ -21,6 +21,8 @@ export interface Camera {
   width?: number;
   /** Per-camera motion thresholds over the defaults. */
   motion: Partial<CameraMotion>;
+  /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
+  loop?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -52,9 +54,10 @@ const fields = {
   enabled: z.boolean(),
   width: z.number().int().min(32).max(3840),
   motion: motionSchema,
+  loop: z.boolean(),
 };
 
-const createSchema = z.object({ ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional() }).strict();
+const createSchema = z.object({ ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional(), loop: fields.loop.optional() }).strict();
 const patchSchema = z.object(fields).partial().strict();
 
 export type CameraInput = z.input<typeof createSchema>;
@@ -113,6 +116,7 @@ export function createCamera(body: unknown, rules: CameraRules, now = Date.now()
     fps: input.fps ?? rules.defaultFps,
     enabled: input.enabled ?? true,
     ...(input.width ? { width: input.width } : {}),
+    ...(input.loop !== undefined ? { loop: input.loop } : {}),
     motion: input.motion ?? {},
     createdAt: now,
     updatedAt: now,
@@ -152,18 +156,18 @@ export function parseStoredCamera(json: string): Camera | null {
 
 /**
  * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
- * reconnects, files looped at their native rate so they behave like live cameras.
+ * reconnects, files at their native rate so they behave like live cameras (looped unless `loop: false`).
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean } {
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
   // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
   // stays connected but stops sending.
   const us = String(Math.round(watchdogMs * 2000));
   switch (cameraSource(camera.url, allowFileUrls)) {
     case 'rtsp':
-      return { input: camera.url, options: ['-rtsp_transport', 'tcp', '-timeout', us], loop: false, realtime: false };
+      return { input: camera.url, options: ['-rtsp_transport', 'tcp', '-timeout', us], loop: false, realtime: false, playOnce: false };
     case 'http':
-      return { input: camera.url, options: ['-rw_timeout', us], loop: false, realtime: false };
+      return { input: camera.url, options: ['-rw_timeout', us], loop: false, realtime: false, playOnce: false };
     case 'file':
-      return { input: filePath(camera.url), options: [], loop: true, realtime: true };
+      return { input: filePath(camera.url), options: [], loop: camera.loop !== false, realtime: true, playOnce: camera.loop === false };
   }
 }

@@ -15,12 +15,13 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
   program
     .command('start')
     .summary('run Skywatch on this machine with its defaults')
-    .description('Starts Redis if none answers (and redis-server is installed), trains and publishes a first model when the registry is empty (transfer learning on the configured data set), adds a demo camera looping a real drone clip when there is no camera, then runs the API, dashboard, ingest and workers in one process.')
+    .description('Starts Redis if none answers (and redis-server is installed), trains and publishes a first model when the registry is empty (transfer learning on the configured data set), adds a demo camera looping a real drone clip when there is no camera (unless --no-demo), then runs the API, dashboard, ingest and workers in one process.')
     .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
-    .action(async (opts: { port?: number; registry?: string }) => {
+    .option('--no-demo', 'do not add the demo camera (also config ingest.demoCamera=false)')
+    .action(async (opts: { port?: number; registry?: string; demo: boolean }) => {
       // One machine, loopback only unless tokens are set: the demo camera is a looping local file.
-      const config = ctx.config({ ingest: { allowFileUrls: true }, ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
+      const config = ctx.config({ ingest: { allowFileUrls: true, ...(opts.demo ? {} : { demoCamera: false }) }, ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
       const logger = ctx.logger('start');
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {
@@ -44,7 +45,7 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
           logger.info({ version: result.version, accuracy: result.metrics.accuracy }, `first model ${result.version} published`);
         }
       }
-      const { server } = await runUntilSignal(config, logger, { api: true, ingest: true, worker: true }, ctx, opts.registry, true);
+      const { server } = await runUntilSignal(config, logger, { api: true, ingest: true, worker: true }, ctx, opts.registry, config.ingest.demoCamera);
       if (!server) return;
       const url = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${(server.app.server.address() as { port: number }).port}/`;
       process.stderr.write(`\nSkywatch is running. Dashboard: ${url}   API docs: ${url}docs\n\n`);

@@ -34,6 +34,7 @@ const writable = {
   enabled: { type: 'boolean' },
   width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
   motion,
+  loop: { type: 'boolean', description: 'file cameras: false plays the file once, then the camera reports `ended` (default true: loop)' },
 } as const;
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;
