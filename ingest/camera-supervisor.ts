@@ -217,8 +217,9 @@ export class CameraSupervisor {
         limitMs = watchdogMs;
         arm();
         const now = Date.now();
-        // Re-anchored if the stream clock runs ahead of the wall clock (a capture time is never in the future).
-        if (anchor === null || anchor + frame.ptsMs > now) anchor = now - frame.ptsMs;
+        // Re-anchored only if the stream clock runs clearly ahead of the wall clock (a stream that paused
+        // and resumed): small jitter must not move capture times, or tracks would depend on scheduling.
+        if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
         const capturedAt = anchor + frame.ptsMs;
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
