@@ -97,12 +97,10 @@ for (const mode of MODES) {
     const prefix = `bench-stream-${n}-${Date.now()}`;
     const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
     let url: string;
-    let workerPort: number | null = null;
     let stopAll: () => Promise<void>;
     let summary: () => Promise<{ workerDropped: number }>;
     if (mode === 'processes') {
       const [apiPort, ingestPort, wPort] = [await freePort(), await freePort(), await freePort()];
-      workerPort = wPort;
       const env = { ...process.env, SKYWATCH_STATE_DIR: overrides.stateDir, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_LOG_LEVEL: 'warn' };
       const children: ChildProcess[] = [['api', apiPort], ['ingest', ingestPort], ['worker', wPort]].map(([role, port]) => spawn('node', ['bin/skywatch.mjs', String(role), '--registry', registryDir, '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
       url = `http://127.0.0.1:${apiPort}`;
