@@ -11,6 +11,7 @@ import { OpenAlerts } from '../queue/open-alerts.js';
 import type { Alert } from '../queue/alert-stream.js';
 import { MeanVerdict } from '../tracking/mean-verdict.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
+import type { ModelHolder } from '../inference/model-holder.js';
 import type { ProcessContext } from './process-context.js';
 
 export interface IngestRole extends IngestParts {
@@ -22,15 +23,20 @@ export interface IngestRole extends IngestParts {
   start(options?: { demoCamera?: boolean }): Promise<void>;
 }
 
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
+
 /**
- * The verdict model for crop probabilities over `labels`: the loaded model's track model when this
- * process has one, otherwise the mean crop probability (one per label set, so verdicts stay cheap).
+ * The verdict model for crop probabilities over `labels` (the labels the workers' model answered
+ * with): the loaded model's own (its track model, or the mean for a photo model) when its crop labels
+ * are those, otherwise the mean crop probability, so answers of a model being swapped are still judged.
  */
-function verdicts(): (labels: readonly string[]) => VerdictModel {
-  let cached: MeanVerdict | null = null;
+function verdicts(holder: ModelHolder): (labels: readonly string[]) => VerdictModel {
+  let fallback: MeanVerdict | null = null;
   return (labels) => {
-    if (!cached || cached.cropLabels.join('\u0000') !== labels.join('\u0000')) cached = new MeanVerdict([...labels]);
-    return cached;
+    const current = holder.current?.verdict;
+    if (current && same(current.cropLabels, labels)) return current;
+    if (!fallback || !same(fallback.cropLabels, labels)) fallback = new MeanVerdict([...labels]);
+    return fallback;
   };
 }
 
@@ -68,13 +74,17 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
     },
   });
   if (publisher) {
+    // The owner judges tracks, so it follows the registry too: the verdict (a track model) and the
+    // alert policy it was validated with come with the model.
+    const { holder } = ctx.services();
     owner = new TrackOwner({
       ownerId: parts.ingestor.id,
       sink: queue,
       results: new CropResults(ctx.redis, ctx.prefix),
       reader: ctx.connection(),
       publisher,
-      verdictFor: verdicts(),
+      verdictFor: verdicts(holder),
+      policy: () => holder.current?.manifest.track?.policy ?? null,
       logger,
       settings: {
         tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },

@@ -34,6 +34,8 @@ export interface TrackOwnerOptions {
   reader: RedisClient;
   publisher: TrackAlertPublisher;
   verdictFor: (labels: readonly string[]) => VerdictModel;
+  /** The alert policy the loaded track model was validated with (over the settings; cameras override both). */
+  policy?: () => { threshold: number; minCrops: number; alertLabels: string[] } | null;
   settings: TrackOwnerSettings;
   logger?: Logger;
 }
@@ -94,6 +96,8 @@ export class TrackOwner {
   readonly pipelineFor = (cameraId: string, frame: { width: number; height: number; fps: number }, camera: unknown): FramePipeline => {
     const s = this.options.settings;
     const fields = camera as Partial<Camera> & CameraAlertFields;
+    // Fixed for the connection: a model swapped in later brings its policy at the next connection.
+    const policy = this.options.policy?.() ?? null;
     const first = ![...this.pipelines.values()].some((p) => p.cameraId === cameraId);
     const pipelineId = randomBytes(4).toString('hex');
     const cam = new TrackedCamera({
@@ -109,9 +113,9 @@ export class TrackOwner {
       tracker: s.tracker,
       crop: s.crop,
       verdictFor: this.options.verdictFor,
-      threshold: typeof fields.threshold === 'number' ? fields.threshold : s.threshold,
-      alertLabels: Array.isArray(fields.labels) && fields.labels.length ? fields.labels : s.alertLabels,
-      minCrops: s.minCrops,
+      threshold: typeof fields.threshold === 'number' ? fields.threshold : policy?.threshold ?? s.threshold,
+      alertLabels: Array.isArray(fields.labels) && fields.labels.length ? fields.labels : policy?.alertLabels ?? s.alertLabels,
+      minCrops: policy?.minCrops ?? s.minCrops,
       updateEveryMs: s.updateEveryMs,
       ringFrames: Math.ceil((s.clipSeconds + 2) * frame.fps),
       bestCrops: s.bestCrops,

@@ -31,7 +31,6 @@ function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
   const sink = new MemoryFrameSink();
   const stream = new AlertStream(redis, prefix, 1000);
   const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
-  let cam!: TrackedCamera;
   const make = sink.pipelines({
     maxInFlight: options.maxInFlight ?? 100,
     minCrops: options.minCrops ?? 2,
@@ -41,7 +40,7 @@ function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
     publish: (c, events) => publisher.publish(c, events),
   });
   const cameraId = `cam-${Math.random().toString(36).slice(2, 8)}`;
-  cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
+  const cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
   const answer = (job: (typeof sink.jobs)[number], drone: number | null) => cam.onResult({
     cameraId, pipeline: job.pipeline, seq: job.seq, labels: ['bird', 'drone'], modelVersion: 'v1',
     crops: job.crops.map((c) => ({ trackId: c.trackId, probabilities: drone === null ? null : [1 - drone, drone] })),

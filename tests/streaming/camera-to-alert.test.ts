@@ -52,7 +52,7 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
         redis: { prefix },
         api: { port: 0 },
         ingest: { allowFileUrls: true },
-        alerts: { threshold: 0.7, k: 3, n: 5, cooldownMs: 60_000 },
+        alerts: { threshold: 0.7 },
       },
     });
     running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: true, ingest: true, worker: true } });
