@@ -34,25 +34,5 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisClien
   return client;
 }
 
-/** Queue and key names, all under the configured prefix (use `{skywatch}` for Redis Cluster). Every key Skywatch writes is named here. */
-export const names = (prefix: string) => ({
-  queuePrefix: prefix,
-  frames: 'frames',
-  pixels: (jobId: string) => `${prefix}:px:${jobId}`,
-  /** Crop scores on their way back to the ingestor that owns the camera (one stream per ingestor). */
-  results: (ownerId: string) => `${prefix}:results:${ownerId}`,
-  alerts: `${prefix}:alerts`,
-  snapshot: (id: string) => `${prefix}:alert-snap:${id}`,
-  /** An alert's evidence clip (MP4), under its alertId. */
-  clip: (alertId: string) => `${prefix}:alert-clip:${alertId}`,
-  /** An alert's best crops (list of PNGs), under its alertId: `cropsKey` of the alert. */
-  crops: (alertId: string) => `${prefix}:alert-crops:${alertId}`,
-  /** Alerts of a camera still open (hash alertId -> last event), closed by whoever takes the camera over. */
-  openAlerts: (cameraId: string) => `${prefix}:open-alerts:${cameraId}`,
-  counters: `${prefix}:stream-counters`,
-  cameras: `${prefix}:cameras`,
-  /** Which ingestor pulls a camera (value: its id; expires unless renewed). */
-  lease: (cameraId: string) => `${prefix}:ingest:lease:${cameraId}`,
-  cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
-  cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
-});
+// Every key name lives in core/redis-keys.ts; re-exported here for the queue's users.
+export { names } from '../core/redis-keys.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runChecks } from '../../core/doctor/checks.js';
+import { runChecks } from '../doctor/checks.js';
 import { printResult, type CliContext } from '../context.js';
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
