@@ -1,7 +1,7 @@
 /**
- * How many cameras at 5 fps this machine sustains for ingest + motion gating: 640x512 30 fps sky
- * clips served as looping file cameras at their native rate (-re), each through its own supervised
- * ffmpeg, motion detection and model-size crops. A step passes when every camera keeps >= 90% of 5 fps.
+ * How many cameras at 5 fps this machine sustains for ingest alone: 640x512 30 fps sky clips served as
+ * looping file cameras at their native rate (-re), each through its own supervised ffmpeg, motion
+ * detection, the camera's tracker and native-resolution crops of its tracks. A step passes when every camera keeps >= 90% of 5 fps.
  *   npm run bench:ingest [-- --seconds 12 --max 16]
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { createCamera } from '../ingest/camera.js';
 import { CameraSupervisor } from '../ingest/camera-supervisor.js';
 import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
+import { benchPipelines } from './support/pipelines.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '12' }, max: { type: 'string', default: '16' }, fps: { type: 'string', default: '5' } } });
 const SECONDS = Number(values.seconds);
@@ -25,12 +26,6 @@ const clips = readdirSync(VIDEOS).flatMap((label) => readdirSync(path.join(VIDEO
 class CountingSink implements FrameSink {
   jobs = 0;
   crops = 0;
-  modelInput() {
-    return { width: 64, height: 64 };
-  }
-  wholeFrame() {
-    return false;
-  }
   async submit(job: FrameJobInput): Promise<'queued'> {
     this.jobs++;
     this.crops += job.crops.length;
@@ -61,12 +56,11 @@ async function step(n: number) {
   const sink = new CountingSink();
   const supervisors = Array.from({ length: n }, (_, i) => new CameraSupervisor({
     camera: { ...createCamera({ name: `bench${i}`, url: clips[i % clips.length], fps: FPS }, { allowFileUrls: true, defaultFps: FPS }) },
-    sink,
+    pipeline: benchPipelines(sink),
     allowFileUrls: true,
     watchdogMs: 20_000,
     backoffMinMs: 500,
     backoffMaxMs: 5000,
-    maxInFlight: 8,
   }));
   for (const s of supervisors) s.start();
   // Warm-up: probing and the first frames.
@@ -98,7 +92,7 @@ async function step(n: number) {
 }
 
 console.log(`ingest bench: ${clips.length} clips, ${FPS} fps per camera, ${SECONDS}s per step, cpu in cores`);
-console.log('cameras  min fps  mean fps  node cpu/cam  ffmpeg cpu/cam  motion jobs  crops');
+console.log('cameras  min fps  mean fps  node cpu/cam  ffmpeg cpu/cam  frame jobs  crops');
 let sustained = 0;
 for (const n of [1, 2, 4, 6, 8, 12, 16, 24, 32].filter((x) => x <= Number(values.max))) {
   const r = await step(n);

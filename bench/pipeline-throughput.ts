@@ -1,7 +1,7 @@
 /**
  * Pipeline efficiency (npm run bench:pipeline): crops of real sky clips pushed as fast as they go
  * through the frame queue (BullMQ on Redis, pixels in their own keys) and one in-process frame worker
- * (micro-batched ONNX, alert rules, alert stream), against raw onnxruntime-node on the same crops with
+ * (resize, micro-batched ONNX, scores back to the owner's results stream), against raw onnxruntime-node on the same crops with
  * the same preprocessing, batch 16, in the same run.
  */
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
@@ -10,14 +10,13 @@ import path from 'node:path';
 import { silentLogger } from '../core/logger.js';
 import { ModelRegistry } from '../core/model/registry.js';
 import { LocalStore } from '../core/storage/local-store.js';
-import { AlertRules } from '../inference/alert-rules.js';
 import { FrameWorker } from '../inference/frame-worker.js';
 import { MicroBatcher } from '../inference/micro-batcher.js';
 import { ModelHolder } from '../inference/model-holder.js';
 import { OnnxModel } from '../inference/onnx-model.js';
 import { Predictor } from '../inference/predictor.js';
 import { decodeImage, rgbToTensor } from '../inference/preprocess.js';
-import { AlertStream } from '../queue/alert-stream.js';
+import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { buildCropsFromVideos } from '../trainer/data/from-videos.js';
@@ -55,18 +54,17 @@ const registry = new ModelRegistry(new LocalStore(registryDir));
 const holder = new ModelHolder({ registry, cacheDir: path.join(dir, 'cache'), threads: { intraOpThreads: 2 }, pollIntervalMs: 60_000, logger: silentLogger });
 await holder.reload();
 const predictor = new Predictor(holder, new MicroBatcher({ maxBatch: 16, maxWaitMs: 2 }), { maxPixels: 1e8 });
-const stream = new AlertStream(redis, prefix, 10_000);
-const worker = new FrameWorker({ redis: createRedis('redis://127.0.0.1:6379'), prefix, predictor, rules: new AlertRules({ k: 3, n: 5, threshold: 0.6, cooldownMs: 10_000, endAfterMs: 3_000 }), alerts: stream, logger: silentLogger, deadlineMs: 600_000, concurrency: 16 });
-const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000, modelInput: () => ({ width: 224, height: 224 }) });
+const worker = new FrameWorker({ redis: createRedis('redis://127.0.0.1:6379'), prefix, predictor, results: new CropResults(redis, prefix), logger: silentLogger, deadlineMs: 600_000, concurrency: 16 });
+const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000 });
 worker.start();
 t = performance.now();
 for (let seq = 0; seq < N; seq++) {
   const rgb = crops[seq % crops.length];
-  await queue.submit({ cameraId: `cam${seq % 8}`, seq, capturedAt: Date.now(), width: 640, height: 512, crops: [{ box: { x: 0, y: 0, width: 224, height: 224, area: 1 }, rgb, width: 224, height: 224 }] });
+  await queue.submit({ cameraId: `cam${seq % 8}`, seq, capturedAt: Date.now(), width: 640, height: 512, pipeline: 'bench', owner: 'bench', crops: [{ trackId: 1, box: { x: 0, y: 0, width: 224, height: 224 }, rgb, width: 224, height: 224 }] });
 }
 while (worker.counters.inferred < N) await new Promise((r) => setTimeout(r, 20));
 const pipeline = N / ((performance.now() - t) / 1000);
-console.log(`raw onnxruntime-node: ${raw.toFixed(1)} crops/s; whole pipeline (queue + worker + batcher + rules): ${pipeline.toFixed(1)} frames/s; ratio ${(pipeline / raw).toFixed(2)}`);
+console.log(`raw onnxruntime-node: ${raw.toFixed(1)} crops/s; whole pipeline (queue + worker + batcher + results): ${pipeline.toFixed(1)} frames/s; ratio ${(pipeline / raw).toFixed(2)}`);
 await worker.close();
 await queue.close();
 await holder.stop();

@@ -1,17 +1,23 @@
 /**
- * Streaming benchmark (npm run bench:streaming): every role in one process (`runRoles`, as `skywatch
- * start`), or with BENCH_MODE=processes as separate `skywatch api|ingest|worker` processes, N cameras looping the real 640x512 30 fps drone clips at 5 fps (`-re`, so they arrive at
- * camera speed), the SqueezeNet + head model. For each N: frames analysed per camera per second, CPU
- * per camera (this process plus its ffmpeg children, from /proc), frames dropped, and capture-to-alert
- * latency (alert written minus the capture time of the frame that opened or updated it).
+ * Capacity sweep (npm run bench:streaming): N cameras playing the real 640x512 30 fps drone clips at
+ * their native rate (`-re`, so frames arrive at camera speed) sampled at 5 fps, through the tracked
+ * pipeline as it runs in service (ffmpeg -> motion -> tracker -> native crops -> queue -> workers ->
+ * scores back to the owner -> verdict -> alert with snapshot and clip), the SqueezeNet + head model,
+ * alert threshold 0 so every track alerts (the heaviest case for evidence encoding). Steps of
+ * BENCH_CAMERAS (default 4,8,12,16,20,24), in one process (`skywatch start`'s wiring) and as separate
+ * api / ingest / worker processes (BENCH_MODE=one-process|processes|both, default both).
+ * Per step: fps held (lowest camera), frames dropped (ingest and worker), CPU per camera for Node and
+ * ffmpeg apart, p50/p99 capture-to-alert (alert written minus capture time of the frame that opened
+ * or updated it), RSS of the Node processes, load average. A mode stops at the first step that misses
+ * the targets (every camera >= 4.5 fps, no drops, p99 < 500 ms) and says why.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runRoles } from '../cli/commands/streaming-runtime.js';
+import { runRoles } from '../app/run-roles.js';
 import { loadConfig } from '../core/config.js';
+import { freePort } from '../core/free-port.js';
 import { silentLogger } from '../core/logger.js';
 import { ModelRegistry } from '../core/model/registry.js';
 import { LocalStore } from '../core/storage/local-store.js';
@@ -20,94 +26,150 @@ import { publishRealisticModel } from './support/realistic-model.js';
 
 const CLIPS = path.resolve('../shared/data/videos/drone');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
-const COUNTS = (process.env.BENCH_CAMERAS ?? '2,4,8').split(',').map(Number);
-const MODE = process.env.BENCH_MODE === 'processes' ? 'processes' : 'one-process';
+const COUNTS = (process.env.BENCH_CAMERAS ?? '4,8,12,16,20,24').split(',').map(Number);
+const MODES = process.env.BENCH_MODE === 'processes' ? ['processes'] : process.env.BENCH_MODE === 'one-process' ? ['one-process'] : ['one-process', 'processes'];
+const FPS = 5;
+const TARGET = { fps: 0.9 * FPS, p99: 500 };
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
 const TICK = 100;
 
-function cpuSeconds(pid: number): number {
-  // utime + stime of the process and its waited-for children, in clock ticks.
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-}
+interface ProcInfo { pid: number; ppid: number; comm: string; cpu: number; rssMb: number }
 
-/** CPU seconds of a process and all its descendants (ffmpeg children of ingest, etc.). */
-function treeCpu(root: number): number {
-  const parent = new Map<number, number>();
+function procs(): ProcInfo[] {
+  const out: ProcInfo[] = [];
   for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
-      parent.set(Number(d), Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]));
-    } catch {}
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1];
+      out.push({ pid: Number(d), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / TICK, rssMb: Number(rss ?? 0) / 1024 });
+    } catch {
+      // The process ended while we looked.
+    }
   }
-  const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) if (p === root) return true;
+  return out;
+}
+
+/** CPU seconds and RSS of this process's tree, Node and ffmpeg apart (pid -> cpu, to diff later). */
+function tree(): { cpu: Map<number, { cpu: number; ffmpeg: boolean }>; nodeRssMb: number } {
+  const all = procs();
+  const parent = new Map(all.map((p) => [p.pid, p.ppid]));
+  const inTree = (pid: number) => {
+    for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) if (p === process.pid) return true;
     return false;
   };
-  let total = 0;
-  for (const pid of parent.keys()) {
-    if (!inTree(pid)) continue;
-    try {
-      total += cpuSeconds(pid);
-    } catch {}
+  const cpu = new Map<number, { cpu: number; ffmpeg: boolean }>();
+  let nodeRssMb = 0;
+  for (const p of all) {
+    if (!inTree(p.pid)) continue;
+    const ffmpeg = p.comm.startsWith('ffmpeg') || p.comm.startsWith('ffprobe');
+    cpu.set(p.pid, { cpu: p.cpu, ffmpeg });
+    if (!ffmpeg && p.comm !== 'sh') nodeRssMb += p.rssMb;
   }
-  return total;
+  return { cpu, nodeRssMb };
+}
+
+function cpuDelta(a: ReturnType<typeof tree>, b: ReturnType<typeof tree>): { node: number; ffmpeg: number } {
+  let node = 0;
+  let ffmpeg = 0;
+  for (const [pid, now] of b.cpu) {
+    const d = now.cpu - (a.cpu.get(pid)?.cpu ?? 0);
+    if (now.ffmpeg) ffmpeg += d;
+    else node += d;
+  }
+  return { node, ffmpeg };
 }
 
 const q = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
 
+type CameraView = { id: string; status: { framesDecoded: number; framesDropped: number; state: string } | null };
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sw-stream-bench-'));
 const { registryDir } = await publishRealisticModel(dir);
 const clips = readdirSync(CLIPS).filter((f) => f.endsWith('.mp4')).sort();
-console.log(`${MODE}: ${os.cpus().length} cores; model SqueezeNet + head; ${SECONDS} s per run; clips from ${CLIPS}`);
+console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); Node ${process.version}; SqueezeNet + head; ${SECONDS} s per step at ${FPS} fps; targets: every camera >= ${TARGET.fps} fps, no drops, p99 capture-to-alert < ${TARGET.p99} ms`);
 
-for (const n of COUNTS) {
-  const prefix = `bench-stream-${Date.now()}`;
-  const config = loadConfig({ env: {}, overrides: { stateDir: path.join(dir, `s${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0.0, k: 1, n: 1, cooldownMs: 0 } } });
-  let url: string;
-  let stopAll: () => Promise<void>;
-  if (MODE === 'processes') {
-    // The same roles as separate `skywatch` processes on the same Redis, as a scaled-out deployment runs them.
-    const port = 18500 + n;
-    const env = { ...process.env, SKYWATCH_STATE_DIR: path.join(dir, `p${n}`), SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_ALERT_K: '1', SKYWATCH_ALERT_N: '1', SKYWATCH_ALERT_COOLDOWN_MS: '0', SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_API_PORT: String(port) };
-    const procs = ['api', 'ingest', 'worker'].map((role, i) => spawn('node', ['bin/skywatch.mjs', role, '--registry', registryDir, '--port', String(port + 100 * i)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
-    url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 200; i++) {
-      if (await fetch(`${url}/ready`).then((r) => r.ok, () => false)) break;
-      await new Promise((r) => setTimeout(r, 100));
+for (const mode of MODES) {
+  console.log(`\n${mode}`);
+  console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | CPU/camera node | CPU/camera ffmpeg | capture-to-alert p50/p99 ms (events) | RSS MB | load 1m');
+  for (const n of COUNTS) {
+    const prefix = `bench-stream-${n}-${Date.now()}`;
+    const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
+    let url: string;
+    let stopAll: () => Promise<void>;
+    let summary: () => Promise<{ workerDropped: number }>;
+    if (mode === 'processes') {
+      const [apiPort, ingestPort, wPort] = [await freePort(), await freePort(), await freePort()];
+      const env = { ...process.env, SKYWATCH_STATE_DIR: overrides.stateDir, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_LOG_LEVEL: 'warn' };
+      const children: ChildProcess[] = [['api', apiPort], ['ingest', ingestPort], ['worker', wPort]].map(([role, port]) => spawn('node', ['bin/skywatch.mjs', String(role), '--registry', registryDir, '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+      url = `http://127.0.0.1:${apiPort}`;
+      for (let i = 0; i < 600; i++) {
+        const ok = await Promise.all([apiPort, wPort].map((p) => fetch(`http://127.0.0.1:${p}/ready`).then((r) => r.ok, () => false)));
+        if (ok.every(Boolean)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      stopAll = async () => {
+        for (const p of children) p.kill('SIGTERM');
+        await Promise.all(children.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
+      };
+      summary = async () => {
+        const metrics = await (await fetch(`http://127.0.0.1:${wPort}/metrics`)).text();
+        const dropped = [...metrics.matchAll(/skywatch_worker_frames\{what="dropped",reason="[^"]*"\} (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+        return { workerDropped: dropped };
+      };
+    } else {
+      const running = await runRoles({ config: loadConfig({ env: {}, overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
+      url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
+      stopAll = () => running.stop();
+      summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0) });
+      for (let i = 0; i < 600 && !running.server!.holder.current; i++) await new Promise((r) => setTimeout(r, 100));
     }
-    stopAll = async () => {
-      for (const p of procs) p.kill('SIGTERM');
-      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once('exit', r)))));
-    };
-  } else {
-    const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
-    url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
-    stopAll = () => running.stop();
+    for (let i = 0; i < n; i++) {
+      await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `cam${i}`, url: path.join(CLIPS, clips[i % clips.length]), fps: FPS }) });
+    }
+    const cameras = async () => ((await (await fetch(`${url}/v1/cameras`)).json()) as { cameras: CameraView[] }).cameras;
+    // Cameras connect (ffprobe, the first frames) and the first tracks form.
+    for (let i = 0; i < 300 && (await cameras()).some((c) => c.status?.state !== 'live'); i++) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 4_000));
+    const cams0 = await cameras();
+    const w0 = await summary();
+    const t0tree = tree();
+    const redis = createRedis('redis://127.0.0.1:6379');
+    const startId = `${Date.now()}-0`;
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, SECONDS * 1000));
+    const wall = (Date.now() - t0) / 1000;
+    const t1tree = tree();
+    const load = os.loadavg()[0];
+    const cams = await cameras();
+    const w1 = await summary();
+    const cpu = cpuDelta(t0tree, t1tree);
+    const rates = cams.map((c) => ((c.status?.framesDecoded ?? 0) - (cams0.find((x) => x.id === c.id)?.status?.framesDecoded ?? 0)) / wall);
+    const ingestDropped = cams.reduce((s, c) => s + (c.status?.framesDropped ?? 0), 0) - cams0.reduce((s, c) => s + (c.status?.framesDropped ?? 0), 0);
+    const workerDropped = w1.workerDropped - w0.workerDropped;
+    const rows = (await redis.xrange(`${prefix}:alerts`, startId, '+')) as Array<[string, string[]]>;
+    const latencies = rows
+      .map(([id, f]) => ({ at: Number(id.split('-')[0]), a: JSON.parse(f[1]) as { lastAt: number; status: string } }))
+      .filter((r) => r.a.status !== 'closed')
+      .map((r) => r.at - r.a.lastAt);
+    const minFps = Math.min(...rates);
+    const meanFps = rates.reduce((a, b) => a + b, 0) / rates.length;
+    const p99 = q(latencies, 0.99);
+    console.log(`${String(n).padStart(7)} | ${minFps.toFixed(2)} / ${meanFps.toFixed(2)} | ${ingestDropped} + ${workerDropped} | ${(cpu.node / wall / n).toFixed(3)} | ${(cpu.ffmpeg / wall / n).toFixed(3)} | ${q(latencies, 0.5)} / ${p99} (${latencies.length}) | ${Math.round(t1tree.nodeRssMb)} | ${load.toFixed(2)}`);
+    await stopAll();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    const why = [
+      minFps < TARGET.fps ? `a camera held ${minFps.toFixed(2)} fps (< ${TARGET.fps})` : '',
+      ingestDropped + workerDropped > 0 ? `${ingestDropped + workerDropped} frames dropped` : '',
+      !(p99 < TARGET.p99) ? `p99 capture-to-alert ${p99} ms (target < ${TARGET.p99})` : '',
+    ].filter(Boolean);
+    if (why.length) {
+      console.log(`${mode}: stops at ${n} cameras: ${why.join('; ')}`);
+      break;
+    }
   }
-  for (let i = 0; i < n; i++) {
-    await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `cam${i}`, url: path.join(CLIPS, clips[i % clips.length]), fps: 5 }) });
-  }
-  await new Promise((r) => setTimeout(r, 6_000)); // cameras connect, models warm up
-  const cams0 = ((await (await fetch(`${url}/v1/cameras`)).json()) as { cameras: Array<{ status: { framesDecoded: number; framesDropped: number } }> }).cameras;
-  const decoded0 = cams0.reduce((s, c) => s + (c.status?.framesDecoded ?? 0), 0);
-  const dropped0 = cams0.reduce((s, c) => s + (c.status?.framesDropped ?? 0), 0);
-  const cpu0 = treeCpu(process.pid);
-  const redis = createRedis('redis://127.0.0.1:6379');
-  const startId = `${Date.now()}-0`;
-  const t0 = Date.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const wall = (Date.now() - t0) / 1000;
-  const cpu = treeCpu(process.pid) - cpu0;
-  const cams = ((await (await fetch(`${url}/v1/cameras`)).json()) as { cameras: Array<{ status: { framesDecoded: number; framesDropped: number } }> }).cameras;
-  const decoded = cams.reduce((s, c) => s + (c.status?.framesDecoded ?? 0), 0) - decoded0;
-  const dropped = cams.reduce((s, c) => s + (c.status?.framesDropped ?? 0), 0) - dropped0;
-  const rows = (await redis.xrange(`${prefix}:alerts`, startId, '+')) as Array<[string, string[]]>;
-  const latencies = rows.map(([id, f]) => Number(id.split('-')[0]) - (JSON.parse(f[1]) as { lastAt: number }).lastAt).filter((x) => x >= 0);
-  const summary = (await (await fetch(`${url}/v1/metrics/summary`)).json()) as { pipeline: Record<string, number> };
-  console.log(`${n} cameras: ${(decoded / wall / n).toFixed(2)} fps decoded per camera, ${dropped} dropped, CPU ${(cpu / wall).toFixed(2)} cores (${(cpu / wall / n).toFixed(3)} per camera), capture-to-alert p50 ${q(latencies, 0.5)} ms p99 ${q(latencies, 0.99)} ms over ${latencies.length} alert events; pipeline ${JSON.stringify(summary.pipeline)}`);
-  await stopAll();
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
 }
 process.exit(0);

@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runRoles } from '../cli/commands/streaming-runtime.js';
+import { runRoles } from '../app/run-roles.js';
 import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
 import { ModelRegistry } from '../core/model/registry.js';

@@ -29,8 +29,8 @@ for (const workers of COUNTS) {
   const prefix = `bench-scale-${workers}-${Date.now()}`;
   const redis = createRedis('redis://127.0.0.1:6379');
   await redis.ping();
-  const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000, modelInput: () => ({ width: 224, height: 224 }) });
-  for (let seq = 0; seq < N; seq++) await queue.submit({ cameraId: `cam${seq % 8}`, seq, capturedAt: Date.now(), width: 640, height: 512, crops: [{ box: { x: 0, y: 0, width: 224, height: 224, area: 1 }, rgb: crops[seq % crops.length], width: 224, height: 224 }] });
+  const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000 });
+  for (let seq = 0; seq < N; seq++) await queue.submit({ cameraId: `cam${seq % 8}`, seq, capturedAt: Date.now(), width: 640, height: 512, pipeline: 'bench', owner: 'bench', crops: [{ trackId: 1, box: { x: 0, y: 0, width: 224, height: 224 }, rgb: crops[seq % crops.length], width: 224, height: 224 }] });
   const procs: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
     procs.push(spawn('node', ['bin/skywatch.mjs', 'worker', '--registry', registryDir, '--port', String(19000 + i)], {

@@ -97,12 +97,36 @@ export const configSchema = z.strictObject({
     maxCameras: int(1, 10_000).default(64),
     /** ffmpeg and ffprobe starts per second, all cameras together (reconnect storms stay bounded). */
     spawnsPerSecond: num(0.1, 1000).default(4),
+    /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
+    demoCamera: bool.default(true),
+  }).prefault({}),
+  tracking: z.strictObject({
+    /** Matches before a moving region is a track worth a crop (shorter ones are flicker). */
+    confirmHits: int(1, 100).default(2),
+    /** A track with no match for this long, in capture time (the video's own clock), has ended: its alert closes. */
+    maxGapMs: int(50, 600_000).default(1_500),
+    /** Safety on the wall clock: a camera that sent no frame for this long has its tracks ended. */
+    idleEndMs: int(100, 3_600_000).default(5_000),
+    /** Crop scores not back from a worker after this long (wall clock) count as dropped, so tracks never wait forever. */
+    resultTimeoutMs: int(100, 600_000).default(10_000),
+    /** Sky around an object in its crop, as a share of its larger side on each side. */
+    cropContext: num(0, 4).default(0.5),
+    /** Smallest side of a crop, in frame pixels (tiny objects still get some sky). */
+    cropMinSide: int(4, 4096).default(32),
   }).prefault({}),
   alerts: z.strictObject({
+    /** A track's verdict score for an alert label at or above this opens its alert (cameras can override). */
     threshold: num(0, 1).default(0.6),
-    k: int(1).default(3),
-    n: int(1).default(5),
-    cooldownMs: int(0).default(10_000),
+    /** Labels whose verdicts open alerts (cameras can override). */
+    labels: csv.default(['drone']),
+    /** Crops scored before a track's verdict may open an alert. */
+    minCrops: int(1, 1000).default(3),
+    /** At most one update event per alert this often, in capture time. */
+    updateEveryMs: int(0).default(1_000),
+    /** Seconds of evidence clip per alert (MP4, made on open and on close); 0: no clips. */
+    clipSeconds: num(0, 30).default(4),
+    /** Best crops (PNG) stored per alert for review feedback. */
+    bestCrops: int(0, 32).default(4),
     streamMaxLen: int(10).default(10_000),
     /** POST every alert event (JSON) here; retried with backoff. */
     webhookUrl: z.string().regex(/^https?:\/\//, 'must be an http(s) URL').optional(),
@@ -198,10 +222,19 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_CAMERA_DENY_HOSTS: 'ingest.denyHosts',
   SKYWATCH_MAX_CAMERAS: 'ingest.maxCameras',
   SKYWATCH_SPAWNS_PER_SECOND: 'ingest.spawnsPerSecond',
+  SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',
   SKYWATCH_ALERT_THRESHOLD: 'alerts.threshold',
-  SKYWATCH_ALERT_K: 'alerts.k',
-  SKYWATCH_ALERT_N: 'alerts.n',
-  SKYWATCH_ALERT_COOLDOWN_MS: 'alerts.cooldownMs',
+  SKYWATCH_ALERT_LABELS: 'alerts.labels',
+  SKYWATCH_ALERT_MIN_CROPS: 'alerts.minCrops',
+  SKYWATCH_ALERT_UPDATE_EVERY_MS: 'alerts.updateEveryMs',
+  SKYWATCH_ALERT_CLIP_SECONDS: 'alerts.clipSeconds',
+  SKYWATCH_ALERT_BEST_CROPS: 'alerts.bestCrops',
+  SKYWATCH_TRACK_CONFIRM_HITS: 'tracking.confirmHits',
+  SKYWATCH_TRACK_MAX_GAP_MS: 'tracking.maxGapMs',
+  SKYWATCH_TRACK_IDLE_END_MS: 'tracking.idleEndMs',
+  SKYWATCH_TRACK_RESULT_TIMEOUT_MS: 'tracking.resultTimeoutMs',
+  SKYWATCH_TRACK_CROP_CONTEXT: 'tracking.cropContext',
+  SKYWATCH_TRACK_CROP_MIN_SIDE: 'tracking.cropMinSide',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',

@@ -1,23 +1,18 @@
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../core/redis-client.js';
 import type { Logger } from '../core/logger.js';
+import type { CropResult, CropResults } from '../queue/crop-results.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
-import type { AlertStream } from '../queue/alert-stream.js';
-import type { AlertSink } from '../sinks/alert-sink.js';
-import type { AlertEvent, AlertRules } from './alert-rules.js';
-import type { CameraAlertPolicies } from './camera-alert-policy.js';
-import type { Predictor } from './predictor.js';
-import { boxedSnapshot } from './snapshot.js';
-import { stageTimer } from './stage-timer.js';
 import type { DriftMonitor } from '../drift/drift-monitor.js';
+import type { Predictor } from './predictor.js';
 
 export interface FrameWorkerOptions {
   redis: RedisClient;
   prefix: string;
   predictor: Predictor;
-  rules: AlertRules;
-  alerts: AlertStream;
+  /** Where scores go back to the camera's owner. */
+  results: CropResults;
   logger: Logger;
   concurrency?: number;
   /** A frame older than this when a worker picks it up is dropped: live video never waits. */
@@ -25,11 +20,7 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
-  /** Where alert events go after the stream stored them (webhook, MQTT); the caller closes it. */
-  sinks?: AlertSink;
-  /** Per-camera alert zones, threshold and labels (absent: the rules' settings for every camera). */
-  policies?: CameraAlertPolicies;
-  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
+  /** Drift monitor of this process, fed with every scored crop (drift/drift-monitor.ts). */
   drift?: DriftMonitor;
 }
 
@@ -37,19 +28,21 @@ export interface WorkerCounters {
   inferred: number;
   crops: number;
   dropped: Record<string, number>;
+  /** Alerts are opened by the camera's owner (ingest); kept for the metrics' shape. */
   alerts: number;
 }
 
 /**
- * The inference worker: takes frame jobs, classifies every crop through the shared micro-batcher (so
- * crops of many cameras share batches), feeds each frame's best score per label to the alert rules and
- * writes their events, with a boxed snapshot, to the alert stream.
+ * The inference worker, a stateless crop scorer: takes frame jobs, resizes each native-resolution crop
+ * to the model input and scores it through the process's shared micro-batcher (so crops of many
+ * cameras, and REST images, share batches), and sends the probabilities back to the ingestor that owns
+ * the camera. It keeps no per-camera state: tracks, verdicts and alerts live with the owner, so one
+ * worker or ten give the same alerts. A frame dropped for its deadline still answers (with nulls), so
+ * the owner's tracks never wait for it.
  */
 export class FrameWorker {
   readonly worker: Worker<FrameJobData>;
   readonly counters: WorkerCounters = { inferred: 0, crops: 0, dropped: {}, alerts: 0 };
-  private readonly expiry: ReturnType<typeof setInterval>;
-  private readonly modelVersions = new Map<string, string>();
 
   constructor(private readonly options: FrameWorkerOptions) {
     const n = names(options.prefix);
@@ -69,8 +62,6 @@ export class FrameWorker {
       if (Date.now() - warned > 10_000) options.logger.warn({ err }, 'frame worker: Redis error (retrying)');
       warned = Date.now();
     });
-    this.expiry = setInterval(() => void this.publish(options.rules.expire(this.now())), 1_000);
-    this.expiry.unref();
   }
 
   /** Starts taking jobs. Call once the model holder has a model. */
@@ -86,81 +77,47 @@ export class FrameWorker {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
   }
 
+  private async answer(data: FrameJobData, result: Omit<CropResult, 'cameraId' | 'pipeline' | 'seq'>): Promise<void> {
+    await this.options.results.send(data.owner, { cameraId: data.cameraId, pipeline: data.pipeline, seq: data.seq, ...result });
+  }
+
+  private async dropJob(data: FrameJobData, reason: string): Promise<{ outcome: string }> {
+    this.drop(reason);
+    await this.answer(data, { labels: [], modelVersion: '', crops: data.crops.map((c) => ({ trackId: c.trackId, probabilities: null })) });
+    return { outcome: reason };
+  }
+
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
     const { redis, predictor, prefix } = this.options;
     const key = names(prefix).pixels(job.id!);
     if (this.now() - job.data.capturedAt > this.options.deadlineMs) {
       await redis.del(key);
-      this.drop('deadline');
-      return { outcome: 'deadline' };
+      return this.dropJob(job.data, 'deadline');
     }
     // Read without deleting: if this worker dies now, the job is retried and still finds its pixels.
     const blob = await redis.getBuffer(key);
-    if (!blob) {
-      this.drop('pixels_expired');
-      return { outcome: 'pixels_expired' };
-    }
+    if (!blob) return this.dropJob(job.data, 'pixels_expired');
     const frame = unpackPixels(job.data, blob);
-    const best = new Map<string, { score: number; box: (typeof frame.crops)[number]['box'] | null }>();
-    let version = '';
-    const policy = (await this.options.policies?.get(frame.cameraId)) ?? null;
-    for (const crop of frame.crops) {
-      // Objects outside the camera's alert zones are not classified: they could not alert.
-      if (policy && !policy.admits(crop.box, frame.width, frame.height)) continue;
-      const p = await predictor.predictRgb(crop.rgb, crop.width, crop.height);
-      version = p.modelVersion;
-      this.options.drift?.observeCrop(frame.cameraId, crop, Object.values(p.scores), Object.keys(p.scores), { objectSize: Math.max(crop.box.width, crop.box.height) });
-      this.counters.crops++;
-      for (const [label, score] of Object.entries(p.scores)) {
-        if (score > (best.get(label)?.score ?? -1)) best.set(label, { score, box: crop.box });
-      }
+    // Every crop of the frame is in the batcher at once: they share a batch with each other and with
+    // the crops of other jobs in flight.
+    const predictions = await Promise.all(frame.crops.map((c) => predictor.predictRgb(c.rgb, c.width, c.height)));
+    this.counters.crops += predictions.length;
+    const drift = this.options.drift;
+    if (drift) {
+      frame.crops.forEach((c, i) => drift.observeCrop(frame.cameraId, c, Object.values(predictions[i].scores), Object.keys(predictions[i].scores), { objectSize: Math.max(c.box.width, c.box.height) }));
     }
     this.counters.inferred++;
-    if (version) this.modelVersions.set(frame.cameraId, version);
-    const events: AlertEvent[] = [];
-    // The winning label of the frame is what it agrees with; other labels count as misses.
-    const winner = [...best.entries()].sort((a, b) => b[1].score - a[1].score)[0];
-    stageTimer.timeSync('alert_rules', () => {
-      for (const [label, b] of best) {
-        events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt, ...policy?.rule }));
-      }
+    const labels = predictions[0] ? Object.keys(predictions[0].scores) : [];
+    await this.answer(job.data, {
+      labels,
+      modelVersion: predictions[0]?.modelVersion ?? '',
+      crops: frame.crops.map((c, i) => ({ trackId: c.trackId, probabilities: labels.map((l) => predictions[i].scores[l]) })),
     });
-    await this.publish(events, frame.frameJpeg, frame.width, frame.height);
     await redis.del(key);
     return { outcome: 'inferred' };
   }
 
-  private async publish(events: AlertEvent[], frameJpeg: Buffer | null = null, width = 0, height = 0): Promise<void> {
-    for (const e of events) {
-      try {
-        const snapshot = frameJpeg && e.kind !== 'closed' ? await stageTimer.time('snapshot', () => boxedSnapshot(frameJpeg, width, height, e.box, e.label)) : null;
-        const alert = await this.options.alerts.add({
-          alertId: e.alertId,
-          cameraId: e.cameraId,
-          label: e.label,
-          score: e.score,
-          firstAt: e.firstAt,
-          lastAt: e.lastAt,
-          frames: e.frames,
-          box: e.box,
-          modelVersion: this.modelVersions.get(e.cameraId) ?? '',
-          status: e.kind === 'open' ? 'open' : e.kind === 'update' ? 'update' : 'closed',
-          hasSnapshot: !!snapshot,
-        }, snapshot);
-        if (e.kind === 'open') {
-          this.options.rules.setAlertId(e.cameraId, e.label, alert.id);
-          this.counters.alerts++;
-          this.options.logger.info({ camera: e.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${e.cameraId}`);
-        }
-        await this.options.sinks?.deliver({ type: 'alert', alert });
-      } catch (err) {
-        this.options.logger.error({ err }, 'could not write an alert');
-      }
-    }
-  }
-
   async close(): Promise<void> {
-    clearInterval(this.expiry);
     await this.worker.close();
   }
 }

@@ -32,8 +32,9 @@ export class Predictor {
   }
 
   /**
-   * Packed RGB24 of `width` x `height` (a camera crop at its native resolution), resized to the model
-   * loaded now by the one pixel path the trainer's crops take too.
+   * Packed RGB24 of `width` x `height` (a camera crop at its native resolution), resized here to the
+   * input of the model current when it runs, with the one pixel path's kernel (core/image/crop-pixels.ts):
+   * crops travel small, and a hot swap between queueing and inference never fails them.
    */
   async predictRgb(rgb: Uint8Array, width: number, height: number, topk?: number): Promise<Prediction> {
     if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);

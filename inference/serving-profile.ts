@@ -1,13 +1,15 @@
 import sharp from 'sharp';
 import { SkywatchError } from '../core/errors.js';
+import { snapshotJpeg } from '../ingest/evidence.js';
+import { MeanVerdict } from '../tracking/mean-verdict.js';
+import { Track } from '../tracking/track.js';
+import { TrackJudge } from '../tracking/track-judge.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelRegistry } from '../core/model/registry.js';
-import { AlertRules } from './alert-rules.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { ModelHolder } from './model-holder.js';
 import type { SessionThreads } from './onnx-model.js';
 import { Predictor } from './predictor.js';
-import { boxedSnapshot } from './snapshot.js';
 import { SERVING_STAGES, stageTimer, type ServingStage, type StageStats } from './stage-timer.js';
 
 export interface ServingProfile {
@@ -19,7 +21,7 @@ export interface ServingProfile {
 
 /**
  * `skywatch doctor --profile` without a server: loads the registry's latest model and drives the real
- * serving code (predictor, micro-batcher, alert rules, snapshot) with `requests` images and camera
+ * serving code (predictor, micro-batcher, a camera's track judge, snapshot) with `requests` images and camera
  * crops, then reads the stage timer. Numbers are this machine's, with its current load.
  */
 export async function profileServing(options: { registry: ModelRegistry; cacheDir: string; threads: SessionThreads; logger: Logger; requests?: number; maxBatch?: number }): Promise<ServingProfile> {
@@ -29,12 +31,16 @@ export async function profileServing(options: { registry: ModelRegistry; cacheDi
   if (!holder.current) throw new SkywatchError('NO_MODEL', `no model to profile (reload: ${outcome}${holder.lastError ? `, ${holder.lastError}` : ''})`);
   const batcher = new MicroBatcher({ maxBatch: options.maxBatch ?? 16, maxWaitMs: 2 });
   const predictor = new Predictor(holder, batcher, { maxPixels: 40_000_000 });
-  const rules = new AlertRules({ k: 2, n: 3, threshold: 0.5, cooldownMs: 1_000, endAfterMs: 3_000 });
+  const labels = holder.current.manifest.labels;
+  // One long track judged crop after crop, as a camera's owner judges it (the mean verdict: no track model needed).
+  const judge = new TrackJudge({ verdict: new MeanVerdict(labels), threshold: 0.5, alertLabels: labels, minCrops: 2, updateEveryMs: 1_000, frameWidth: 640, frameHeight: 512 });
   const frame = await sharp({ create: { width: 640, height: 512, channels: 3, background: { r: 120, g: 160, b: 210 } } })
     .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="512"><rect x="300" y="220" width="40" height="12" fill="#222"/></svg>') }])
     .jpeg({ quality: 85 }).toBuffer();
   const crop = await sharp(frame).extract({ left: 272, top: 178, width: 96, height: 96 }).raw().toBuffer();
-  const box = { x: 300, y: 220, width: 40, height: 12, area: 480 };
+  const frameRgb = await sharp(frame).raw().toBuffer();
+  const box = { x: 300, y: 220, width: 40, height: 12 };
+  let track: Track | null = null;
   stageTimer.reset();
   try {
     // Four in flight, as a few clients or cameras would keep the batcher busy.
@@ -42,9 +48,14 @@ export async function profileServing(options: { registry: ModelRegistry; cacheDi
     const lane = async (): Promise<void> => {
       while (next < requests) {
         const i = next++;
+        // Points join the track in order; their scores may come back in any order (the judge sorts them).
+        const point = { seq: i, at: i * 200, box, area: 480 };
+        if (track) track.points.push(point);
+        else track = new Track(1, point);
         const p = i % 2 === 0 ? await predictor.predict(frame) : await predictor.predictRgb(crop, 96, 96);
-        const events = stageTimer.timeSync('alert_rules', () => rules.observe({ cameraId: 'profile', label: p.label, score: p.confidence, box, at: Date.now() }));
-        if (i % 4 === 0 || events.length > 0) await stageTimer.time('snapshot', () => boxedSnapshot(frame, 640, 512, box, p.label));
+        const probabilities = Float32Array.from(labels.map((l) => p.scores[l] ?? 0));
+        const events = await stageTimer.time('alert_rules', () => judge.addScores(track!, i, probabilities));
+        if (i % 4 === 0 || events.length > 0) await stageTimer.time('snapshot', () => snapshotJpeg(frameRgb, 640, 512, box, [], p.label));
       }
     };
     await Promise.all([lane(), lane(), lane(), lane()]);

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../core/redis-client.js';
+import { names } from '../core/redis-keys.js';
 
 // Extend only a lease this ingestor still holds: after a pause longer than the lease another ingestor
 // may own the camera, and a blind PEXPIRE would steal the time back.
@@ -22,7 +23,7 @@ export class CameraLeases {
   private readonly prefix: string;
 
   constructor(private readonly redis: RedisClient, prefix: string, readonly ownerId: string, readonly leaseMs: number) {
-    this.prefix = `${prefix}:ingest:lease:`;
+    this.prefix = names(prefix).lease('');
   }
 
   /** True when this ingestor now holds the camera (taken fresh, or already held and extended). */

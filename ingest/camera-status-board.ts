@@ -1,4 +1,5 @@
 import type { RedisClient } from '../core/redis-client.js';
+import { names } from '../core/redis-keys.js';
 import type { CameraRuntime } from './camera-runtime.js';
 import type { CameraStatus } from './camera-supervisor.js';
 
@@ -15,13 +16,13 @@ export interface CameraChange {
  * any API process. Entries expire, so a camera whose ingestor died shows no stale "live" state.
  */
 export class CameraStatusBoard implements CameraRuntime {
-  private readonly prefix: string;
+  private readonly n: ReturnType<typeof names>;
   /** Last published state per camera, and whether it was reported down. */
   private readonly seen = new Map<string, { wasLive: boolean; down: boolean }>();
   private listener: ((change: CameraChange) => void) | null = null;
 
   constructor(private readonly redis: RedisClient, prefix: string, private readonly ttlMs: number) {
-    this.prefix = `${prefix}:ingest:`;
+    this.n = names(prefix);
   }
 
   /** Called when a camera this process publishes goes down after being live, or comes back. */
@@ -31,8 +32,8 @@ export class CameraStatusBoard implements CameraRuntime {
 
   async publish(status: CameraStatus & { ingestor: string }, jpeg: Buffer | null): Promise<void> {
     this.track(status);
-    const multi = this.redis.multi().set(`${this.prefix}status:${status.id}`, JSON.stringify(status), 'PX', this.ttlMs);
-    if (jpeg) multi.set(`${this.prefix}snapshot:${status.id}`, jpeg, 'PX', this.ttlMs);
+    const multi = this.redis.multi().set(this.n.cameraStatus(status.id), JSON.stringify(status), 'PX', this.ttlMs);
+    if (jpeg) multi.set(this.n.cameraSnapshot(status.id), jpeg, 'PX', this.ttlMs);
     await multi.exec();
   }
 
@@ -53,11 +54,11 @@ export class CameraStatusBoard implements CameraRuntime {
 
   async remove(cameraId: string): Promise<void> {
     this.seen.delete(cameraId);
-    await this.redis.del(`${this.prefix}status:${cameraId}`, `${this.prefix}snapshot:${cameraId}`);
+    await this.redis.del(this.n.cameraStatus(cameraId), this.n.cameraSnapshot(cameraId));
   }
 
   async status(cameraId: string): Promise<CameraStatus | null> {
-    const json = await this.redis.get(`${this.prefix}status:${cameraId}`);
+    const json = await this.redis.get(this.n.cameraStatus(cameraId));
     if (!json) return null;
     try {
       return JSON.parse(json) as CameraStatus;
@@ -67,7 +68,7 @@ export class CameraStatusBoard implements CameraRuntime {
   }
 
   snapshot(cameraId: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(`${this.prefix}snapshot:${cameraId}`);
+    return this.redis.getBuffer(this.n.cameraSnapshot(cameraId));
   }
 
   async refresh(): Promise<void> {

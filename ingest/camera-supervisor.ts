@@ -7,11 +7,12 @@ import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
-import type { FrameSink } from './frame-sink.js';
-import { encodeJpeg, MotionGate, type DropReason } from './motion-gate.js';
+import type { DropReason, FramePipelineFactory } from './frame-sink.js';
+import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
 
-export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped';
+/** `ended`: a play-once file camera reached the end of its file. */
+export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped' | 'ended';
 
 export interface CameraStatus {
   id: string;
@@ -36,7 +37,8 @@ export interface CameraStatus {
 
 export interface SupervisorOptions {
   camera: Camera;
-  sink: FrameSink;
+  /** Makes the pipeline of one connection (motion, tracking, crops, the queue): ingest/track-owner.ts. */
+  pipeline: FramePipelineFactory;
   allowFileUrls: boolean;
   /** No frame for this long: the ffmpeg child is killed and the camera reconnects. */
   watchdogMs: number;
@@ -45,7 +47,6 @@ export interface SupervisorOptions {
   connectTimeoutMs?: number;
   backoffMinMs: number;
   backoffMaxMs: number;
-  maxInFlight: number;
   logger?: Logger;
   random?: () => number;
   /** Hosts the camera may reach, checked again against what its name resolves to; strict by default. */
@@ -176,6 +177,10 @@ export class CameraSupervisor {
         permanent = isSkywatchError(err, 'CAMERA_URL_INVALID') || isSkywatchError(err, 'CAMERA_URL_SCHEME') || isSkywatchError(err, 'CAMERA_URL_HOST');
       }
       if (this.stopping) break;
+      if (this.state === 'ended') {
+        this.logger.info('file played to its end; camera ended');
+        return;
+      }
       if (permanent) {
         this.setState('failed');
         this.logger.warn({ lastError: this.lastError }, 'camera failed permanently');
@@ -227,7 +232,11 @@ export class CameraSupervisor {
       await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
-      const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: { ...camera.motion, ignore: camera.motionMasks ?? [] }, maxInFlight: this.options.maxInFlight });
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps }, camera);
+      // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
+      // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
+      // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
+      let anchor: number | null = null;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -240,10 +249,15 @@ export class CameraSupervisor {
           stderrTail = line;
         },
       });
+      try {
       for await (const frame of frames) {
         limitMs = watchdogMs;
         arm();
         const now = Date.now();
+        // Re-anchored only if the stream clock runs clearly ahead of the wall clock (a stream that paused
+        // and resumed): small jitter must not move capture times, or tracks would depend on scheduling.
+        if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
+        const capturedAt = anchor + frame.ptsMs;
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
         this.latest = { data: frame.data, width, height };
@@ -251,7 +265,7 @@ export class CameraSupervisor {
           this.backoff.reset();
           this.setState('live');
         }
-        const result = await gate.process(frame.data, ++this.seq, now);
+        const result = await gate.process(frame.data, ++this.seq, capturedAt);
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
         this.counts.framesDecoded++;
         if (result.outcome === 'gated') this.counts.framesGated++;
@@ -261,6 +275,13 @@ export class CameraSupervisor {
           this.drops[result.reason ?? 'sink']++;
         }
         if (this.stopping) break;
+      }
+      } finally {
+        await gate.close();
+      }
+      if (!this.stopping && !source.loop && source.playOnce && !stalled) {
+        this.setState('ended');
+        return;
       }
       if (!this.stopping) throw new Error(stalled ? `no frame for ${limitMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${maskSecrets(stderrTail.trim(), camera.url)}` : ''}`);
     } catch (err) {

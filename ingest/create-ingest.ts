@@ -5,7 +5,7 @@ import type { CameraRules } from './camera.js';
 import { cameraHostPolicy } from './camera-hosts.js';
 import { CameraLeases } from './camera-leases.js';
 import { CameraStatusBoard } from './camera-status-board.js';
-import type { FrameSink } from './frame-sink.js';
+import type { FramePipelineFactory } from './frame-sink.js';
 import { Ingestor, newIngestorId } from './ingestor.js';
 import { RedisCameraStore } from './redis-camera-store.js';
 
@@ -20,7 +20,7 @@ export interface IngestParts {
  * The ingest role's parts from the configuration, for `skywatch ingest` / `start`. An API-only process
  * needs just `store`, `board` (as the routes' runtime) and `rules`; it never starts the ingestor.
  */
-export function createIngest(deps: { config: Config; redis: RedisClient; sink: FrameSink; logger?: Logger; id?: string }): IngestParts {
+export function createIngest(deps: { config: Config; redis: RedisClient; pipeline: FramePipelineFactory; logger?: Logger; id?: string }): IngestParts {
   const { config, redis } = deps;
   const s = config.ingest;
   const prefix = config.redis.prefix;
@@ -29,6 +29,6 @@ export function createIngest(deps: { config: Config; redis: RedisClient; sink: F
   const board = new CameraStatusBoard(redis, prefix, 2 * s.leaseMs);
   const leases = new CameraLeases(redis, prefix, deps.id ?? newIngestorId(), s.leaseMs);
   const hosts = cameraHostPolicy(s, tokensConfigured(config));
-  const ingestor = new Ingestor({ store, leases, sink: deps.sink, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras });
+  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras });
   return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
 }

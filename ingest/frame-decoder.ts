@@ -68,16 +68,27 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
   const stream = command.pipe();
   const abort = () => command.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort, { once: true });
-  let pending: Buffer = Buffer.alloc(0);
+  // Each byte of ffmpeg's output is copied once, straight into the frame it belongs to (concatenating
+  // 64 KiB pipe chunks into a growing buffer copied a 1 MB frame over and over: the largest CPU cost
+  // of ingest before this).
+  let frame = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
   let index = 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        const data = Buffer.from(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
-        yield { data, width, height, index, ptsMs: (index * 1000) / options.fps };
-        index++;
+      let offset = 0;
+      while (offset < chunk.length) {
+        const n = Math.min(frameBytes - filled, chunk.length - offset);
+        chunk.copy(frame, filled, offset, offset + n);
+        filled += n;
+        offset += n;
+        if (filled === frameBytes) {
+          const data = frame;
+          frame = Buffer.allocUnsafe(frameBytes);
+          filled = 0;
+          yield { data, width, height, index, ptsMs: (index * 1000) / options.fps };
+          index++;
+        }
       }
     }
     if (failure && index === 0 && !options.signal?.aborted) {

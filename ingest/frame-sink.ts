@@ -1,18 +1,20 @@
-import type { Region } from './motion.js';
+import type { Box } from '../core/image/crop-pixels.js';
 
-/** One motion-gated frame for inference: the crops of its moving regions, already at model size. */
+/** One frame's crops of tracked objects, at native resolution, for the workers to score. */
 export interface FrameJobInput {
   cameraId: string;
-  /** Per camera, increasing. */
+  /** The camera pipeline instance the scores must come back to. */
+  pipeline: string;
+  /** The ingestor that owns the camera. */
+  owner: string;
+  /** Per camera pipeline, increasing. */
   seq: number;
-  /** Epoch ms when the frame was decoded. */
+  /** Capture time of the frame, epoch ms. */
   capturedAt: number;
   /** Size of the full frame the boxes refer to. */
   width: number;
   height: number;
-  crops: Array<{ box: Region; rgb: Buffer; width: number; height: number }>;
-  /** The full frame, for alert snapshots and whole-frame models. */
-  frameJpeg?: Buffer;
+  crops: Array<{ trackId: number; box: Box; rgb: Buffer; width: number; height: number }>;
 }
 
 /**
@@ -20,11 +22,25 @@ export interface FrameJobInput {
  * knows nothing of BullMQ.
  */
 export interface FrameSink {
-  /** Pixel size the current model takes; null while no model is known (frames are then dropped). */
-  modelInput(): { width: number; height: number } | null;
-  /** True when the model classifies whole frames: the whole frame is sent as one more crop. */
-  wholeFrame(): boolean;
   submit(job: FrameJobInput): Promise<'queued' | 'dropped'>;
   /** Jobs of this camera submitted but not yet finished. */
   inFlight(cameraId: string): number;
 }
+
+export type GateOutcome = 'gated' | 'queued' | 'dropped';
+export type DropReason = 'in_flight' | 'no_model' | 'sink';
+
+export interface GateResult {
+  outcome: GateOutcome;
+  reason?: DropReason;
+  regions: number;
+}
+
+/** What a camera's decoded frames go through (motion, tracking, crops, the sink); one per connection. */
+export interface FramePipeline {
+  process(rgb: Buffer, seq: number, capturedAt: number): Promise<GateResult>;
+  /** The connection ended: end what it tracked. */
+  close(): Promise<void>;
+}
+
+export type FramePipelineFactory = (cameraId: string, frame: { width: number; height: number; fps: number }, camera: unknown) => FramePipeline;

@@ -10,15 +10,16 @@ import type { CameraRuntime } from './camera-runtime.js';
 import type { CameraStatusBoard } from './camera-status-board.js';
 import type { CameraStore } from './camera-store.js';
 import { CameraSupervisor, type CameraStatus } from './camera-supervisor.js';
-import type { FrameSink } from './frame-sink.js';
+import type { FramePipelineFactory } from './frame-sink.js';
 import { SpawnLimiter } from './spawn-limiter.js';
 
 export interface IngestorOptions {
   store: CameraStore;
   /** Built with this ingestor's id (`newIngestorId()`) and the configured lease time. */
   leases: CameraLeases;
-  sink: FrameSink;
-  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'maxInFlightPerCamera' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond'>>;
+  /** Each camera connection's pipeline (motion, tracking, crops, queue): a TrackOwner's `pipelineFor`. */
+  pipeline: FramePipelineFactory;
+  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond'>>;
   /** Hosts cameras may reach (createIngest gives the configured policy); strict by default. */
   hosts?: CameraHostPolicy;
   /** Where status and snapshots are published for API processes elsewhere. */
@@ -194,12 +195,11 @@ export class Ingestor implements CameraRuntime {
     }
     const supervisor = new CameraSupervisor({
       camera,
-      sink: this.options.sink,
+      pipeline: this.options.pipeline,
       allowFileUrls: s.allowFileUrls,
       watchdogMs: s.watchdogSeconds * 1000,
       backoffMinMs: s.backoffMinMs,
       backoffMaxMs: s.backoffMaxMs,
-      maxInFlight: s.maxInFlightPerCamera,
       logger: this.logger,
       hosts: this.options.hosts,
       spawns: this.spawns,

@@ -1,4 +1,5 @@
 import type { RedisClient } from '../core/redis-client.js';
+import { names } from '../core/redis-keys.js';
 import { parseStoredCamera, type Camera } from './camera.js';
 import type { CameraStore } from './camera-store.js';
 
@@ -15,7 +16,7 @@ export class RedisCameraStore implements CameraStore {
   private readonly key: string;
 
   constructor(private readonly redis: RedisClient, prefix: string) {
-    this.key = `${prefix}:cameras`;
+    this.key = names(prefix).cameras;
   }
 
   async create(camera: Camera): Promise<void> {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { RedisClient } from '../core/redis-client.js';
-import type { Region } from '../ingest/motion.js';
+import type { Box } from '../core/image/crop-pixels.js';
 import { names } from './redis-connection.js';
 
 /** An alert as clients see it. `id` is its stream entry id, so `since=<id>` resumes exactly after it. */
 export interface Alert {
   id: string;
+  /** The stream id of the alert's open event: every update and the closing event carry it. */
   alertId: string;
   cameraId: string;
   label: string;
@@ -13,20 +14,31 @@ export interface Alert {
   firstAt: number;
   lastAt: number;
   frames: number;
-  box: Region | null;
+  box: Box | null;
   modelVersion: string;
   status: 'open' | 'update' | 'closed';
   snapshotUrl: string | null;
-  // Optional fields of the tracked pipeline (see the contracts in docs/REVIEW.md).
+  /** Camera-scoped id of the tracked object the alert is about. */
   trackId?: string;
+  /** The verdict's score per label. */
   scores?: Record<string, number>;
+  /** Box centres over the track's life, frame pixels. */
   path?: Array<{ x: number; y: number; at: number }>;
+  /** A few seconds of the track as MP4, once encoded. */
   clipUrl?: string | null;
+  /** Redis key of the track's best crops (a list of PNGs), for feedback. */
   cropsKey?: string | null;
   uncertain?: boolean;
 }
 
-export type AlertInput = Omit<Alert, 'id' | 'alertId' | 'snapshotUrl'> & { alertId?: string; hasSnapshot: boolean };
+export type AlertInput = Omit<Alert, 'id' | 'alertId' | 'snapshotUrl' | 'clipUrl'> & {
+  alertId?: string;
+  hasSnapshot: boolean;
+  /** The entry whose snapshot this event shows (an earlier one of the alert): a closing event keeps the alert's picture. */
+  snapshotOf?: string;
+  /** The alert whose clip is stored (its alertId). */
+  clipOf?: string;
+};
 
 /** What is stored in the entry: the input plus where its snapshot lives. */
 type StoredAlert = AlertInput & { snap?: string };
@@ -44,17 +56,21 @@ function parse(fields: string[]): StoredAlert {
 function toAlert(id: string, fields: string[]): Alert {
   const raw = parse(fields);
   const alertId = raw.alertId ?? id;
-  const { hasSnapshot, snap: _snap, ...rest } = raw;
-  return { ...rest, id, alertId, snapshotUrl: hasSnapshot ? `v1/alerts/${id}/snapshot.jpg` : null };
+  const { hasSnapshot, snapshotOf, clipOf, snap: _snap, ...rest } = raw;
+  // An event without a picture of its own shows an earlier entry's (a closing event keeps the alert's).
+  const snapshotUrl = hasSnapshot ? `v1/alerts/${id}/snapshot.jpg` : snapshotOf ? `v1/alerts/${snapshotOf}/snapshot.jpg` : null;
+  return { ...rest, id, alertId, snapshotUrl, ...(clipOf !== undefined || rest.trackId !== undefined ? { clipUrl: clipOf ? `v1/alerts/${clipOf}/clip.mp4` : null } : {}) };
 }
 
 /**
  * Alerts in a capped Redis stream: every API instance reads the same history, and a client that
- * reconnects with the last id it saw gets exactly what it missed.
+ * reconnects with the last id it saw gets exactly what it missed. Snapshots, clips and crops are kept
+ * beside it for a day.
  *
  * Snapshots are stored under a reference of their own before the entry that names them is written, so
- * no reader ever sees an alert whose snapshot is not there yet; an event without a new snapshot (the
- * closing one) names the alert's latest snapshot, so a closed alert keeps its picture.
+ * no reader ever sees an alert whose snapshot is not there yet; an event without a new snapshot names
+ * an earlier entry's (`snapshotOf`, or else the alert's latest one this process wrote), so a closed
+ * alert keeps its picture.
  */
 export class AlertStream {
   private readonly key: string;
@@ -73,7 +89,7 @@ export class AlertStream {
     if (snapshot) {
       snap = `s${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
       await this.redis.set(this.n.snapshot(snap), snapshot, 'EX', this.snapshotTtlS);
-    } else if (input.alertId) {
+    } else if (input.alertId && !input.snapshotOf) {
       snap = this.lastSnapshot.get(input.alertId);
     }
     const stored: StoredAlert = { ...input, hasSnapshot: !!snap, ...(snap ? { snap } : {}) };
@@ -110,8 +126,30 @@ export class AlertStream {
   /** The snapshot of the entry `id` (null when it had none, or it expired, or the entry was trimmed). */
   async snapshot(id: string): Promise<Buffer | null> {
     const rows = (await this.redis.xrange(this.key, id, id)) as Array<[string, string[]]>;
-    const snap = rows[0] ? parse(rows[0][1]).snap : undefined;
+    const stored = rows[0] ? parse(rows[0][1]) : undefined;
+    // An event showing an earlier entry's picture (a closing one) answers with that entry's.
+    if (stored && !stored.snap && stored.snapshotOf && stored.snapshotOf !== id && isStreamId(stored.snapshotOf)) return this.snapshot(stored.snapshotOf);
     // Entries written before snapshot references kept theirs under the entry id.
-    return this.redis.getBuffer(this.n.snapshot(snap ?? id));
+    return this.redis.getBuffer(this.n.snapshot(stored?.snap ?? id));
+  }
+
+  async putClip(alertId: string, mp4: Buffer): Promise<void> {
+    await this.redis.set(this.n.clip(alertId), mp4, 'EX', this.snapshotTtlS);
+  }
+
+  async clip(alertId: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(this.n.clip(alertId));
+  }
+
+  /** Stores an alert's best crops (PNG) and returns their key (the alert's `cropsKey`). */
+  async putCrops(alertId: string, pngs: Buffer[]): Promise<string | null> {
+    if (pngs.length === 0) return null;
+    const key = this.n.crops(alertId);
+    await this.redis.multi().del(key).rpush(key, ...pngs).expire(key, this.snapshotTtlS).exec();
+    return key;
+  }
+
+  async crops(alertId: string): Promise<Buffer[]> {
+    return this.redis.lrangeBuffer(this.n.crops(alertId), 0, -1);
   }
 }

@@ -1,24 +1,29 @@
-import type { Region } from '../ingest/motion.js';
+import type { Box } from '../core/image/crop-pixels.js';
 
-/** What a frame job carries in BullMQ; the pixels travel in their own Redis key (see FrameQueue). */
+/**
+ * What a frame job carries in BullMQ: the native-resolution crops of one frame's tracked objects
+ * (pixels in their own Redis key, see FrameQueue) and where their scores go back to.
+ */
 export interface FrameJobData {
   cameraId: string;
+  /** The camera's pipeline instance in its owner: results are routed to it, never to a later one. */
+  pipeline: string;
+  /** The ingestor that owns the camera (holds its lease, its tracks and its alerts): results go to it. */
+  owner: string;
   seq: number;
   capturedAt: number;
+  /** Size of the full frame the boxes refer to. */
   width: number;
   height: number;
-  /** Crops in the pixel blob, in order: each width*height*3 bytes. */
-  crops: Array<{ box: Region; width: number; height: number }>;
-  /** Byte length of the JPEG of the whole frame at the end of the blob (0 when absent). */
-  jpegBytes: number;
+  /** Crops in the pixel blob, in order: each width*height*3 bytes of packed RGB24, not resized. */
+  crops: Array<{ trackId: number; box: Box; width: number; height: number }>;
 }
 
 export interface DecodedFrameJob extends FrameJobData {
-  crops: Array<{ box: Region; width: number; height: number; rgb: Buffer }>;
-  frameJpeg: Buffer | null;
+  crops: Array<{ trackId: number; box: Box; width: number; height: number; rgb: Buffer }>;
 }
 
-/** Splits a pixel blob back into crops and the frame JPEG, checking every length. */
+/** Splits a pixel blob back into crops, checking every length. */
 export function unpackPixels(data: FrameJobData, blob: Buffer): DecodedFrameJob {
   let offset = 0;
   const crops = data.crops.map((c) => {
@@ -28,7 +33,6 @@ export function unpackPixels(data: FrameJobData, blob: Buffer): DecodedFrameJob 
     offset += size;
     return { ...c, rgb };
   });
-  const frameJpeg = data.jpegBytes ? blob.subarray(offset, offset + data.jpegBytes) : null;
-  if (offset + data.jpegBytes !== blob.length) throw new Error('pixel blob length does not match the job');
-  return { ...data, crops, frameJpeg };
+  if (offset !== blob.length) throw new Error('pixel blob length does not match the job');
+  return { ...data, crops };
 }

@@ -24,8 +24,6 @@ export interface FrameQueueOptions {
   prefix: string;
   /** Pixels older than this are useless (and their key expires): the deadline with room to spare. */
   pixelTtlMs: number;
-  modelInput: () => { width: number; height: number } | null;
-  wholeFrame?: () => boolean;
 }
 
 /**
@@ -53,14 +51,6 @@ export class FrameQueue implements FrameSink {
     this.events.on('failed', done);
   }
 
-  modelInput(): { width: number; height: number } | null {
-    return this.options.modelInput();
-  }
-
-  wholeFrame(): boolean {
-    return this.options.wholeFrame?.() ?? false;
-  }
-
   inFlight(cameraId: string): number {
     // A job whose completion event was lost (Redis restarted) stops counting once its pixels expired.
     const stale = Date.now() - this.options.pixelTtlMs;
@@ -74,15 +64,16 @@ export class FrameQueue implements FrameSink {
     if (this.options.redis.status !== 'ready') return 'dropped';
     // BullMQ refuses ":" in custom job ids.
     const id = `${job.cameraId}.${job.seq}.${process.pid}.${this.seq++}`;
-    const blob = Buffer.concat([...job.crops.map((c) => c.rgb), job.frameJpeg ?? Buffer.alloc(0)]);
+    const blob = Buffer.concat(job.crops.map((c) => c.rgb));
     const data: FrameJobData = {
       cameraId: job.cameraId,
+      pipeline: job.pipeline,
+      owner: job.owner,
       seq: job.seq,
       capturedAt: job.capturedAt,
       width: job.width,
       height: job.height,
-      crops: job.crops.map((c) => ({ box: c.box, width: c.width, height: c.height })),
-      jpegBytes: job.frameJpeg?.length ?? 0,
+      crops: job.crops.map((c) => ({ trackId: c.trackId, box: c.box, width: c.width, height: c.height })),
     };
     try {
       await this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs);

@@ -34,12 +34,5 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisClien
   return client;
 }
 
-/** Queue and key names, all under the configured prefix (use `{skywatch}` for Redis Cluster). */
-export const names = (prefix: string) => ({
-  queuePrefix: prefix,
-  frames: 'frames',
-  pixels: (jobId: string) => `${prefix}:px:${jobId}`,
-  alerts: `${prefix}:alerts`,
-  snapshot: (id: string) => `${prefix}:alert-snap:${id}`,
-  counters: `${prefix}:stream-counters`,
-});
+// Every key name lives in core/redis-keys.ts; re-exported here for the queue's users.
+export { names } from '../core/redis-keys.js';

@@ -1,4 +1,4 @@
-import type { Region } from '../ingest/motion.js';
+import type { Box } from '../core/image/crop-pixels.js';
 import type { Alert } from '../queue/alert-stream.js';
 
 export const REVIEW_ACTIONS = ['acknowledge', 'false_alarm', 'relabel'] as const;
@@ -30,7 +30,7 @@ export interface AlertRecord {
   firstAt: number;
   lastAt: number;
   frames: number;
-  box: Region | null;
+  box: Box | null;
   path?: Array<{ x: number; y: number; at: number }>;
   snapshotUrl: string | null;
   clipUrl: string | null;

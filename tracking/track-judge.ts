@@ -15,6 +15,8 @@ export interface TrackJudgeOptions {
   updateEveryMs: number;
   frameWidth: number;
   frameHeight: number;
+  /** Where a track may open an alert (a camera's alert zones): its latest box must be admitted. Absent: anywhere. */
+  admits?: (box: Box) => boolean;
 }
 
 export interface TrackAlertEvent {
@@ -139,6 +141,8 @@ export class TrackJudge {
       book.open.lastEmit = at;
       return this.event(book, 'update');
     }
+    // Outside the camera's alert zones a track does not alert (yet: it may still enter one).
+    if (o.admits && !o.admits(points[points.length - 1].box)) return null;
     for (const label of o.alertLabels) {
       const score = book.verdict.scores[label] ?? 0;
       if (score > 0 && score >= o.threshold) {

@@ -6,9 +6,9 @@ import type { ReadinessCheck } from './routes/health.js';
  * What a role without the API (ingest, worker) still serves: /health, /ready and /metrics, on loopback
  * unless a host is given, so probes and Prometheus see every process.
  */
-export async function startRoleHealthServer(options: { host: string; port: number; checks: ReadinessCheck[]; register?: (registry: Registry) => void; onError?: (err: Error) => void }): Promise<{ app: FastifyInstance; registry: Registry } | null> {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'skywatch_' });
+export async function startRoleHealthServer(options: { host: string; port: number; checks: ReadinessCheck[]; register?: (registry: Registry) => void; /** The process's registry (with its inference metrics); a fresh one by default. */ registry?: Registry; onError?: (err: Error) => void }): Promise<{ app: FastifyInstance; registry: Registry } | null> {
+  const registry = options.registry ?? new Registry();
+  if (!options.registry) collectDefaultMetrics({ register: registry, prefix: 'skywatch_' });
   options.register?.(registry);
   const app = Fastify({ logger: false });
   app.get('/health', async () => ({ status: 'ok' }));

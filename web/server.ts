@@ -14,15 +14,14 @@ import { SkywatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { ModelRegistry } from '../core/model/registry.js';
 import { openStore } from '../core/storage/open-store.js';
-import { MicroBatcher } from '../inference/micro-batcher.js';
-import { ModelHolder } from '../inference/model-holder.js';
-import { Predictor } from '../inference/predictor.js';
+import { createProcessServices, type ProcessServices } from '../app/process-services.js';
+import type { MicroBatcher } from '../inference/micro-batcher.js';
+import type { ModelHolder } from '../inference/model-holder.js';
 import { requireRole, type Guard } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
-import { ServerMetrics } from './metrics.js';
+import type { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { installRequestGuards } from './request-guards.js';
-import { registerStageMetrics } from './stage-metrics.js';
 import type { DriftMonitor } from '../drift/drift-monitor.js';
 import { registerDriftMetrics } from '../drift/drift-metrics.js';
 import { driftRoutes } from './routes/drift.js';
@@ -42,8 +41,12 @@ export interface ServerDeps {
   logger: Logger;
   /** Defaults to the configured registry. */
   registry?: ModelRegistry;
-  /** Given by `start` when workers share the process; otherwise the server makes its own. */
-  holder?: ModelHolder;
+  /**
+   * The process's one model holder, micro-batcher and metrics (app/process-services.ts), shared with
+   * the other roles of the process. Without it the server makes its own and stops them on close (a
+   * bare API, as tests build it).
+   */
+  services?: ProcessServices;
   checks?: ReadinessCheck[];
   /** Route plugins of other parts (cameras, alerts), registered with the same guards. */
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
@@ -63,6 +66,7 @@ export interface SkywatchServer {
   holder: ModelHolder;
   metrics: ServerMetrics;
   batcher: MicroBatcher;
+  services: ProcessServices;
   guards: Guards;
   host: string;
   listen(port?: number): Promise<string>;
@@ -73,23 +77,10 @@ export interface SkywatchServer {
 export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
-  const metrics = new ServerMetrics();
-  const stopStageMetrics = registerStageMetrics(metrics.registry);
-  const holder = deps.holder ?? new ModelHolder({
-    registry,
-    cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
-    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
-    pollIntervalMs: config.inference.pollIntervalMs,
-    logger,
-  });
-  const ownsHolder = !deps.holder;
-  holder.on('reload', (outcome: string) => metrics.reloads.inc({ outcome }));
-  holder.on('swap', (m: { version: string }) => metrics.setModel(m.version));
-  metrics.setModel(holder.current?.version ?? null);
-  const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs, onBatch: (n, ms) => metrics.observeBatch(n, ms) });
-  const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  const services = deps.services ?? createProcessServices({ config, logger, registry });
+  const ownsServices = !deps.services;
+  const { holder, batcher, predictor, metrics } = services;
   metrics.registerSummarySource('process', processUsage());
-  metrics.registerSummarySource('inference', () => ({ model: holder.current?.version ?? null, queued: batcher.queued, lastReloadError: holder.lastError }));
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);
@@ -168,10 +159,11 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     holder,
     metrics,
     batcher,
+    services,
     guards,
     host,
     async listen(port = config.api.port) {
-      if (ownsHolder) holder.start();
+      services.start();
       const address = await app.listen({ port, host });
       logger.info({ address, tokens: tokensConfigured(config) }, `Skywatch API listening on ${address}${tokensConfigured(config) ? '' : ' (no tokens configured: loopback only)'}`);
       return address;
@@ -187,8 +179,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
       } finally {
         clearInterval(sweep);
       }
-      if (ownsHolder) await holder.stop();
-      stopStageMetrics();
+      if (ownsServices) await services.stop();
     },
   };
 }

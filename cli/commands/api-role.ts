@@ -3,7 +3,7 @@ import type { Config } from '../../core/config.js';
 import type { Logger } from '../../core/logger.js';
 import type { CliContext } from '../context.js';
 import { openRegistry } from './registry-option.js';
-import { runRoles, type Roles, type RunningRoles } from './streaming-runtime.js';
+import { runRoles, type Roles, type RunningRoles } from '../../app/run-roles.js';
 
 /**
  * Runs the asked roles until SIGTERM/SIGINT, then stops gracefully: no new connections, in-flight

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { runChecks } from '../../core/doctor/checks.js';
+import { runChecks } from '../doctor/checks.js';
 import { formatServingProfile, profileFromServer, profileServing } from '../../inference/serving-profile.js';
 import { printResult, type CliContext } from '../context.js';
 import { openRegistry } from './registry-option.js';

@@ -16,13 +16,14 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
   program
     .command('start')
     .summary('run Skywatch on this machine with its defaults')
-    .description('Starts Redis if none answers (and redis-server is installed), trains and publishes a first model when the registry is empty (transfer learning on the configured data set), adds a demo camera looping a real drone clip when there is no camera, then runs the API, dashboard, ingest and workers in one process.')
+    .description('Starts Redis if none answers (and redis-server is installed), trains and publishes a first model when the registry is empty (transfer learning on the configured data set), adds a demo camera looping a real drone clip when there is no camera (unless --no-demo), then runs the API, dashboard, ingest and workers in one process.')
     .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
-    .action(async (opts: { port?: number; registry?: string }) => {
+    .option('--no-demo', 'do not add the demo camera (also config ingest.demoCamera=false)')
+    .action(async (opts: { port?: number; registry?: string; demo: boolean }) => {
       // File URLs keep their configured setting: the demo camera (a looping local file) is exempt on
       // its own, so `start` with tokens and a public bind does not open files to every admin.
-      const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
+      const config = ctx.config({ ...(opts.demo ? {} : { ingest: { demoCamera: false } }), ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
       const logger = ctx.logger('start');
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {
@@ -52,7 +53,7 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
           logger.info({ version: result.version, accuracy: result.metrics.accuracy }, `first model ${result.version} published`);
         }
       }
-      const { server } = await runUntilSignal(config, logger, { api: true, ingest: true, worker: true }, ctx, opts.registry, true);
+      const { server } = await runUntilSignal(config, logger, { api: true, ingest: true, worker: true }, ctx, opts.registry, config.ingest.demoCamera);
       if (!server) return;
       const url = `http://${server.host === '0.0.0.0' ? '127.0.0.1' : server.host}:${(server.app.server.address() as { port: number }).port}/`;
       process.stderr.write(`\nSkywatch is running. Dashboard: ${url}   API docs: ${url}docs\n\n`);

@@ -13,7 +13,7 @@ import { DEPLOY, docs, type Obj } from './deploy-files.js';
 describe('KEDA ScaledObject', () => {
   const prefix = `test:${randomBytes(4).toString('hex')}`;
   const redis = createRedis('redis://127.0.0.1:6379');
-  const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 10_000, modelInput: () => ({ width: 4, height: 4 }) });
+  const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 10_000 });
   afterAll(async () => {
     await queue.queue.obliterate({ force: true });
     await queue.close();
@@ -32,7 +32,7 @@ describe('KEDA ScaledObject', () => {
     await redis.ping();
     for (let seq = 0; seq < 3; seq++) {
       const rgb = Buffer.alloc(4 * 4 * 3, seq);
-      const status = await queue.submit({ cameraId: 'cam', seq, capturedAt: Date.now(), width: 4, height: 4, crops: [{ box: { x: 0, y: 0, width: 4, height: 4, area: 16 }, rgb, width: 4, height: 4 }] });
+      const status = await queue.submit({ cameraId: 'cam', pipeline: 'p', owner: 'o', seq, capturedAt: Date.now(), width: 4, height: 4, crops: [{ trackId: 1, box: { x: 0, y: 0, width: 4, height: 4 }, rgb, width: 4, height: 4 }] });
       expect(status).toBe('queued');
     }
     expect(await redis.llen(list)).toBe(3);

@@ -26,13 +26,12 @@ function supervise(url: string, sink: MemoryFrameSink, extra: { maxInFlight?: nu
   });
   const supervisor = new CameraSupervisor({
     camera: camera(url),
-    sink,
+    pipeline: sink.pipelines({ maxInFlight: extra.maxInFlight ?? 8 }),
     allowFileUrls: false,
     watchdogMs: extra.watchdogMs ?? 8000,
     connectTimeoutMs: extra.connectTimeoutMs,
     backoffMinMs: 200,
     backoffMaxMs: 1000,
-    maxInFlight: extra.maxInFlight ?? 8,
     // The test RTSP server is on loopback, which only no-token mode allows.
     hosts: cameraHostPolicy({ allowHosts: [] }, false),
     logger: createLogger({ level: 'debug', destination }),
@@ -56,7 +55,7 @@ async function reach(supervisor: CameraSupervisor, state: CameraState, seen: Set
 }
 
 describe('CameraSupervisor over RTSP', () => {
-  it('goes live, sends motion crops, survives the server dying and coming back, and never shows the password', async () => {
+  it('goes live, sends native crops of tracked objects, survives the server dying and coming back, and never shows the password', async () => {
     const rtsp = await server();
     const sink = new MemoryFrameSink();
     const logs: string[] = [];
@@ -70,8 +69,17 @@ describe('CameraSupervisor over RTSP', () => {
     expect(job.cameraId).toBe('cam_test');
     expect([job.width, job.height]).toEqual([320, 240]);
     expect(job.crops.length).toBeGreaterThan(0);
-    expect(job.crops[0].rgb.length).toBe(64 * 64 * 3);
-    expect(job.frameJpeg?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // Native resolution (no resize in ingest): square context boxes of at least 32 px inside the frame.
+    for (const c of job.crops) {
+      expect(c.rgb.length).toBe(c.width * c.height * 3);
+      expect(c.width).toBe(c.box.width);
+      expect(c.width).toBeGreaterThanOrEqual(32);
+      expect(c.box.x + c.box.width).toBeLessThanOrEqual(320);
+      expect(c.trackId).toBeGreaterThan(0);
+    }
+    expect(job.owner).toBe('memory');
+    // Capture times follow the stream's clock: increasing with the frames.
+    expect(sink.jobs.map((j) => j.capturedAt)).toEqual([...sink.jobs.map((j) => j.capturedAt)].sort((a, b) => a - b));
     expect(sink.jobs.map((j) => j.seq)).toEqual([...sink.jobs.map((j) => j.seq)].sort((a, b) => a - b));
     const snapshot = await supervisor.snapshot();
     expect(snapshot?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));

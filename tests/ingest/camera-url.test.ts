@@ -48,7 +48,7 @@ const tokenMode: CameraHostPolicy = cameraHostPolicy({ allowHosts: [] }, true);
 function supervise(url: string, hosts: CameraHostPolicy): CameraSupervisor {
   // A stored record as it might be in Redis from before these rules: the URL is used as stored.
   const camera: Camera = { id: 'cam_url', name: 'url', url, fps: 5, enabled: true, motion: {}, createdAt: 1, updatedAt: 1 };
-  const supervisor = new CameraSupervisor({ camera, sink: new MemoryFrameSink(), allowFileUrls: false, watchdogMs: 3000, connectTimeoutMs: 4000, backoffMinMs: 200, backoffMaxMs: 400, maxInFlight: 2, hosts });
+  const supervisor = new CameraSupervisor({ camera, pipeline: new MemoryFrameSink().pipelines({ maxInFlight: 2 }), allowFileUrls: false, watchdogMs: 3000, connectTimeoutMs: 4000, backoffMinMs: 200, backoffMaxMs: 400, hosts });
   open.push(() => supervisor.stop());
   return supervisor;
 }
@@ -145,7 +145,7 @@ describe('camera credentials', () => {
     const lines: string[] = [];
     const camera: Camera = { id: 'cam_cred', name: 'cred', url: `rtsp://viewer:p%40ss%20w0rd@127.0.0.1:${target.port}/live?auth=tok-9f8e7d`, fps: 5, enabled: true, motion: {}, createdAt: 1, updatedAt: 1 };
     const logger = createLogger({ level: 'debug', destination: new Writable({ write(c: Buffer, _e, done) { lines.push(c.toString()); done(); } }) });
-    const supervisor = new CameraSupervisor({ camera, sink: new MemoryFrameSink(), allowFileUrls: false, watchdogMs: 2000, connectTimeoutMs: 3000, backoffMinMs: 200, backoffMaxMs: 400, maxInFlight: 2, hosts: loopbackAllowed, logger });
+    const supervisor = new CameraSupervisor({ camera, pipeline: new MemoryFrameSink().pipelines({ maxInFlight: 2 }), allowFileUrls: false, watchdogMs: 2000, connectTimeoutMs: 3000, backoffMinMs: 200, backoffMaxMs: 400, hosts: loopbackAllowed, logger });
     open.push(() => supervisor.stop());
     supervisor.start();
     // The listener never answers like an RTSP server: ffprobe gives up and says why.

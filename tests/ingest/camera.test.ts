@@ -38,12 +38,17 @@ describe('camera URLs', () => {
     expect(cameraSource(`file://${clip}`, true)).toBe('file');
     expect(code(() => cameraSource(path.join(dir, 'missing.mp4'), true))).toBe('CAMERA_URL_INVALID');
     const cam = createCamera({ name: 'demo', url: clip }, { allowFileUrls: true, defaultFps: 5 });
-    expect(ffmpegInput(cam, true, 1000)).toMatchObject({ input: clip, loop: true, realtime: true });
+    expect(ffmpegInput(cam, true, 1000)).toMatchObject({ input: clip, loop: true, realtime: true, playOnce: false });
+    // Play once: the file is read at its rate to its end, then the camera reports `ended`.
+    const once = createCamera({ name: 'once', url: clip, loop: false }, { allowFileUrls: true, defaultFps: 5 });
+    expect(once.loop).toBe(false);
+    expect(ffmpegInput(once, true, 1000)).toMatchObject({ loop: false, realtime: true, playOnce: true });
+    expect(code(() => createCamera({ name: 'bad', url: clip, loop: 'no' }, { allowFileUrls: true, defaultFps: 5 }))).toBe('BAD_REQUEST');
   });
 
   it('reads RTSP over TCP with a socket timeout behind the watchdog', () => {
     const cam = createCamera({ name: 'a', url: 'rtsp://u:p@cam/s' }, rules);
-    expect(ffmpegInput(cam, false, 5000).options).toEqual(['-rtsp_transport', 'tcp', '-timeout', '10000000']);
+    expect(ffmpegInput(cam, false, 5000).options).toEqual(['-rtsp_transport', 'tcp', '-timeout', '10000000', '-threads', '1']);
   });
 });
 

@@ -49,7 +49,7 @@ async function closedPort(): Promise<number> {
 }
 
 function ingestor(p: string, store: RedisCameraStore, id = 'one'): Ingestor {
-  const i = new Ingestor({ store, leases: new CameraLeases(redis, p, id, settings.leaseMs), sink: new MemoryFrameSink(), settings, hosts, tickMs: 300 });
+  const i = new Ingestor({ store, leases: new CameraLeases(redis, p, id, settings.leaseMs), pipeline: new MemoryFrameSink().pipelines(), settings, hosts, tickMs: 300 });
   cleanups.push(() => i.stop());
   return i;
 }

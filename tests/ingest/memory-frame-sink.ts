@@ -1,4 +1,7 @@
-import type { FrameJobInput, FrameSink } from '../../ingest/frame-sink.js';
+import type { Camera } from '../../ingest/camera.js';
+import type { FrameJobInput, FramePipelineFactory, FrameSink } from '../../ingest/frame-sink.js';
+import { TrackedCamera, type TrackedCameraOptions } from '../../ingest/tracked-camera.js';
+import { MeanVerdict } from '../../tracking/mean-verdict.js';
 
 /**
  * An in-process FrameSink: jobs are kept in order and stay "in flight" until `finish` is called, so
@@ -7,18 +10,8 @@ import type { FrameJobInput, FrameSink } from '../../ingest/frame-sink.js';
 export class MemoryFrameSink implements FrameSink {
   readonly jobs: FrameJobInput[] = [];
   private readonly open = new Map<string, number>();
-  input: { width: number; height: number } | null = { width: 64, height: 64 };
-  whole = false;
   /** Jobs held in flight until finished (tests of back-pressure); otherwise finished at once. */
   hold = false;
-
-  modelInput(): { width: number; height: number } | null {
-    return this.input;
-  }
-
-  wholeFrame(): boolean {
-    return this.whole;
-  }
 
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
     this.jobs.push(job);
@@ -32,5 +25,29 @@ export class MemoryFrameSink implements FrameSink {
 
   finish(cameraId: string, n = Infinity): void {
     this.open.set(cameraId, Math.max(0, this.inFlight(cameraId) - n));
+  }
+
+  /** Camera pipelines (real tracking, real crops) that send their jobs here and publish nowhere. */
+  pipelines(overrides: Partial<TrackedCameraOptions> = {}): FramePipelineFactory {
+    let n = 0;
+    return (cameraId, frame, camera) => new TrackedCamera({
+      cameraId,
+      pipelineId: `p${n++}`,
+      owner: 'memory',
+      ...frame,
+      sink: this,
+      maxInFlight: 8,
+      motion: (camera as Camera).motion,
+      crop: { context: 0.5, minSide: 32 },
+      verdictFor: (labels) => new MeanVerdict([...labels]),
+      threshold: 0.6,
+      alertLabels: ['drone'],
+      minCrops: 3,
+      updateEveryMs: 1000,
+      ringFrames: 0,
+      bestCrops: 0,
+      publish: async () => {},
+      ...overrides,
+    });
   }
 }

@@ -86,7 +86,7 @@ describe('Ingestor', () => {
     const settings = { allowFileUrls: true, watchdogSeconds: 10, backoffMinMs: 200, backoffMaxMs: 1000, maxInFlightPerCamera: 4, leaseMs };
     const sink = new MemoryFrameSink();
     const board = new CameraStatusBoard(redis, p, 3 * leaseMs);
-    const make = (id: string, maxCameras: number) => new Ingestor({ store, leases: new CameraLeases(redis, p, id, leaseMs), sink, settings, board, maxCameras, tickMs: 300 });
+    const make = (id: string, maxCameras: number) => new Ingestor({ store, leases: new CameraLeases(redis, p, id, leaseMs), pipeline: sink.pipelines(), settings, board, maxCameras, tickMs: 300 });
     // Capped at two each, so both must take part.
     const one = make('one', 2);
     const two = make('two', 2);
@@ -135,7 +135,7 @@ describe('Ingestor', () => {
 describe('createIngest', () => {
   it('builds the parts from the configuration under its Redis prefix', async () => {
     const config = loadConfig({ env: { SKYWATCH_REDIS_PREFIX: `${prefix}:cfg`, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_LEASE_MS: '1500', SKYWATCH_DEFAULT_FPS: '3' } });
-    const parts = createIngest({ config, redis, sink: new MemoryFrameSink(), id: 'cfg-ingestor' });
+    const parts = createIngest({ config, redis, pipeline: new MemoryFrameSink().pipelines(), id: 'cfg-ingestor' });
     expect(parts.rules).toMatchObject({ allowFileUrls: true, defaultFps: 3, maxCameras: 64 });
     const cam = createCamera({ name: 'cfg', url: clip }, parts.rules);
     await parts.store.create(cam);

@@ -14,7 +14,7 @@ afterAll(async () => {
   reader.disconnect();
 });
 
-const input = (status: AlertInput['status'], alertId?: string, hasSnapshot = true): AlertInput => ({ ...(alertId ? { alertId } : {}), cameraId: 'cam', label: 'drone', score: 0.9, firstAt: 1, lastAt: 2, frames: 3, box: { x: 1, y: 2, width: 3, height: 4, area: 12 }, modelVersion: 'v1', status, hasSnapshot });
+const input = (status: AlertInput['status'], alertId?: string, hasSnapshot = true): AlertInput => ({ ...(alertId ? { alertId } : {}), cameraId: 'cam', label: 'drone', score: 0.9, firstAt: 1, lastAt: 2, frames: 3, box: { x: 1, y: 2, width: 3, height: 4 }, modelVersion: 'v1', status, hasSnapshot });
 
 describe('AlertStream snapshots', () => {
   it('a reader that sees an entry always finds its snapshot (stored before the entry is written)', async () => {

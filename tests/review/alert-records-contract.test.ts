@@ -37,7 +37,7 @@ const settings = { threshold: 0.6, uncertainBand: 0.1 };
 let seq = 0;
 const ev = (alertId: string, status: Alert['status'], over: Partial<Alert> = {}): Alert => ({
   id: `${1_700_000_000_000 + ++seq}-0`, alertId, cameraId: 'cam1', label: 'drone', score: 0.8, firstAt: 5_000, lastAt: 5_000, frames: 3,
-  box: { x: 10, y: 10, width: 20, height: 20, area: 400 }, modelVersion: 'v1', status, snapshotUrl: null, ...over,
+  box: { x: 10, y: 10, width: 20, height: 20 }, modelVersion: 'v1', status, snapshotUrl: null, ...over,
 });
 
 const backends: Array<[string, () => AlertRecordRepository, boolean]> = [
@@ -61,9 +61,9 @@ describe.each(backends)('alert records on %s', (_name, make, available) => {
   it.skipIf(!available)('folds open, updates and closing into one record with the best snapshot and its box', async () => {
     const open = ev('A1', 'open', { score: 0.7, firstAt: 5_000, lastAt: 5_000 });
     await repo.applyEvent(open, Buffer.from('jpeg-0.7'), settings);
-    const best = ev('A1', 'update', { score: 0.95, lastAt: 6_000, frames: 6, box: { x: 50, y: 50, width: 10, height: 10, area: 100 }, clipUrl: 'v1/clips/A1.mp4', path: [{ x: 1, y: 1, at: 5_000 }, { x: 2, y: 2, at: 6_000 }] });
+    const best = ev('A1', 'update', { score: 0.95, lastAt: 6_000, frames: 6, box: { x: 50, y: 50, width: 10, height: 10 }, clipUrl: 'v1/clips/A1.mp4', path: [{ x: 1, y: 1, at: 5_000 }, { x: 2, y: 2, at: 6_000 }] });
     await repo.applyEvent(best, Buffer.from('jpeg-0.95'), settings);
-    await repo.applyEvent(ev('A1', 'update', { score: 0.95, lastAt: 7_000, frames: 8, box: { x: 90, y: 90, width: 10, height: 10, area: 100 } }), Buffer.from('jpeg-later'), settings);
+    await repo.applyEvent(ev('A1', 'update', { score: 0.95, lastAt: 7_000, frames: 8, box: { x: 90, y: 90, width: 10, height: 10 } }), Buffer.from('jpeg-later'), settings);
     const closed = ev('A1', 'closed', { score: 0.95, lastAt: 8_000, frames: 9 });
     const record = await repo.applyEvent(closed, null, settings);
     expect(record).toMatchObject({ alertId: 'A1', status: 'closed', score: 0.95, firstAt: 5_000, lastAt: 8_000, frames: 9, box: { x: 50, y: 50 }, clipUrl: 'v1/clips/A1.mp4', snapshotUrl: 'v1/review/A1/snapshot.jpg', uncertain: false, review: null });

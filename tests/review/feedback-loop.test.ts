@@ -10,9 +10,9 @@ import { silentLogger } from '../../core/logger.js';
 import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { MicroBatcher } from '../../inference/micro-batcher.js';
-import { ModelHolder } from '../../inference/model-holder.js';
+import { createProcessServices } from '../../app/process-services.js';
 import { Predictor } from '../../inference/predictor.js';
-import { boxedSnapshot } from '../../inference/snapshot.js';
+import { snapshotJpeg } from '../../ingest/evidence.js';
 import type { Alert } from '../../queue/alert-stream.js';
 import { FeedbackStore } from '../../review/feedback-store.js';
 import { SqliteAlertRecords } from '../../review/sqlite-alert-records.js';
@@ -43,9 +43,9 @@ async function glidingBird(seed: number, size = 48): Promise<Buffer> {
 /** A camera frame (160x120 sky) with the bird at (x, y), and its alert snapshot with the box drawn. */
 async function scene(seed: number, x: number, y: number): Promise<{ snapshot: Buffer; box: Alert['box'] }> {
   const frame = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 140, g: 170, b: 230 } } })
-    .composite([{ input: await glidingBird(seed), left: x, top: y }]).jpeg({ quality: 92 }).toBuffer();
-  const box = { x, y, width: 48, height: 48, area: 48 * 48 };
-  return { snapshot: await boxedSnapshot(frame, 160, 120, box, 'drone'), box };
+    .composite([{ input: await glidingBird(seed), left: x, top: y }]).raw().toBuffer();
+  const box = { x, y, width: 48, height: 48 };
+  return { snapshot: await snapshotJpeg(frame, 160, 120, box, [], 'drone'), box };
 }
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -67,8 +67,10 @@ describe.skipIf(!existsSync(BACKBONE))('feedback loop (review -> feedback data s
     const first = await trainer.runOnce();
     expect(first.decision, first.reason).toBe('promoted');
 
-    const holder = new ModelHolder({ registry, cacheDir: path.join(root, 'state', 'models'), threads: { intraOpThreads: 1, interOpThreads: 1 }, pollIntervalMs: 3_600_000, logger: silentLogger });
-    cleanups.push(() => holder.stop());
+    // The process's model services, as app/ makes them (one holder for the predictor and the API).
+    const services = createProcessServices({ config, logger: silentLogger, registry });
+    const holder = services.holder;
+    cleanups.push(() => services.stop());
     await holder.reload();
     const predictor = new Predictor(holder, new MicroBatcher({ maxBatch: 8, maxWaitMs: 1 }), { maxPixels: 1e7 });
     // Birds the operator never judged: what the model says about this kind of object.
@@ -85,7 +87,7 @@ describe.skipIf(!existsSync(BACKBONE))('feedback loop (review -> feedback data s
       config,
       logger: silentLogger,
       registry,
-      holder,
+      services,
       plugins: [(app, guards) => reviewRoutes(app, { repo, viewer: guards.viewer, admin: guards.admin, labels: () => holder.current?.manifest.labels ?? [], feedback: async (record, verdict) => feedback.save(record, verdict, await repo.snapshot(record.alertId)) })],
     });
     cleanups.push(() => server.close());

@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 const record = (alertId: string, over: Partial<AlertRecord> = {}): AlertRecord => ({
-  alertId, cameraId: 'cam', label: 'drone', score: 0.9, status: 'closed', firstAt: 1, lastAt: 2, frames: 3, box: { x: 40, y: 20, width: 40, height: 30, area: 1200 },
+  alertId, cameraId: 'cam', label: 'drone', score: 0.9, status: 'closed', firstAt: 1, lastAt: 2, frames: 3, box: { x: 40, y: 20, width: 40, height: 30 },
   snapshotUrl: 'v1/review/x/snapshot.jpg', clipUrl: null, modelVersion: 'v1', uncertain: false, review: null, ...over,
 });
 const jpeg = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: { r: 10, g: 200, b: 10 } } }).jpeg().toBuffer();

@@ -29,7 +29,7 @@ const VIEWER = 'viewer-token-123';
 const ADMIN = 'admin-token-456';
 const get = (p: string, token = VIEWER) => fetch(`${base}${p}`, { headers: { authorization: `Bearer ${token}` } });
 const post = (p: string, body: unknown, token = ADMIN) => fetch(`${base}${p}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-const input = (status: AlertInput['status'], over: Partial<AlertInput> = {}): AlertInput => ({ cameraId: 'cam1', label: 'drone', score: 0.8, firstAt: Date.now(), lastAt: Date.now(), frames: 3, box: { x: 5, y: 5, width: 10, height: 10, area: 100 }, modelVersion: 'v1', status, hasSnapshot: false, ...over });
+const input = (status: AlertInput['status'], over: Partial<AlertInput> = {}): AlertInput => ({ cameraId: 'cam1', label: 'drone', score: 0.8, firstAt: Date.now(), lastAt: Date.now(), frames: 3, box: { x: 5, y: 5, width: 10, height: 10 }, modelVersion: 'v1', status, hasSnapshot: false, ...over });
 const until = async (fn: () => Promise<boolean>, ms = 15_000) => {
   const end = Date.now() + ms;
   while (!(await fn())) {

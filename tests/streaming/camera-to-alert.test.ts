@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { runRoles, type RunningRoles } from '../../cli/commands/streaming-runtime.js';
+import { runRoles, type RunningRoles } from '../../app/run-roles.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
 import { ModelRegistry } from '../../core/model/registry.js';
@@ -52,7 +52,7 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
         redis: { prefix },
         api: { port: 0 },
         ingest: { allowFileUrls: true },
-        alerts: { threshold: 0.7, k: 3, n: 5, cooldownMs: 60_000 },
+        alerts: { threshold: 0.7 },
       },
     });
     running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: true, ingest: true, worker: true } });

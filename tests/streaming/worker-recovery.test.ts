@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
+import { CropResults } from '../../queue/crop-results.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { publishTiny } from '../support/tiny-model.js';
@@ -35,13 +36,13 @@ describe('a worker killed mid-job', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sw-kill-'));
     const registry = path.join(dir, 'registry');
     await publishTiny(new ModelRegistry(new LocalStore(registry)), path.join(dir, 'm'), 'v1');
-    const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000, modelInput: () => ({ width: 16, height: 16 }) });
+    const queue = new FrameQueue({ redis, prefix, pixelTtlMs: 600_000 });
     const port = 18800 + (process.pid % 100) * 2;
     const first = worker(registry, path.join(dir, 's1'), port);
     const total = 300;
-    const crop = { box: { x: 0, y: 0, width: 16, height: 16, area: 256 }, rgb: Buffer.alloc(16 * 16 * 3, 90), width: 16, height: 16 };
+    const crop = (trackId: number) => ({ trackId, box: { x: 0, y: 0, width: 16, height: 16 }, rgb: Buffer.alloc(16 * 16 * 3, 90), width: 16, height: 16 });
     for (let seq = 0; seq < total; seq++) {
-      expect(await queue.submit({ cameraId: 'cam', seq, capturedAt: Date.now(), width: 64, height: 64, crops: [crop, crop, crop, crop] })).toBe('queued');
+      expect(await queue.submit({ cameraId: 'cam', pipeline: 'p1', owner: 'test-owner', seq, capturedAt: Date.now(), width: 64, height: 64, crops: [crop(1), crop(2), crop(3), crop(4)] })).toBe('queued');
     }
     const counts = () => queue.queue.getJobCounts('completed', 'failed', 'active', 'waiting', 'delayed');
     for (let i = 0; i < 600 && (await counts()).completed < 20; i++) await new Promise((r) => setTimeout(r, 50));
@@ -56,6 +57,11 @@ describe('a worker killed mid-job', () => {
       now = await counts();
     }
     expect(now).toMatchObject({ completed: total, failed: 0, active: 0, waiting: 0 });
+    // Every frame's scores went back to its owner, each crop under its track.
+    const results = await new CropResults(redis, prefix).read('test-owner', '0-0', 1000, redis);
+    const seqs = new Set(results.map((r) => r.result.seq));
+    expect(seqs.size).toBe(total);
+    expect(results[0].result.crops.map((c) => c.trackId)).toEqual([1, 2, 3, 4]);
     // The surviving worker answers probes and reports its work to Prometheus.
     expect((await fetch(`http://127.0.0.1:${port + 1}/ready`)).status).toBe(200);
     const metrics = await (await fetch(`http://127.0.0.1:${port + 1}/metrics`)).text();

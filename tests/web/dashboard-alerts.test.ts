@@ -223,7 +223,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     const path = [{ x: 40, y: 200, at: 1 }, { x: 120, y: 150, at: 2 }, { x: 200, y: 90, at: 3 }, { x: 280, y: 40, at: 4 }];
     for (let i = 0; i < 28; i++) {
       const label = i % 4 === 0 ? 'bird' : 'drone';
-      const a = await server.alert({ cameraId: 'cam-r', label, score: 0.7 + (i % 10) / 40, path, box: { x: 260, y: 20, width: 40, height: 40, area: 1600 }, clipUrl: i === 27 ? 'v1/review/none/clip.mp4' : null }, pic);
+      const a = await server.alert({ cameraId: 'cam-r', label, score: 0.7 + (i % 10) / 40, path, box: { x: 260, y: 20, width: 40, height: 40 }, ...(i === 27 ? { clipOf: 'none' } : {}) }, pic);
       await server.alert({ cameraId: 'cam-r', alertId: a.alertId, label, status: 'closed', score: 0.8, path }, null);
     }
     const total = async () => ((await (await fetch(`${server.url}v1/review?camera=cam-r&limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { total: number }).total;
@@ -250,7 +250,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await expect.poll(() => detail.locator('img.snapshot').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(320);
     await detail.locator('svg.path-overlay polyline.track').waitFor({ timeout: 5_000 });
     expect(await detail.locator('svg.path-overlay polyline.track').getAttribute('points')).toBe('40,200 120,150 200,90 280,40');
-    expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/review\/none\/clip\.mp4\?token=/);
+    expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/alerts\/none\/clip\.mp4\?token=/);
     await shot(page, 'review-1-detail');
 
     await detail.locator('#review-false').click();

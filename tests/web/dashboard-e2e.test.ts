@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runRoles, type RunningRoles } from '../../cli/commands/streaming-runtime.js';
+import { runRoles, type RunningRoles } from '../../app/run-roles.js';
 import { loadConfig } from '../../core/config.js';
 import { silentLogger } from '../../core/logger.js';
 import { ModelRegistry } from '../../core/model/registry.js';
@@ -40,7 +40,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await publishTiny(registry, path.join(root, 'm'), 'v2');
     const config = loadConfig({
       env: {},
-      overrides: { stateDir: path.join(root, 'state'), registry: registryDir, redis: { prefix }, api: { port: 0, host: '127.0.0.1', adminTokens: [ADMIN] }, ingest: { allowFileUrls: true }, alerts: { k: 2, n: 3, threshold: 0.6 } },
+      overrides: { stateDir: path.join(root, 'state'), registry: registryDir, redis: { prefix }, api: { port: 0, host: '127.0.0.1', adminTokens: [ADMIN] }, ingest: { allowFileUrls: true }, alerts: { threshold: 0.6 } },
     });
     running = await runRoles({ config, logger: silentLogger, registry, roles: { api: true, ingest: true, worker: true } });
     url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}/`;

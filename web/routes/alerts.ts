@@ -46,6 +46,16 @@ export async function alertRoutes(app: FastifyInstance, options: { stream: Alert
     return reply.type('image/jpeg').header('cache-control', 'private, max-age=86400').send(jpeg);
   });
 
+  app.get('/v1/alerts/:id/clip.mp4', {
+    preHandler: options.viewer,
+    schema: { summary: "An alert's evidence clip (MP4, a few seconds of the tracked object); `id` is the alertId", tags: ['alerts'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^\\d{1,20}-\\d{1,20}$' } } } },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const mp4 = await stream.clip(id);
+    if (!mp4) throw new SkywatchError('ALERT_NOT_FOUND', `no clip for alert ${id} (expired, not made yet, or clips are off)`);
+    return reply.type('video/mp4').header('cache-control', 'private, max-age=60').send(mp4);
+  });
+
   app.get('/v1/alerts/ws', { websocket: true, preHandler: options.viewer, schema: { summary: 'Live alerts (WebSocket): ?since=&camera=&label=&minScore=', tags: ['alerts'] } }, async (socket, request) => {
     const q = request.query as Record<string, string>;
     const parsed = filterSchema.safeParse(q);

@@ -39,6 +39,7 @@ const writable = {
   alertZones: { type: 'array', description: 'polygons objects must be inside to alert (empty: the whole frame)' },
   threshold: { type: 'number', description: 'alert threshold for this camera, 0..1 (default alerts.threshold)' },
   labels: { type: 'array', description: 'labels that alert on this camera (default ["drone"])' },
+  loop: { type: 'boolean', description: 'file cameras: false plays the file once, then the camera reports `ended` (default true: loop)' },
 } as const;
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;

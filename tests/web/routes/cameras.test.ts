@@ -33,7 +33,7 @@ beforeAll(async () => {
   const logger = createLogger({ level: 'debug', destination: new Writable({ write(c: Buffer, _e, done) { logs.push(c.toString()); done(); } }) });
   const store = new RedisCameraStore(redis, prefix);
   const settings = { allowFileUrls: true, watchdogSeconds: 10, backoffMinMs: 200, backoffMaxMs: 1000, maxInFlightPerCamera: 4, leaseMs: 3000 };
-  ingestor = new Ingestor({ store, leases: new CameraLeases(redis, prefix, 'api-test', 3000), sink: new MemoryFrameSink(), settings, logger });
+  ingestor = new Ingestor({ store, leases: new CameraLeases(redis, prefix, 'api-test', 3000), pipeline: new MemoryFrameSink().pipelines(), settings, logger });
   await ingestor.start();
   // pino's Logger and fastify's logger type differ only in generics; the instance is the same pino.
   app = Fastify({ loggerInstance: logger as FastifyBaseLogger });

@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { CheckResult } from './check-result.js';
 
 const IMAGE = /\.(jpe?g|png|webp|gif|tiff?|bmp)$/i;

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { tokensConfigured, type Config } from '../config.js';
+import { tokensConfigured, type Config } from '../../core/config.js';
 import type { CheckResult } from './check-result.js';
 
 /** The address the API would bind (web/server.ts: loopback only without tokens). */

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import { checkBackbone } from './backbone-check.js';
 import type { Check, CheckResult } from './check-result.js';
 import { checkData } from './data-check.js';

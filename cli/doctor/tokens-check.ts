@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { CheckResult } from './check-result.js';
 
 export const MIN_TOKEN_LENGTH = 16;

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';
 

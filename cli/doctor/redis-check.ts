@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Config } from '../config.js';
-import { probeUrl, redisAnswers } from '../redis-launcher.js';
+import type { Config } from '../../core/config.js';
+import { probeUrl, redisAnswers } from '../../core/redis-launcher.js';
 import type { CheckResult } from './check-result.js';
 
 const run = promisify(execFile);

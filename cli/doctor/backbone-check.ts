@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { Config } from '../config.js';
+import type { Config } from '../../core/config.js';
 import type { CheckResult } from './check-result.js';
 
 /** Transfer training (the default mode, and what `skywatch start` uses on an empty registry) needs it. */

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config.js';
-import { isSkywatchError } from '../errors.js';
-import { ModelRegistry } from '../model/registry.js';
-import { openStore } from '../storage/open-store.js';
+import type { Config } from '../../core/config.js';
+import { isSkywatchError } from '../../core/errors.js';
+import { ModelRegistry } from '../../core/model/registry.js';
+import { openStore } from '../../core/storage/open-store.js';
 import type { CheckResult } from './check-result.js';
 
 /**

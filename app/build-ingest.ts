@@ -1,0 +1,141 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { createCamera } from '../ingest/camera.js';
+import { createIngest, type IngestParts } from '../ingest/create-ingest.js';
+import { TrackAlertPublisher } from '../ingest/track-alerts.js';
+import { TrackOwner } from '../ingest/track-owner.js';
+import { CropResults } from '../queue/crop-results.js';
+import { FrameQueue } from '../queue/frame-queue.js';
+import { OpenAlerts } from '../queue/open-alerts.js';
+import type { Alert } from '../queue/alert-stream.js';
+import { MeanVerdict } from '../tracking/mean-verdict.js';
+import type { VerdictModel } from '../tracking/verdict-model.js';
+import type { ModelHolder } from '../inference/model-holder.js';
+import type { ProcessContext } from './process-context.js';
+
+export interface IngestRole extends IngestParts {
+  queue: FrameQueue;
+  /** The tracks, verdicts and alerts of the cameras this process holds; null in an API-only process. */
+  owner: TrackOwner | null;
+  publisher: TrackAlertPublisher | null;
+  /** Starts pulling cameras (leases, ffmpeg); adds the demo camera first when asked and none exists. */
+  start(options?: { demoCamera?: boolean }): Promise<void>;
+}
+
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((l, i) => l === b[i]);
+
+/**
+ * The verdict model for crop probabilities over `labels` (the labels the workers' model answered
+ * with): the loaded model's own (its track model, or the mean for a photo model) when its crop labels
+ * are those, otherwise the mean crop probability, so answers of a model being swapped are still judged.
+ */
+function verdicts(holder: ModelHolder): (labels: readonly string[]) => VerdictModel {
+  let fallback: MeanVerdict | null = null;
+  return (labels) => {
+    const current = holder.current?.verdict;
+    if (current && same(current.cropLabels, labels)) return current;
+    if (!fallback || !same(fallback.cropLabels, labels)) fallback = new MeanVerdict([...labels]);
+    return fallback;
+  };
+}
+
+/**
+ * The ingest role: the camera store, the status board, and the ingestor (cameras leased in Redis ->
+ * ffmpeg -> motion -> the camera's tracker -> native crops -> frame queue), with the TrackOwner that
+ * owns each held camera's tracks and judge, reads the workers' scores back and publishes alerts (the
+ * alert stream, then the sinks). An API-only process builds it for the store and board and never
+ * starts it.
+ */
+export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }): IngestRole {
+  const { config, logger } = ctx;
+  const queue = new FrameQueue({ redis: ctx.redis, prefix: ctx.prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs) });
+  ctx.onStop('frame queue', () => queue.close());
+  let owner: TrackOwner | null = null;
+  let publisher: TrackAlertPublisher | null = null;
+  if (options.ingesting) {
+    // Every event goes to the sinks (webhook, MQTT) after the alert stream stored it and gave it its id.
+    const sinks = ctx.sinks();
+    publisher = new TrackAlertPublisher({
+      stream: ctx.stream,
+      openAlerts: new OpenAlerts(ctx.redis, ctx.prefix),
+      deliver: (alert: Alert) => sinks.deliver({ type: 'alert', alert }),
+      clipSeconds: config.alerts.clipSeconds,
+      logger,
+    });
+  }
+  const parts = createIngest({
+    config,
+    redis: ctx.redis,
+    logger,
+    pipeline: (cameraId, frame, camera) => {
+      if (!owner) throw new Error('this process does not ingest');
+      return owner.pipelineFor(cameraId, frame, camera);
+    },
+  });
+  if (publisher) {
+    // Cameras this process pulls that go down after being live, and come back, are sink events too.
+    const sinks = ctx.sinks();
+    parts.board.onChange((change) => void parts.store.get(change.cameraId).then(
+      (camera) => sinks.deliver({ type: 'camera', ...change, ...(camera ? { name: camera.name } : {}) }),
+      () => sinks.deliver({ type: 'camera', ...change }),
+    ));
+    // The owner judges tracks, so it follows the registry too: the verdict (a track model) and the
+    // alert policy it was validated with come with the model.
+    const { holder } = ctx.services();
+    owner = new TrackOwner({
+      ownerId: parts.ingestor.id,
+      sink: queue,
+      results: new CropResults(ctx.redis, ctx.prefix),
+      reader: ctx.connection(),
+      publisher,
+      verdictFor: verdicts(holder),
+      policy: () => holder.current?.manifest.track?.policy ?? null,
+      logger,
+      settings: {
+        tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },
+        crop: { context: config.tracking.cropContext, minSide: config.tracking.cropMinSide },
+        threshold: config.alerts.threshold,
+        alertLabels: config.alerts.labels,
+        minCrops: config.alerts.minCrops,
+        updateEveryMs: config.alerts.updateEveryMs,
+        clipSeconds: config.alerts.clipSeconds,
+        bestCrops: config.alerts.bestCrops,
+        maxInFlight: config.ingest.maxInFlightPerCamera,
+        resultTimeoutMs: config.tracking.resultTimeoutMs,
+        idleEndMs: config.tracking.idleEndMs,
+      },
+    });
+  }
+  return {
+    ...parts,
+    queue,
+    owner,
+    publisher,
+    async start(startOptions = {}) {
+      if (!owner) throw new Error('this process does not ingest');
+      await owner.start();
+      if (startOptions.demoCamera && (await parts.store.list()).length === 0) await addDemoCamera(ctx, parts);
+      await parts.ingestor.start();
+      // Ingest stops first (no new frames; each camera's tracks end), then the owner waits briefly for
+      // the answers still on their way so the alerts they close are closed.
+      const o = owner;
+      ctx.onStop('tracks', () => o.stop(), 'first');
+      ctx.onStop('ingest', () => parts.ingestor.stop(), 'first');
+    },
+  };
+}
+
+async function addDemoCamera(ctx: ProcessContext, ingest: IngestParts): Promise<void> {
+  const { config, logger } = ctx;
+  const dir = path.resolve(path.dirname(path.resolve(config.data)), 'videos', 'drone');
+  if (!existsSync(dir)) {
+    logger.warn({ dir }, 'no demo clip found: add a camera in the dashboard or with POST /v1/cameras');
+    return;
+  }
+  const clip = readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort()[0];
+  if (!clip) return;
+  // The one camera that may read a file whatever ingest.allowFileUrls says: its path is the server's.
+  const camera = { ...createCamera({ name: 'Demo: drone clip (looping)', url: path.join(dir, clip), fps: 5, enabled: true }, { ...ingest.rules, allowFileUrls: true }), demo: true };
+  await ingest.store.create(camera);
+  logger.info({ camera: camera.id, clip }, `demo camera added: ${clip}, looping at 5 fps`);
+}

@@ -1,0 +1,27 @@
+import type { Camera } from '../../ingest/camera.js';
+import type { FramePipelineFactory, FrameSink } from '../../ingest/frame-sink.js';
+import { TrackedCamera } from '../../ingest/tracked-camera.js';
+import { MeanVerdict } from '../../tracking/mean-verdict.js';
+
+/** Camera pipelines as ingest runs them (motion, tracker, native crops) into `sink`, publishing nowhere. */
+export function benchPipelines(sink: FrameSink, maxInFlight = 8): FramePipelineFactory {
+  let n = 0;
+  return (cameraId, frame, camera) => new TrackedCamera({
+    cameraId,
+    pipelineId: `b${n++}`,
+    owner: 'bench',
+    ...frame,
+    sink,
+    maxInFlight,
+    motion: (camera as Camera).motion,
+    crop: { context: 0.5, minSide: 32 },
+    verdictFor: (labels) => new MeanVerdict([...labels]),
+    threshold: 0.6,
+    alertLabels: ['drone'],
+    minCrops: 3,
+    updateEveryMs: 1000,
+    ringFrames: 30,
+    bestCrops: 0,
+    publish: async () => {},
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Every Redis key and queue name Skywatch uses, in one place, all under the configured prefix (use a
+ * hash tag such as `{skywatch}` for Redis Cluster, so they share one slot).
+ */
+export const names = (prefix: string) => ({
+  queuePrefix: prefix,
+  frames: 'frames',
+  pixels: (jobId: string) => `${prefix}:px:${jobId}`,
+  /** Crop scores on their way back to the ingestor that owns the camera (one stream per ingestor). */
+  results: (ownerId: string) => `${prefix}:results:${ownerId}`,
+  alerts: `${prefix}:alerts`,
+  snapshot: (id: string) => `${prefix}:alert-snap:${id}`,
+  /** An alert's evidence clip (MP4), under its alertId. */
+  clip: (alertId: string) => `${prefix}:alert-clip:${alertId}`,
+  /** An alert's best crops (list of PNGs), under its alertId: `cropsKey` of the alert. */
+  crops: (alertId: string) => `${prefix}:alert-crops:${alertId}`,
+  /** Alerts of a camera still open (hash alertId -> last event), closed by whoever takes the camera over. */
+  openAlerts: (cameraId: string) => `${prefix}:open-alerts:${cameraId}`,
+  counters: `${prefix}:stream-counters`,
+  cameras: `${prefix}:cameras`,
+  /** Which ingestor pulls a camera (value: its id; expires unless renewed). */
+  lease: (cameraId: string) => `${prefix}:ingest:lease:${cameraId}`,
+  cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
+  cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
+});

@@ -1,0 +1,182 @@
+import { encodePng, type Box } from '../core/image/crop-pixels.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { Alert, AlertInput, AlertStream } from '../queue/alert-stream.js';
+import type { OpenAlert, OpenAlerts } from '../queue/open-alerts.js';
+import type { TrackAlertEvent } from '../tracking/track-judge.js';
+import { stageTimer } from '../inference/stage-timer.js';
+import { encodeClipMp4, snapshotJpeg } from './evidence.js';
+import type { TrackedCamera } from './tracked-camera.js';
+
+export interface TrackAlertPublisherOptions {
+  stream: AlertStream;
+  openAlerts: OpenAlerts;
+  /** Every event after the stream stored it (the sink list: webhook, MQTT, review store). */
+  deliver?: (alert: Alert) => Promise<void>;
+  /** Seconds of evidence clip (0: no clips). */
+  clipSeconds: number;
+  logger?: Logger;
+}
+
+interface AlertState {
+  alertId: string;
+  /** Entry id whose snapshot the alert shows now. */
+  snapshotOf?: string;
+  clipOf?: string;
+  clip: Promise<void>;
+}
+
+export interface PublisherCounters {
+  opened: number;
+  updated: number;
+  closed: number;
+  /** Verdicts that would have opened an alert with a score of 0 or a box covering the whole frame. */
+  suppressed: number;
+  /** Alerts left open by an earlier owner (a crash, a restart) that this one closed. */
+  orphansClosed: number;
+}
+
+/** A box that covers (nearly) the whole frame is a light change or a camera move, not an object. */
+function wholeFrame(box: Box, width: number, height: number): boolean {
+  return box.width >= 0.95 * width && box.height >= 0.95 * height;
+}
+
+/**
+ * Turns a camera's track alert events into alert stream entries: one alert per track, with its
+ * snapshot (box and path drawn) encoded on open and update only, an evidence clip encoded when it
+ * opens and again when it closes, the track's best crops stored on close, and its open state kept in
+ * Redis so whoever takes the camera over can close it after a crash. The closing event carries the
+ * alertId and the snapshot of the alert it closes.
+ */
+export class TrackAlertPublisher {
+  readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0 };
+  private readonly states = new Map<string, AlertState | 'suppressed'>();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: TrackAlertPublisherOptions) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async publish(cam: TrackedCamera, events: TrackAlertEvent[]): Promise<void> {
+    for (const e of events) {
+      try {
+        await this.one(cam, e);
+      } catch (err) {
+        this.logger.error({ err, camera: cam.cameraId, track: e.trackId }, 'could not write an alert');
+      }
+    }
+  }
+
+  /** Closes the alerts an earlier owner of the camera left open. */
+  async closeOrphans(cameraId: string): Promise<number> {
+    const left = await this.options.openAlerts.takeAll(cameraId);
+    for (const a of left) {
+      const { lastEventId: _last, ...input } = a;
+      const alert = await this.options.stream.add({ ...input, status: 'closed', hasSnapshot: false }, null);
+      this.counters.orphansClosed++;
+      await this.deliver(alert);
+      this.logger.info({ camera: cameraId, alertId: a.alertId }, 'closed an alert left open by an earlier owner of the camera');
+    }
+    return left.length;
+  }
+
+  private key(cam: TrackedCamera, trackId: number): string {
+    return `${cam.options.pipelineId}/${trackId}`;
+  }
+
+  private async one(cam: TrackedCamera, e: TrackAlertEvent): Promise<void> {
+    const key = this.key(cam, e.trackId);
+    const state = this.states.get(key);
+    const { width, height } = cam.options;
+    if (e.kind === 'open') {
+      if (e.score <= 0 || wholeFrame(e.box, width, height)) {
+        this.states.set(key, 'suppressed');
+        this.counters.suppressed++;
+        return;
+      }
+      const snapshot = await this.snapshot(cam, e);
+      const input = this.input(cam, e, 'open', { hasSnapshot: !!snapshot });
+      const alert = await this.options.stream.add(input, snapshot);
+      const s: AlertState = { alertId: alert.id, snapshotOf: snapshot ? alert.id : undefined, clip: Promise.resolve() };
+      this.states.set(key, s);
+      await this.options.openAlerts.mark(cam.cameraId, { ...input, alertId: alert.id, lastEventId: alert.id, snapshotOf: s.snapshotOf } satisfies OpenAlert);
+      this.counters.opened++;
+      this.logger.info({ camera: cam.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${cam.cameraId}`);
+      // The open event does not wait for its clip: the next event of the alert points at it.
+      s.clip = this.clip(cam, e, s);
+      await this.deliver(alert);
+      return;
+    }
+    if (!state || state === 'suppressed') {
+      if (e.kind === 'closed') this.states.delete(key);
+      return;
+    }
+    if (e.kind === 'update') {
+      const snapshot = await this.snapshot(cam, e);
+      const input = this.input(cam, e, 'update', { alertId: state.alertId, hasSnapshot: !!snapshot, snapshotOf: snapshot ? undefined : state.snapshotOf, clipOf: state.clipOf });
+      const alert = await this.options.stream.add(input, snapshot);
+      if (snapshot) state.snapshotOf = alert.id;
+      await this.options.openAlerts.mark(cam.cameraId, { ...input, alertId: state.alertId, lastEventId: alert.id, hasSnapshot: false, snapshotOf: state.snapshotOf });
+      this.counters.updated++;
+      await this.deliver(alert);
+      return;
+    }
+    // Closed: the final clip covers the whole track (as far as the ring still holds it), then the crops.
+    this.states.delete(key);
+    await state.clip;
+    await this.clip(cam, e, state);
+    const pngs = await Promise.all(cam.bestCrops(e.trackId).map((c) => encodePng(c.rgb, c.width, c.height)));
+    const cropsKey = await this.options.stream.putCrops(state.alertId, pngs);
+    const input = this.input(cam, e, 'closed', { alertId: state.alertId, hasSnapshot: false, snapshotOf: state.snapshotOf, clipOf: state.clipOf, cropsKey });
+    const alert = await this.options.stream.add(input, null);
+    await this.options.openAlerts.clear(cam.cameraId, state.alertId);
+    this.counters.closed++;
+    await this.deliver(alert);
+  }
+
+  private input(cam: TrackedCamera, e: TrackAlertEvent, status: AlertInput['status'], extra: Partial<AlertInput> & { hasSnapshot: boolean }): AlertInput {
+    return {
+      cameraId: cam.cameraId,
+      label: e.label,
+      score: e.score,
+      scores: e.scores,
+      firstAt: e.firstAt,
+      lastAt: e.lastAt,
+      frames: e.frames,
+      box: e.box,
+      path: e.path.map((p) => ({ x: Math.round(p.x), y: Math.round(p.y), at: p.at })),
+      trackId: `${cam.options.pipelineId}-${e.trackId}`,
+      modelVersion: cam.modelVersion,
+      status,
+      cropsKey: null,
+      ...extra,
+    };
+  }
+
+  private async snapshot(cam: TrackedCamera, e: TrackAlertEvent): Promise<Buffer | null> {
+    const frame = cam.ring.at(e.lastAt);
+    if (!frame) return null;
+    return stageTimer.time('snapshot', () => snapshotJpeg(frame.rgb, cam.options.width, cam.options.height, e.box, e.path, `${e.label} ${Math.round(100 * e.score)}%`));
+  }
+
+  private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState): Promise<void> {
+    const seconds = this.options.clipSeconds;
+    if (seconds <= 0) return;
+    const frames = cam.ring.between(Math.max(e.firstAt - 1_000, e.lastAt - seconds * 1000), e.lastAt + 1_000);
+    if (frames.length < 2) return;
+    try {
+      const mp4 = await encodeClipMp4(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps);
+      await this.options.stream.putClip(state.alertId, mp4);
+      state.clipOf = state.alertId;
+    } catch (err) {
+      this.logger.warn({ err, camera: cam.cameraId, alertId: state.alertId }, 'evidence clip not made');
+    }
+  }
+
+  private async deliver(alert: Alert): Promise<void> {
+    try {
+      await this.options.deliver?.(alert);
+    } catch (err) {
+      this.logger.warn({ err, alertId: alert.alertId }, 'an alert sink failed');
+    }
+  }
+}

@@ -1,0 +1,269 @@
+import { contextBox, cutRgb } from '../core/image/crop-pixels.js';
+import { TrackJudge, type TrackAlertEvent } from '../tracking/track-judge.js';
+import type { Track } from '../tracking/track.js';
+import { Tracker, type TrackerOptions } from '../tracking/tracker.js';
+import type { VerdictModel } from '../tracking/verdict-model.js';
+import { stageTimer } from '../inference/stage-timer.js';
+import type { CropResult } from '../queue/crop-results.js';
+import { FrameRing } from './frame-ring.js';
+import type { FramePipeline, FrameSink, GateResult } from './frame-sink.js';
+import { MotionDetector, type MotionOptions } from './motion.js';
+
+export interface TrackedCameraOptions {
+  cameraId: string;
+  /** Unique per instance: results of an earlier connection of the same camera never reach this one. */
+  pipelineId: string;
+  owner: string;
+  width: number;
+  height: number;
+  fps: number;
+  sink: FrameSink;
+  maxInFlight: number;
+  motion?: Partial<MotionOptions>;
+  tracker?: Partial<TrackerOptions>;
+  crop: { context: number; minSide: number };
+  /** The verdict model for crop probabilities over `labels` (the labels the workers' model answered with). */
+  verdictFor: (labels: readonly string[]) => VerdictModel;
+  threshold: number;
+  alertLabels: readonly string[];
+  minCrops: number;
+  updateEveryMs: number;
+  /** Where a track may open an alert (the camera's alert zones); absent: anywhere. */
+  admits?: (box: { x: number; y: number; width: number; height: number }) => boolean;
+  /** Frames kept for snapshots and clips. */
+  ringFrames: number;
+  /** Best crops kept per track (PNG evidence for feedback). */
+  bestCrops: number;
+  /** Receives the alert events of this camera, in order (one call at a time). */
+  publish: (camera: TrackedCamera, events: TrackAlertEvent[]) => Promise<void>;
+  now?: () => number;
+  onError?: (err: Error) => void;
+}
+
+interface TrackEntry {
+  track: Track;
+  /** Crops sent and not answered yet. */
+  outstanding: number;
+  ended: boolean;
+  best: Array<{ score: number; rgb: Buffer; width: number; height: number }>;
+}
+
+interface PendingFrame {
+  sentAt: number;
+  crops: Map<number, { rgb: Buffer; width: number; height: number }>;
+}
+
+const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
+
+/** The verdict model with its judging counted as the `alert_rules` serving stage (skywatch_stage_seconds). */
+function timed(model: VerdictModel): VerdictModel {
+  let t = timedVerdicts.get(model);
+  if (!t) {
+    t = { cropLabels: model.cropLabels, labels: model.labels, judge: (...args) => stageTimer.time('alert_rules', () => model.judge(...args)) };
+    timedVerdicts.set(model, t);
+  }
+  return t;
+}
+
+/**
+ * One camera connection in the ingestor that owns the camera: motion regions -> the camera's Tracker
+ * -> one native-resolution crop per observed confirmed track (contextBox + cutRgb, no resize) -> one
+ * frame job. Scores come back from whichever worker took the job and go to the camera's TrackJudge in
+ * the order of each track's points, so the verdicts, and the alerts, are the same with 1 or N workers.
+ * Every point of a judged track gets exactly one answer: its scores, or null when its crop was
+ * dropped (in-flight limit, queue down, worker deadline, no answer in time).
+ */
+export class TrackedCamera implements FramePipeline {
+  readonly ring: FrameRing;
+  readonly judge: TrackJudge;
+  private readonly detector: MotionDetector;
+  private readonly tracker: Tracker;
+  private readonly entries = new Map<number, TrackEntry>();
+  private readonly pending = new Map<number, PendingFrame>();
+  private labels: readonly string[] = [];
+  private publishing: Promise<void> = Promise.resolve();
+  modelVersion = '';
+  lastFrameAt = 0;
+  closed = false;
+
+  constructor(readonly options: TrackedCameraOptions) {
+    this.detector = new MotionDetector(options.width, options.height, options.motion);
+    this.tracker = new Tracker(options.width, options.height, options.tracker);
+    this.ring = new FrameRing(options.ringFrames);
+    this.judge = new TrackJudge({
+      verdict: () => timed(options.verdictFor(this.labels)),
+      threshold: options.threshold,
+      alertLabels: options.alertLabels,
+      minCrops: options.minCrops,
+      updateEveryMs: options.updateEveryMs,
+      admits: options.admits,
+      frameWidth: options.width,
+      frameHeight: options.height,
+    });
+  }
+
+  get cameraId(): string {
+    return this.options.cameraId;
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
+  async process(rgb: Buffer, seq: number, capturedAt: number): Promise<GateResult> {
+    const o = this.options;
+    this.lastFrameAt = this.now();
+    // Detection and tracking run on every frame, sent on or not, so the background and tracks stay current.
+    const regions = this.detector.detect(rgb);
+    this.ring.push({ seq, at: capturedAt, rgb });
+    const { observed, ended } = this.tracker.update(regions, seq, capturedAt);
+    const crops: Array<{ trackId: number; box: { x: number; y: number; width: number; height: number }; rgb: Buffer; width: number; height: number }> = [];
+    for (const track of observed) {
+      // Tentative tracks are flicker until confirmed: not worth a crop.
+      if (!track.confirmed) continue;
+      let entry = this.entries.get(track.id);
+      if (!entry) {
+        entry = { track, outstanding: 0, ended: false, best: [] };
+        this.entries.set(track.id, entry);
+        // Its points from before it was confirmed were never cropped.
+        for (const p of track.points.slice(0, -1)) this.judged(this.judge.addScores(track, p.seq, null));
+      }
+      const box = contextBox(track.last.box, o.width, o.height, o.crop);
+      const cut = cutRgb(rgb, o.width, box);
+      crops.push({ trackId: track.id, box, rgb: cut, width: box.width, height: box.height });
+    }
+    for (const track of ended) {
+      const entry = this.entries.get(track.id);
+      if (!entry) continue;
+      entry.ended = true;
+      this.judged(this.judge.endTrack(track));
+      this.forgetIfDone(entry);
+    }
+    if (crops.length === 0) return { outcome: 'gated', regions: regions.length };
+    if (o.sink.inFlight(o.cameraId) >= o.maxInFlight) {
+      for (const c of crops) this.answer(seq, c.trackId, null);
+      return { outcome: 'dropped', reason: 'in_flight', regions: regions.length };
+    }
+    // Registered before the job exists: its answer can come back before submit returns.
+    this.pending.set(seq, { sentAt: this.now(), crops: new Map(crops.map((c) => [c.trackId, c])) });
+    for (const c of crops) this.entries.get(c.trackId)!.outstanding++;
+    const outcome = await o.sink.submit({ cameraId: o.cameraId, pipeline: o.pipelineId, owner: o.owner, seq, capturedAt, width: o.width, height: o.height, crops });
+    if (outcome === 'dropped') {
+      this.failFrame(seq);
+      return { outcome, reason: 'sink', regions: regions.length };
+    }
+    return { outcome, regions: regions.length };
+  }
+
+  /** Scores of one frame's crops from a worker. Answers to crops no longer awaited are ignored. */
+  onResult(result: CropResult): void {
+    if (result.labels.length && result.labels.join('\u0000') !== this.labels.join('\u0000')) this.labels = result.labels;
+    if (result.modelVersion) this.modelVersion = result.modelVersion;
+    const frame = this.pending.get(result.seq);
+    if (!frame) return;
+    for (const c of result.crops) {
+      if (!frame.crops.has(c.trackId)) continue;
+      this.answer(result.seq, c.trackId, c.probabilities);
+    }
+  }
+
+  /** Crops sent longer than `timeoutMs` ago without an answer count as dropped (a worker died, Redis lost them). */
+  expire(timeoutMs: number): void {
+    const cutoff = this.now() - timeoutMs;
+    for (const [seq, frame] of this.pending) if (frame.sentAt < cutoff) this.failFrame(seq);
+  }
+
+  /** No frame for a while (wall clock): the camera stopped sending, so its tracks end now. */
+  endIdle(idleMs: number): void {
+    if (this.lastFrameAt && this.now() - this.lastFrameAt >= idleMs && this.tracker.tracks.length) this.endAll();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.endAll();
+    await this.publishing;
+  }
+
+  /** Nothing outstanding and no track left: the owner may forget this pipeline. */
+  get drained(): boolean {
+    return this.closed && this.pending.size === 0 && this.entries.size === 0;
+  }
+
+  /** The best crops of a track so far (highest alert-label score first). */
+  bestCrops(trackId: number): Array<{ rgb: Buffer; width: number; height: number }> {
+    return this.entries.get(trackId)?.best ?? this.finishedBest.get(trackId) ?? [];
+  }
+
+  /** Waits until every event so far has been published. */
+  async settled(): Promise<void> {
+    await this.publishing;
+  }
+
+  private readonly finishedBest = new Map<number, TrackEntry['best']>();
+
+  private endAll(): void {
+    for (const track of this.tracker.endAll()) {
+      const entry = this.entries.get(track.id);
+      if (!entry) continue;
+      entry.ended = true;
+      this.judged(this.judge.endTrack(track));
+      this.forgetIfDone(entry);
+    }
+  }
+
+  private failFrame(seq: number): void {
+    const frame = this.pending.get(seq);
+    if (!frame) return;
+    for (const trackId of [...frame.crops.keys()]) this.answer(seq, trackId, null);
+  }
+
+  private answer(seq: number, trackId: number, probabilities: number[] | null): void {
+    const entry = this.entries.get(trackId);
+    const frame = this.pending.get(seq);
+    const crop = frame?.crops.get(trackId);
+    if (frame) {
+      frame.crops.delete(trackId);
+      if (frame.crops.size === 0) this.pending.delete(seq);
+    }
+    if (!entry) return;
+    if (crop) entry.outstanding--;
+    if (probabilities && crop) this.keepBest(entry, crop, probabilities);
+    const ordered = probabilities ? this.inVerdictOrder(probabilities) : null;
+    this.judged(this.judge.addScores(entry.track, seq, ordered));
+    this.forgetIfDone(entry);
+  }
+
+  private inVerdictOrder(probabilities: number[]): Float32Array {
+    const verdict = this.options.verdictFor(this.labels);
+    return Float32Array.from(verdict.cropLabels.map((l) => probabilities[this.labels.indexOf(l)] ?? 0));
+  }
+
+  private keepBest(entry: TrackEntry, crop: { rgb: Buffer; width: number; height: number }, probabilities: number[]): void {
+    const k = this.options.bestCrops;
+    if (k <= 0) return;
+    const score = Math.max(0, ...this.options.alertLabels.map((l) => probabilities[this.labels.indexOf(l)] ?? 0));
+    entry.best.push({ score, ...crop });
+    entry.best.sort((a, b) => b.score - a.score);
+    if (entry.best.length > k) entry.best.length = k;
+  }
+
+  private forgetIfDone(entry: TrackEntry): void {
+    if (!entry.ended || entry.outstanding > 0) return;
+    this.entries.delete(entry.track.id);
+    // The closing event (published later, in order) still wants the track's crops.
+    this.finishedBest.set(entry.track.id, entry.best);
+    if (this.finishedBest.size > 64) this.finishedBest.delete(this.finishedBest.keys().next().value!);
+  }
+
+  /** Events of the judge go out in the order the judge produced them, one publish at a time. */
+  private judged(events: Promise<TrackAlertEvent[]>): void {
+    this.publishing = this.publishing.then(async () => {
+      try {
+        const ev = await events;
+        if (ev.length) await this.options.publish(this, ev);
+      } catch (err) {
+        this.options.onError?.(err as Error);
+      }
+    });
+  }
+}

@@ -1,0 +1,108 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { AlertStream } from '../../queue/alert-stream.js';
+import { OpenAlerts } from '../../queue/open-alerts.js';
+import { createRedis } from '../../queue/redis-connection.js';
+import { TrackAlertPublisher } from '../../ingest/track-alerts.js';
+import type { TrackedCamera } from '../../ingest/tracked-camera.js';
+import { MemoryFrameSink } from './memory-frame-sink.js';
+
+const prefix = `test-tracked-cam-${process.pid}-${Date.now()}`;
+const redis = createRedis('redis://127.0.0.1:6379');
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const W = 160;
+const H = 120;
+/** A sky with a dark 8x8 square at x (none while x < 0). */
+function frame(x: number): Buffer {
+  const rgb = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < W * H; i++) rgb.set([135, 206, 235], i * 3);
+  const square = (sx: number, sy: number) => {
+    for (let y = sy; y < sy + 8; y++) for (let px = sx; px < sx + 8; px++) rgb.set([30, 30, 30], (y * W + px) * 3);
+  };
+  if (x >= 0) square(x, 30);
+  return rgb;
+}
+
+function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
+  const sink = new MemoryFrameSink();
+  const stream = new AlertStream(redis, prefix, 1000);
+  const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
+  const make = sink.pipelines({
+    maxInFlight: options.maxInFlight ?? 100,
+    minCrops: options.minCrops ?? 2,
+    ringFrames: 30,
+    bestCrops: 2,
+    motion: { warmupFrames: 2, minArea: 8 },
+    publish: (c, events) => publisher.publish(c, events),
+  });
+  const cameraId = `cam-${Math.random().toString(36).slice(2, 8)}`;
+  const cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
+  const answer = (job: (typeof sink.jobs)[number], drone: number | null) => cam.onResult({
+    cameraId, pipeline: job.pipeline, seq: job.seq, labels: ['bird', 'drone'], modelVersion: 'v1',
+    crops: job.crops.map((c) => ({ trackId: c.trackId, probabilities: drone === null ? null : [1 - drone, drone] })),
+  });
+  const alerts = async () => (await stream.after('0-0')).filter((a) => a.cameraId === cameraId);
+  return { sink, cam, answer, alerts, publisher, cameraId };
+}
+
+describe('TrackedCamera and its alerts', () => {
+  it('applies answers that come back in any order, with some dropped, as one alert per track', async () => {
+    const { sink, cam, answer, alerts } = setup();
+    for (let i = 0; i < 14; i++) await cam.process(frame(i < 3 ? -1 : 8 * i), i + 1, 1000 + 200 * i);
+    expect(sink.jobs.length).toBeGreaterThanOrEqual(8);
+    // Crops are native: square context boxes of at least 32 px, not resized.
+    for (const c of sink.jobs.flatMap((j) => j.crops)) {
+      expect(c.width).toBe(c.height);
+      expect(c.width).toBeGreaterThanOrEqual(32);
+      expect(c.width).toBeLessThan(W);
+      expect(c.rgb.length).toBe(c.width * c.height * 3);
+    }
+    // Answers arrive newest first, every third one dropped by its worker.
+    const jobs = [...sink.jobs].reverse();
+    jobs.forEach((job, i) => answer(job, i % 3 === 0 ? null : 0.9));
+    await cam.close();
+    await cam.settled();
+    const events = await alerts();
+    expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
+    expect(new Set(events.map((a) => a.alertId)).size).toBe(1);
+    const closed = events.at(-1)!;
+    // Dropped crops count for nothing; the others were all judged.
+    expect(closed.frames).toBe(jobs.filter((_j, i) => i % 3 !== 0).length);
+    expect(closed.snapshotUrl).toBe(`v1/alerts/${events.filter((a) => a.snapshotUrl).at(-2)?.id ?? events[0].id}/snapshot.jpg`);
+    expect(closed.cropsKey).toBeTruthy();
+    expect(cam.drained).toBe(true);
+  });
+
+  it('never holds a track for an answer that does not come: in-flight drops and timeouts count as dropped', async () => {
+    const { sink, cam, answer, alerts } = setup({ maxInFlight: 3 });
+    sink.hold = true;
+    for (let i = 0; i < 12; i++) await cam.process(frame(i < 3 ? -1 : 8 * i), i + 1, 1000 + 200 * i);
+    // Three frames went out; the rest were dropped at the camera (their crops answered null at once).
+    expect(sink.jobs).toHaveLength(3);
+    answer(sink.jobs[0], 0.95);
+    answer(sink.jobs[1], 0.95);
+    // The third never comes back: after the timeout it counts as dropped and the track can close.
+    await cam.close();
+    expect(cam.drained).toBe(false);
+    cam.expire(0);
+    await cam.settled();
+    expect(cam.drained).toBe(true);
+    const events = await alerts();
+    expect(events.map((a) => a.status)).toEqual(['open', 'closed']);
+    expect(events[1].frames).toBe(2);
+  });
+
+  it('raises no alert for a score of 0 nor for a box that covers the whole frame', async () => {
+    const { publisher, cam, alerts } = setup();
+    await cam.process(frame(10), 1, 1000);
+    const event = { trackId: 1, label: 'drone', scores: { drone: 0.9, bird: 0.1 }, firstAt: 1000, lastAt: 1000, frames: 3, path: [{ x: 1, y: 1, at: 1000 }] };
+    await publisher.publish(cam, [{ ...event, kind: 'open', score: 0.9, box: { x: 0, y: 0, width: W, height: H } }, { ...event, kind: 'closed', score: 0.9, box: { x: 0, y: 0, width: W, height: H } }]);
+    await publisher.publish(cam, [{ ...event, trackId: 2, kind: 'open', score: 0, box: { x: 5, y: 5, width: 10, height: 10 } }]);
+    expect(await alerts()).toEqual([]);
+    expect(publisher.counters.suppressed).toBe(2);
+  });
+});

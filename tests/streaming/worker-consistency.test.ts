@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runRoles, type RunningRoles } from '../../app/run-roles.js';
+import { loadConfig } from '../../core/config.js';
+import { freePort } from '../../core/free-port.js';
+import { silentLogger } from '../../core/logger.js';
+import { ModelRegistry } from '../../core/model/registry.js';
+import { LocalStore } from '../../core/storage/local-store.js';
+import { createCamera } from '../../ingest/camera.js';
+import type { Alert } from '../../queue/alert-stream.js';
+import { createRedis } from '../../queue/redis-connection.js';
+import { waitFor } from '../ingest/helpers.js';
+import { publishTiny } from '../support/tiny-model.js';
+
+/**
+ * The consistency rule of the tracked pipeline: a camera's tracks, verdicts and alerts live in the
+ * ingestor that owns it, and workers only score crops, so the same real clip gives the same alerts
+ * whether one worker process or three serve it (three answer out of order; the judge applies scores
+ * in each track's order). Both runs go at once, each on its own Redis prefix.
+ */
+const CLIP = path.resolve('../shared/data/videos/drone/V_DRONE_002.mp4');
+const BIN = path.resolve('bin/skywatch.mjs');
+const stamp = `${process.pid}-${Date.now()}`;
+const redis = createRedis('redis://127.0.0.1:6379');
+const children: ChildProcess[] = [];
+const running: RunningRoles[] = [];
+
+afterAll(async () => {
+  for (const r of running) await r.stop();
+  for (const c of children) c.kill('SIGKILL');
+  const keys = await redis.keys(`test-consistency-*${stamp}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+function workerProcess(registry: string, prefix: string, state: string, port: number): void {
+  const child = spawn('node', [BIN, 'worker', '--registry', registry, '--port', String(port)], {
+    env: { ...process.env, SKYWATCH_STATE_DIR: state, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_FRAME_DEADLINE_MS: '600000', SKYWATCH_INTRA_OP_THREADS: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+}
+
+/** Per track: its events as (status, label, crops judged, score to 4 places), in order. */
+function byTrack(alerts: Alert[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const a of alerts) {
+    const track = a.trackId!.split('-')[1];
+    (out[track] ??= []).push(`${a.status} ${a.label} ${a.frames} ${a.score.toFixed(4)}`);
+  }
+  return out;
+}
+
+describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skipped without ../shared/data)', () => {
+  it('gives the same tracks, labels and alerts', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-consistency-'));
+    const registry = path.join(dir, 'registry');
+    await publishTiny(new ModelRegistry(new LocalStore(registry)), path.join(dir, 'm'), 'v1');
+    const runs = [{ name: 'one', workers: 1 }, { name: 'three', workers: 3 }].map((r) => ({ ...r, prefix: `test-consistency-${r.name}-${stamp}` }));
+    const ports: number[] = [];
+    for (const run of runs) {
+      for (let i = 0; i < run.workers; i++) {
+        const port = await freePort();
+        ports.push(port);
+        workerProcess(registry, run.prefix, path.join(dir, `${run.name}-w${i}`), port);
+      }
+    }
+    // Every worker has loaded the model before any frame exists.
+    await waitFor('workers ready', async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/ready`).then((r) => r.ok, () => false)))).every(Boolean), 90_000);
+
+    const owners = await Promise.all(runs.map(async (run) => {
+      const config = loadConfig({
+        env: {},
+        overrides: {
+          stateDir: path.join(dir, `${run.name}-ingest`),
+          registry,
+          redis: { prefix: run.prefix },
+          api: { port: 0 },
+          ingest: { allowFileUrls: true, frameDeadlineMs: 600_000, maxInFlightPerCamera: 10_000 },
+          alerts: { threshold: 0.5, minCrops: 2, clipSeconds: 0 },
+          tracking: { resultTimeoutMs: 120_000 },
+        },
+      });
+      const r = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: false, ingest: true, worker: false } });
+      running.push(r);
+      return { run, r };
+    }));
+    const cameras = await Promise.all(owners.map(async ({ r }) => {
+      const camera = createCamera({ name: 'drone clip', url: CLIP, fps: 5, loop: false }, { allowFileUrls: true, defaultFps: 5 });
+      await r.ingest!.store.create(camera);
+      await r.ingest!.ingestor.refresh();
+      return camera.id;
+    }));
+    // Played to the end, every crop answered and every track judged.
+    for (const [i, { r }] of owners.entries()) {
+      await waitFor('clip played', async () => r.ingest!.ingestor.overview().cameras.find((c) => c.id === cameras[i])?.state === 'ended', 90_000);
+      await waitFor('every answer in', () => r.ingest!.owner!.size === 0, 60_000);
+    }
+    const results = await Promise.all(owners.map(async ({ r }, i) => {
+      const decoded = r.ingest!.ingestor.overview().cameras.find((c) => c.id === cameras[i])!;
+      return { decoded, alerts: (await r.context.stream.after('0-0', 5000)).filter((a) => a.cameraId === cameras[i]) };
+    }));
+    const [one, three] = results;
+    // Nothing was dropped on the way: the comparison is of the same frames.
+    expect(one.decoded.framesDropped).toBe(0);
+    expect(three.decoded.framesDropped).toBe(0);
+    expect(three.decoded.framesDecoded).toBe(one.decoded.framesDecoded);
+    expect(one.alerts.length).toBeGreaterThan(0);
+    expect(byTrack(three.alerts)).toEqual(byTrack(one.alerts));
+    // Every alert opened was closed.
+    for (const events of Object.values(byTrack(one.alerts))) expect(events.at(-1)).toMatch(/^closed /);
+  }, 240_000);
+});
