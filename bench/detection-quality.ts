@@ -10,21 +10,25 @@
  * median clip time to the first alert, motion recall (clips where a track was found) and per-track
  * accuracy of each clip's main object; the same for the mean-of-crops verdict as a baseline.
  *
- * BENCH_FOLDS (5), BENCH_SEED (1), BENCH_TRACKS (a track data set to reuse; default: built in
+ * BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
+ * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { scanDataset } from '../trainer/data/scan.js';
 import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise } from '../trainer/track/evaluate-clips.js';
+import { predictRows } from '../trainer/track/heads.js';
 import { embedClips } from '../trainer/track/train-track.js';
 import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
+import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
 
 const VIDEOS = path.resolve('../shared/data/videos');
 const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
@@ -48,11 +52,45 @@ const backbone = await loadBackbone(BACKBONE);
 const t0 = Date.now();
 const data = await embedClips(backbone, clips, { cacheDir: path.resolve('.cache/bench-embeddings') });
 console.log(`${data.features.length / data.dim} crops embedded in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
+// The crop model of `npm start`'s default also learns from the photographs' training split.
+const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
+let extraCrops: { features: Float32Array; labels: string[] } | undefined;
+if (process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS)) {
+  const scanned = await scanDataset(PHOTOS);
+  extraCrops = { features: await computeEmbeddings(backbone, scanned.items.map((i) => path.join(PHOTOS, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }), labels: scanned.items.map((i) => i.label) };
+  console.log(`${scanned.items.length} photographs join every crop model`);
+}
 const policies: NamedPolicy[] = [
   { name: 'track model (shipped policy)', ...DEFAULT_ALERT_POLICY },
   { name: 'mean of crops (baseline)', ...DEFAULT_ALERT_POLICY, meanOnly: true },
 ];
-const cv = await crossValidateClips(data, { folds: FOLDS, seed: SEED, policies, onProgress: (m) => process.stderr.write(`${m}\n`) });
+// Single-image predict: each fold's crop model on the photographs' valid split (never trained on).
+const VALID = path.resolve('../shared/data/images/valid');
+const valid = existsSync(VALID) ? await scanDataset(VALID) : null;
+const validFeatures = valid ? await computeEmbeddings(backbone, valid.items.map((i) => path.join(VALID, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }) : null;
+const photoAccuracy: number[] = [];
+const photoStrict: number[] = [];
+const cv = await crossValidateClips(data, {
+  folds: FOLDS, seed: SEED, policies, settings: { extraCrops }, onProgress: (m) => process.stderr.write(`${m}\n`),
+  onFold: (parts) => {
+    if (!valid || !validFeatures) return;
+    const probs = predictRows(parts.cropHead, validFeatures, data.dim);
+    const L = parts.labels.length;
+    let right = 0;
+    let strict = 0;
+    valid.items.forEach((item, i) => {
+      let top = 0;
+      for (let k = 1; k < L; k++) if (probs[i * L + k] > probs[i * L + top]) top = k;
+      if (parts.labels[top] === item.label) strict++;
+      // A photograph is either of the data set's labels: the better of those two scores decides.
+      const candidates = valid.labels.filter((l) => parts.labels.includes(l));
+      const best = candidates.reduce((a, b) => (probs[i * L + parts.labels.indexOf(b)] > probs[i * L + parts.labels.indexOf(a)] ? b : a));
+      if (best === item.label) right++;
+    });
+    photoAccuracy.push(right / valid.items.length);
+    photoStrict.push(strict / valid.items.length);
+  },
+});
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;
 const report: Record<string, unknown> = {};
 for (const p of policies) {
@@ -72,6 +110,7 @@ for (const p of policies) {
   console.log(`missed drone clips: ${outcomes.filter((o) => o.label === 'drone' && !o.alerted).map((o) => o.clip).join(', ') || 'none'}`);
   console.log(`false alarms: ${outcomes.filter((o) => o.label !== 'drone' && o.alerted).map((o) => o.clip).join(', ') || 'none'}`);
 }
+if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
 console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}: ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await mkdir('bench/results', { recursive: true });
 await writeFile(`bench/results/detection-quality-${Date.now()}.json`, JSON.stringify(report, null, 1));

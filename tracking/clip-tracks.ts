@@ -8,6 +8,8 @@ export interface ClipTrackOptions {
   fps: number;
   motion?: Partial<MotionOptions>;
   tracker?: Partial<TrackerOptions>;
+  /** Stop after this many frames (a clip's first seconds). */
+  maxFrames?: number;
   signal?: AbortSignal;
 }
 
@@ -32,6 +34,7 @@ export async function* trackClip(source: string | AsyncIterable<RawFrame> | Iter
   let last: RawFrame | null = null;
   let seq = 0;
   for await (const frame of frames) {
+    if (options.maxFrames !== undefined && seq >= options.maxFrames) break;
     detector ??= new MotionDetector(frame.width, frame.height, options.motion);
     tracker ??= new Tracker(frame.width, frame.height, options.tracker);
     const at = Math.round((seq * 1000) / options.fps);

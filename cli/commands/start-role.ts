@@ -32,7 +32,8 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
         const videos = path.join(path.dirname(data), 'videos');
         if (existsSync(videos)) {
           logger.info({ videos }, 'the registry is empty: training a first model on the labelled sky clips (crop classifier + track model)');
-          const result = await trainDefaultModel({ videos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
+          const photos = existsSync(path.join(data, 'train')) ? path.join(data, 'train') : existsSync(data) ? data : undefined;
+          const result = await trainDefaultModel({ videos, photos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
           logger.info({ version: result.version, accuracy: result.metrics?.accuracy }, `first model ${result.version} published`);
         } else if (!existsSync(data)) {
           logger.warn({ data }, `the registry is empty and there is no data at ${data}: train and publish a model with \`skywatch train --data DIR --publish\`; serving without a model until then`);

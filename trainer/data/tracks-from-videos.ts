@@ -17,6 +17,8 @@ export interface TracksFromVideosOptions {
   motion?: Partial<MotionOptions>;
   tracker?: Partial<TrackerOptions>;
   crop?: ContextOptions;
+  /** Only the first frames of each clip (tests, quick looks). */
+  maxFrames?: number;
   /** Clips decoded at once (each is an ffmpeg child plus motion on this thread). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -68,7 +70,7 @@ export async function buildTracksFromVideos(clipsDir: string, outDir: string, op
     let width = 0;
     let height = 0;
     try {
-      for await (const step of trackClip(path.join(clipsDir, clip.label, clip.file), { fps, motion: options.motion, tracker: options.tracker, signal: options.signal })) {
+      for await (const step of trackClip(path.join(clipsDir, clip.label, clip.file), { fps, motion: options.motion, tracker: options.tracker, maxFrames: options.maxFrames, signal: options.signal })) {
         frames = Math.max(frames, step.seq);
         ({ width, height } = step.frame);
         for (const track of step.observed) {

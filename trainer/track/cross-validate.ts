@@ -1,7 +1,7 @@
 import { MeanVerdict } from '../../tracking/mean-verdict.js';
 import { judgeClip, type AlertPolicy, type ClipOutcome } from './evaluate-clips.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, DEFAULT_TRACK_TRAINING, trainTrackParts, type EmbeddedClips, type TrackTrainSettings } from './train-track.js';
+import { clipProbabilities, DEFAULT_TRACK_TRAINING, trainTrackParts, type EmbeddedClips, type TrackModelParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds } from './track-set.js';
 
 export interface CrossValidation {
@@ -21,7 +21,7 @@ export interface NamedPolicy extends AlertPolicy {
  * K-fold cross-validation by clip: every clip is judged by parts trained without it (and without any
  * clip of its fold), through the same judge and policy the cameras use.
  */
-export async function crossValidateClips(data: EmbeddedClips, options: { folds: number; seed: number; policies: NamedPolicy[]; settings?: Partial<TrackTrainSettings>; onProgress?: (m: string) => void }): Promise<CrossValidation> {
+export async function crossValidateClips(data: EmbeddedClips, options: { folds: number; seed: number; policies: NamedPolicy[]; settings?: Partial<TrackTrainSettings>; onProgress?: (m: string) => void; onFold?: (parts: TrackModelParts, fold: number) => void | Promise<void> }): Promise<CrossValidation> {
   const started = Date.now();
   const folds = clipFolds(data.clips, options.folds, options.seed);
   const outcomes = new Map<string, ClipOutcome[]>(options.policies.map((p) => [p.name, []]));
@@ -36,6 +36,7 @@ export async function crossValidateClips(data: EmbeddedClips, options: { folds: 
         const probs = clipProbabilities(data, c, parts.cropHead, parts.labels.length);
         for (const p of options.policies) outcomes.get(p.name)!.push(await judgeClip(data.clips[c], probs, p.meanOnly ? mean : verdict, p));
       }
+      await options.onFold?.(parts, f);
     } finally {
       parts.cropHead.dispose();
       parts.trackHead.dispose();

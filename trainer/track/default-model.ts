@@ -8,6 +8,8 @@ import { trainTrackModel, type TrackTrainingResult } from './train-track-model.j
 export interface DefaultModelRequest {
   /** Labelled sky clips, one folder per label. */
   videos: string;
+  /** Labelled photographs (one folder per label) that also train the crop model, for single-image predict. */
+  photos?: string;
   registry: string;
   stateDir: string;
   backbone: string;
@@ -39,5 +41,5 @@ export async function trainDefaultModel(request: DefaultModelRequest): Promise<T
     });
     for (const s of result.skipped) logger.warn({ clip: s.path }, `clip skipped: ${s.reason}`);
   }
-  return trainTrackModel({ tracks, registry: request.registry, stateDir: request.stateDir, backbone: request.backbone, gcs: request.gcs, logger, signal: request.signal, publish: true });
+  return trainTrackModel({ tracks, photos: request.photos, registry: request.registry, stateDir: request.stateDir, backbone: request.backbone, gcs: request.gcs, logger, signal: request.signal, publish: true });
 }
