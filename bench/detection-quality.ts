@@ -60,10 +60,13 @@ if (process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS)) {
   extraCrops = { features: await computeEmbeddings(backbone, scanned.items.map((i) => path.join(PHOTOS, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }), labels: scanned.items.map((i) => i.label) };
   console.log(`${scanned.items.length} photographs join every crop model`);
 }
-const policies: NamedPolicy[] = [
-  { name: 'track model (shipped policy)', ...DEFAULT_ALERT_POLICY },
-  { name: 'mean of crops (baseline)', ...DEFAULT_ALERT_POLICY, meanOnly: true },
-];
+const policies: NamedPolicy[] = [{ name: 'shipped policy', ...DEFAULT_ALERT_POLICY }];
+// BENCH_SWEEP=1: the grid the shipped policy was chosen from (track model, crops' mean, and blends).
+if (process.env.BENCH_SWEEP) {
+  for (const blend of [1, 0.5, 0]) for (const threshold of [0.7, 0.8, 0.9]) for (const minCrops of [3, 5]) policies.push({ name: `blend ${blend}, threshold ${threshold}, ${minCrops} crops`, threshold, minCrops, blend, alertLabels: ['drone'] });
+} else {
+  policies.push({ name: 'crops mean only (baseline)', ...DEFAULT_ALERT_POLICY, blend: 0 }, { name: 'track model only', ...DEFAULT_ALERT_POLICY, blend: 1 });
+}
 // Single-image predict: each fold's crop model on the photographs' valid split (never trained on).
 const VALID = path.resolve('../shared/data/images/valid');
 const valid = existsSync(VALID) ? await scanDataset(VALID) : null;
@@ -97,7 +100,7 @@ for (const p of policies) {
   const outcomes = cv.outcomes.get(p.name)!;
   const s = summarise(outcomes);
   report[p.name] = { summary: s, outcomes };
-  console.log(`\n${p.name}: threshold ${p.threshold}, ${p.minCrops} crops`);
+  console.log(`\n${p.name}: threshold ${p.threshold}, ${p.minCrops} crops, blend ${p.blend}`);
   console.log('| label | clips | with a drone alert | drone alerts per alerted clip |');
   console.log('|---|---|---|---|');
   for (const label of Object.keys(s.clips)) {

@@ -3,7 +3,7 @@ import { SkywatchError } from '../core/errors.js';
 import type { TrackModelSpec } from '../core/model/manifest.js';
 import type { TrackPoint } from '../tracking/track.js';
 import { trackFeatureNames, trackFeatures } from '../tracking/track-features.js';
-import { toVerdict, type Verdict, type VerdictModel } from '../tracking/verdict-model.js';
+import { blendWithCropMean, toVerdict, type Verdict, type VerdictModel } from '../tracking/verdict-model.js';
 
 /**
  * A track model (`track.onnx`) behind the verdict seam. It is a few kilobytes of dense layers, so it
@@ -46,7 +46,8 @@ export class OnnxTrackVerdict implements VerdictModel {
   }
 
   async judge(points: readonly TrackPoint[], cropProbabilities: readonly Float32Array[], frameWidth: number, frameHeight: number): Promise<Verdict> {
-    return toVerdict(this.spec.labels, await this.run(trackFeatures(points, cropProbabilities, this.cropLabels.length, frameWidth, frameHeight)));
+    const probabilities = await this.run(trackFeatures(points, cropProbabilities, this.cropLabels.length, frameWidth, frameHeight));
+    return toVerdict(this.spec.labels, blendWithCropMean(probabilities, this.spec.labels, this.cropLabels, cropProbabilities, this.spec.policy.blend));
   }
 
   release(): Promise<void> {

@@ -29,3 +29,20 @@ export function toVerdict(labels: readonly string[], probabilities: ArrayLike<nu
   }
   return { label: labels[best], score: probabilities[best], scores };
 }
+
+/**
+ * A track model's probabilities blended with the mean of the crops' probabilities (same labels):
+ * `blend` 1 is the track model alone, 0 the crops' mean alone. The cross-validation of the shared
+ * clips chose the weight (docs/DETECTION.md); it travels in the manifest with the policy.
+ */
+export function blendWithCropMean(trackProbabilities: ArrayLike<number>, labels: readonly string[], cropLabels: readonly string[], crops: readonly ArrayLike<number>[], blend: number): Float32Array {
+  const out = Float32Array.from(trackProbabilities);
+  if (blend >= 1 || crops.length === 0) return out;
+  for (let i = 0; i < labels.length; i++) {
+    const c = cropLabels.indexOf(labels[i]);
+    let mean = 0;
+    if (c >= 0) for (const p of crops) mean += p[c] / crops.length;
+    out[i] = blend * out[i] + (1 - blend) * mean;
+  }
+  return out;
+}

@@ -52,6 +52,8 @@ export const trackModelSchema = z.object({
     threshold: z.number().gt(0).max(1),
     minCrops: z.number().int().min(1).max(100),
     alertLabels: z.array(z.string().min(1)).min(1),
+    /** Weight of the track model against the mean of the crops' probabilities (1: the track model alone). */
+    blend: z.number().min(0).max(1).default(1),
   }),
 });
 

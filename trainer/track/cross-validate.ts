@@ -1,4 +1,3 @@
-import { MeanVerdict } from '../../tracking/mean-verdict.js';
 import { judgeClip, type AlertPolicy, type ClipOutcome } from './evaluate-clips.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
 import { clipProbabilities, DEFAULT_TRACK_TRAINING, trainTrackParts, type EmbeddedClips, type TrackModelParts, type TrackTrainSettings } from './train-track.js';
@@ -13,8 +12,6 @@ export interface CrossValidation {
 
 export interface NamedPolicy extends AlertPolicy {
   name: string;
-  /** Judge with the mean crop probability instead of the track model (the baseline). */
-  meanOnly?: boolean;
 }
 
 /**
@@ -30,11 +27,11 @@ export async function crossValidateClips(data: EmbeddedClips, options: { folds: 
     const test = data.clips.map((_c, i) => i).filter((i) => folds[i] === f);
     const parts = await trainTrackParts(data, train, { ...DEFAULT_TRACK_TRAINING, ...options.settings, seed: options.seed * 100 + f, onProgress: (m) => options.onProgress?.(`fold ${f + 1}/${options.folds}: ${m}`) });
     try {
-      const verdict = new TfjsVerdict(parts.trackHead, parts.labels, parts.featureNames.length);
-      const mean = new MeanVerdict(parts.labels);
+      const verdicts = new Map<number, TfjsVerdict>();
+      const verdictFor = (blend: number) => verdicts.get(blend) ?? verdicts.set(blend, new TfjsVerdict(parts.trackHead, parts.labels, parts.featureNames.length, blend)).get(blend)!;
       for (const c of test) {
         const probs = clipProbabilities(data, c, parts.cropHead, parts.labels.length);
-        for (const p of options.policies) outcomes.get(p.name)!.push(await judgeClip(data.clips[c], probs, p.meanOnly ? mean : verdict, p));
+        for (const p of options.policies) outcomes.get(p.name)!.push(await judgeClip(data.clips[c], probs, verdictFor(p.blend), p));
       }
       await options.onFold?.(parts, f);
     } finally {

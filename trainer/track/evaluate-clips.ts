@@ -7,6 +7,8 @@ export interface AlertPolicy {
   threshold: number;
   minCrops: number;
   alertLabels: string[];
+  /** Weight of the track model against the crops' mean probability (1: the track model alone). */
+  blend: number;
 }
 
 export interface ClipOutcome {
