@@ -1,9 +1,15 @@
 import type { FrameWorker } from '../inference/frame-worker.js';
+import { AlertRecorder } from '../review/alert-recorder.js';
+import { FeedbackStore } from '../review/feedback-store.js';
+import { openAlertRecords } from '../review/open-alert-records.js';
+import { redisCropSource } from '../review/redis-crop-source.js';
+import { RetentionTimer } from '../review/retention.js';
 import { AlertHub } from '../web/alert-hub.js';
 import { registerPipelineMetrics } from '../web/pipeline-metrics.js';
 import { startRoleHealthServer } from '../web/role-health-server.js';
 import { alertRoutes } from '../web/routes/alerts.js';
 import { camerasRoutes } from '../web/routes/cameras.js';
+import { reviewRoutes } from '../web/routes/review.js';
 import { buildServer, type SkywatchServer } from '../web/server.js';
 import type { IngestRole } from './build-ingest.js';
 import type { ProcessContext } from './process-context.js';
@@ -20,15 +26,31 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
   await hub.start();
   ctx.onStop('alert hub', () => hub.stop());
   const runtime = parts.ingesting ? ingest.ingestor : ingest.board;
+  const services = ctx.services();
+  // Alert review: the live stream folded into records in the review database, old ones deleted.
+  const records = await openAlertRecords(config);
+  const recorder = new AlertRecorder({ stream: ctx.stream, reader: ctx.connection(), repo: records, settings: { threshold: config.alerts.threshold, uncertainBand: config.review.uncertainBand }, logger });
+  recorder.start();
+  // Every judged alert's crops (its `cropsKey`) go to the feedback data set in the registry's store.
+  const feedback = new FeedbackStore(ctx.registry.store, redisCropSource(ctx.redis));
+  const retention = new RetentionTimer(records, { days: config.review.retentionDays, logger });
+  retention.start();
+  ctx.onStop('alert review', async () => {
+    await recorder.stop();
+    await retention.stop();
+    await records.close();
+  });
   const server = await buildServer({
     config,
     logger,
     registry: ctx.registry,
-    services: ctx.services(),
+    services,
     checks: [{ name: 'redis', check: async () => (await ctx.redis.ping()) === 'PONG' }],
     plugins: [
       (app, guards) => camerasRoutes(app, { store: ingest.store, ingestor: runtime, rules: ingest.rules, requireAdmin: guards.admin, requireViewer: guards.viewer }),
       (app, guards) => alertRoutes(app, { stream: ctx.stream, hub, viewer: guards.viewer }),
+      (app, guards) => reviewRoutes(app, { repo: records, viewer: guards.viewer, admin: guards.admin, labels: () => services.holder.current?.manifest.labels ?? [],
+        feedback: async (record, verdict) => feedback.save(record, verdict, await records.snapshot(record.alertId)) }),
     ],
   });
   server.metrics.registerSummarySource('pipeline', async () => ({

@@ -4,11 +4,11 @@ import { createCamera } from '../ingest/camera.js';
 import { createIngest, type IngestParts } from '../ingest/create-ingest.js';
 import { TrackAlertPublisher } from '../ingest/track-alerts.js';
 import { TrackOwner } from '../ingest/track-owner.js';
-import { WebhookSink } from '../inference/webhook-sink.js';
 import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
 import { OpenAlerts } from '../queue/open-alerts.js';
-import type { Alert } from '../queue/alert-stream.js';
+import { createSinks } from '../sinks/create-sinks.js';
+import type { SinkList } from '../sinks/sink-list.js';
 import { MeanVerdict } from '../tracking/mean-verdict.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import type { ModelHolder } from '../inference/model-holder.js';
@@ -19,6 +19,8 @@ export interface IngestRole extends IngestParts {
   /** The tracks, verdicts and alerts of the cameras this process holds; null in an API-only process. */
   owner: TrackOwner | null;
   publisher: TrackAlertPublisher | null;
+  /** Alert sinks (webhook, MQTT) of a process that ingests: alert events and cameras going down or up. */
+  sinks: SinkList | null;
   /** Starts pulling cameras (leases, ffmpeg); adds the demo camera first when asked and none exists. */
   start(options?: { demoCamera?: boolean }): Promise<void>;
 }
@@ -53,13 +55,14 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
   ctx.onStop('frame queue', () => queue.close());
   let owner: TrackOwner | null = null;
   let publisher: TrackAlertPublisher | null = null;
+  let sinks: SinkList | null = null;
   if (options.ingesting) {
-    const webhook = config.alerts.webhookUrl ? new WebhookSink({ url: config.alerts.webhookUrl, cooldownMs: config.alerts.webhookCooldownMs, logger }) : null;
-    if (webhook) ctx.onStop('webhook', () => webhook.drain());
+    const list = createSinks(config, logger);
+    sinks = list;
     publisher = new TrackAlertPublisher({
       stream: ctx.stream,
       openAlerts: new OpenAlerts(ctx.redis, ctx.prefix),
-      deliver: webhook ? async (alert: Alert) => webhook.notify(alert) : undefined,
+      deliver: (alert) => list.deliver({ type: 'alert', alert }),
       clipSeconds: config.alerts.clipSeconds,
       logger,
     });
@@ -73,6 +76,15 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
       return owner.pipelineFor(cameraId, frame, camera);
     },
   });
+  if (sinks) {
+    const list = sinks;
+    parts.board.onChange((change) => void parts.store.get(change.cameraId).then(
+      (camera) => list.deliver({ type: 'camera', ...change, ...(camera ? { name: camera.name } : {}) }),
+      () => list.deliver({ type: 'camera', ...change }),
+    ));
+    // After the roles that deliver to them (registered first, stopped last), so their last events still go out.
+    ctx.onStop('alert sinks', () => list.close());
+  }
   if (publisher) {
     // The owner judges tracks, so it follows the registry too: the verdict (a track model) and the
     // alert policy it was validated with come with the model.
@@ -106,6 +118,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
     queue,
     owner,
     publisher,
+    sinks,
     async start(startOptions = {}) {
       if (!owner) throw new Error('this process does not ingest');
       await owner.start();
@@ -129,7 +142,8 @@ async function addDemoCamera(ctx: ProcessContext, ingest: IngestParts): Promise<
   }
   const clip = readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort()[0];
   if (!clip) return;
-  const camera = createCamera({ name: 'Demo: drone clip (looping)', url: path.join(dir, clip), fps: 5, enabled: true }, { ...ingest.rules, allowFileUrls: true });
+  // The one camera that may read a file whatever ingest.allowFileUrls says: its path is the server's.
+  const camera = { ...createCamera({ name: 'Demo: drone clip (looping)', url: path.join(dir, clip), fps: 5, enabled: true }, { ...ingest.rules, allowFileUrls: true }), demo: true };
   await ingest.store.create(camera);
   logger.info({ camera: camera.id, clip }, `demo camera added: ${clip}, looping at 5 fps`);
 }

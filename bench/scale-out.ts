@@ -20,7 +20,6 @@ import { publishRealisticModel } from './support/realistic-model.js';
 
 const CAMERAS = Number(process.env.BENCH_CAMERAS ?? 16);
 const LEASE_MS = Number(process.env.BENCH_LEASE_MS ?? 5000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CLIPS = path.resolve('../shared/data/videos/drone');
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sw-scale-out-'));

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.js';
 import type { CropResult, CropResults } from '../queue/crop-results.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
 import type { Predictor } from './predictor.js';
 
 export interface FrameWorkerOptions {
@@ -19,6 +20,8 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
+  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
+  drift?: DriftMonitor;
 }
 
 export interface WorkerCounters {
@@ -99,6 +102,7 @@ export class FrameWorker {
     // the crops of other jobs in flight.
     const predictions = await Promise.all(frame.crops.map((c) => predictor.predictRgb(c.rgb, c.width, c.height)));
     this.counters.crops += predictions.length;
+    frame.crops.forEach((c, i) => this.options.drift?.observeCrop(frame.cameraId, c, Object.values(predictions[i].scores), Object.keys(predictions[i].scores), { objectSize: Math.max(c.box.width, c.box.height) }));
     this.counters.inferred++;
     const labels = predictions[0] ? Object.keys(predictions[0].scores) : [];
     await this.answer(job.data, {

@@ -5,6 +5,7 @@ import type { BatchResult } from './micro-batcher.js';
 import type { LoadedModel } from './model-holder.js';
 import { resizeRgb } from '../core/image/crop-pixels.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
+import { stageTimer } from './stage-timer.js';
 
 export interface Prediction {
   label: string;
@@ -25,8 +26,8 @@ export class Predictor {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
     return this.withModel(async (lease) => {
       const { input } = lease.manifest;
-      const decoded = await decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels });
-      return this.batcher.infer(lease, rgbToTensor(decoded.rgb, input));
+      const decoded = await stageTimer.time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }));
+      return this.batcher.infer(lease, stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input)));
     }, topk);
   }
 
@@ -39,8 +40,8 @@ export class Predictor {
     if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);
     return this.withModel(async (lease) => {
       const { input } = lease.manifest;
-      const scaled = await resizeRgb(rgb, width, height, input);
-      return this.batcher.infer(lease, rgbToTensor(scaled, input));
+      const tensor = await stageTimer.time('preprocess', async () => rgbToTensor(await resizeRgb(rgb, width, height, input), input));
+      return this.batcher.infer(lease, tensor);
     }, topk);
   }
 

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SkywatchError } from '../core/errors.js';
+import type { Polygon } from '../core/geometry/polygon.js';
 import { redactUrl } from '../core/redact.js';
+import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import type { MotionOptions } from './motion.js';
 
 /**
@@ -23,6 +26,17 @@ export interface Camera {
   motion: Partial<CameraMotion>;
   /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
   loop?: boolean;
+  /** Set only by the server for the demo camera of `start`: the one camera that may read a file
+   * when ingest.allowFileUrls is off. Never settable over the API; a new URL clears it. */
+  demo?: boolean;
+  /** Areas motion detection ignores (trees, antennas, timestamps), normalised 0..1 of the frame (new cameras get []). */
+  motionMasks?: Polygon[];
+  /** When not empty, only objects whose centre is inside one of these raise alerts. */
+  alertZones?: Polygon[];
+  /** Alert threshold for this camera (default: alerts.threshold). */
+  threshold?: number;
+  /** Labels that raise alerts on this camera (default: drone). */
+  labels?: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -37,6 +51,10 @@ export type CameraSource = 'rtsp' | 'http' | 'file';
 export interface CameraRules {
   allowFileUrls: boolean;
   defaultFps: number;
+  /** Hosts camera URLs may point at; the strict default (no loopback) when absent. */
+  hosts?: CameraHostPolicy;
+  /** Most cameras the store may hold; unlimited when absent. */
+  maxCameras?: number;
 }
 
 const motionSchema = z.object({
@@ -47,6 +65,10 @@ const motionSchema = z.object({
   detectWidth: z.number().int().min(32).max(1280),
 }).partial().strict();
 
+const polygon = z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]), { error: 'must be a list of [x, y] points' })
+  .min(3, 'needs at least 3 points').max(64, 'has more than 64 points');
+const polygons = z.array(polygon).max(32, 'at most 32 polygons');
+
 const fields = {
   name: z.string().trim().min(1).max(100),
   url: z.string().trim().min(1).max(2048),
@@ -54,37 +76,95 @@ const fields = {
   enabled: z.boolean(),
   width: z.number().int().min(32).max(3840),
   motion: motionSchema,
+  motionMasks: polygons,
+  alertZones: polygons,
+  threshold: z.number().min(0).max(1),
+  labels: z.array(z.string().trim().min(1).max(100)).min(1, 'needs at least one label').max(32),
   loop: z.boolean(),
 };
 
-const createSchema = z.object({ ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional(), loop: fields.loop.optional() }).strict();
+const createSchema = z.object({
+  ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional(),
+  motionMasks: polygons.optional(), alertZones: polygons.optional(), threshold: fields.threshold.optional(), labels: fields.labels.optional(),
+  loop: fields.loop.optional(),
+}).strict();
 const patchSchema = z.object(fields).partial().strict();
 
 export type CameraInput = z.input<typeof createSchema>;
 export type CameraPatch = z.input<typeof patchSchema>;
 
-/** Which protocol family a URL is, or CAMERA_URL_SCHEME / CAMERA_URL_INVALID. */
-export function cameraSource(url: string, allowFileUrls: boolean): CameraSource {
+/** Control characters, space, DEL: never part of a URL ffmpeg should see (CR/LF smuggle protocol lines). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHARS = /[\u0000-\u0020\u007f-\u009f]/;
+
+export interface CheckedCameraUrl {
+  /** What is stored and handed to ffmpeg: exactly the string that was checked. */
+  url: string;
+  source: CameraSource;
+}
+
+/**
+ * Checks a camera URL and returns its normalised form, or throws CAMERA_URL_SCHEME /
+ * CAMERA_URL_INVALID / CAMERA_URL_HOST. WHATWG's parser silently drops CR, LF and tab, so a raw URL
+ * that passed a parse could still carry them to ffmpeg: they are refused before parsing, and the
+ * caller stores and uses the normalised URL, never the raw string.
+ */
+export function checkCameraUrl(raw: string, allowFileUrls: boolean, hosts: CameraHostPolicy = STRICT_HOST_POLICY): CheckedCameraUrl {
+  if (UNSAFE_CHARS.test(raw)) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL holds a control character, space, NUL or DEL (percent-encode them)', { field: 'url' });
   // ffmpeg reads `name:` and `name,options:` as protocols, and has dangerous ones (concat, subfile,
   // pipe, data) that must not pass. One-letter "schemes" are Windows drives, which are paths.
-  const scheme = /^([a-z][a-z0-9+.-]*)[:,]/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*)[:,]/i.exec(raw)?.[1]?.toLowerCase();
   if (scheme && scheme.length > 1 && scheme !== 'file') {
     if (!['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
       throw new SkywatchError('CAMERA_URL_SCHEME', `scheme ${scheme}: is not allowed (rtsp, rtsps, http, https${allowFileUrls ? ', file paths' : ''})`, { field: 'url', scheme });
     }
     let parsed: URL;
     try {
-      parsed = new URL(url);
+      parsed = new URL(raw);
     } catch {
       throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL cannot be parsed', { field: 'url' });
     }
     if (!parsed.hostname) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL has no host', { field: 'url' });
-    return scheme.startsWith('rtsp') ? 'rtsp' : 'http';
+    const host = bareHost(parsed.hostname);
+    // rtsp is not a "special" scheme to WHATWG, so its host is not normalised: `rtsp://2130706433/`
+    // or `rtsp://127.1/` would pass a check for 127.0.0.1 and still reach it through getaddrinfo.
+    // Only canonical addresses are accepted, so the host checked is the host ffmpeg connects to.
+    if (!isIP(host)) {
+      let canonical: string | null = null;
+      try {
+        canonical = bareHost(new URL(`http://${parsed.host}/`).hostname);
+      } catch {
+        throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL host is not a valid host name', { field: 'url' });
+      }
+      if (isIP(canonical) || canonical !== host.toLowerCase()) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL host must be a host name or an address in its usual form (a.b.c.d, [v6])', { field: 'url' });
+    }
+    if (!hostRules(hosts).allowed(host)) throw new SkywatchError('CAMERA_URL_HOST', `camera host ${host} is not allowed (ingest.allowHosts / ingest.denyHosts)`, { field: 'url', host });
+    const url = parsed.href;
+    if (UNSAFE_CHARS.test(url)) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL cannot be normalised', { field: 'url' });
+    return { url, source: scheme.startsWith('rtsp') ? 'rtsp' : 'http' };
   }
   if (!allowFileUrls) throw new SkywatchError('CAMERA_URL_SCHEME', 'file paths are not allowed as cameras (set ingest.allowFileUrls)', { field: 'url', scheme: 'file' });
-  const file = filePath(url);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new SkywatchError('CAMERA_URL_INVALID', `no video file at ${file}`, { field: 'url' });
-  return 'file';
+  let file: string;
+  try {
+    file = filePath(raw);
+  } catch {
+    throw new SkywatchError('CAMERA_URL_INVALID', 'no readable video file at that path', { field: 'url' });
+  }
+  // One answer for missing, unreadable and not-a-file, so the API does not map the file system.
+  let ok = false;
+  try {
+    ok = statSync(file).isFile();
+    accessSync(file, constants.R_OK);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new SkywatchError('CAMERA_URL_INVALID', 'no readable video file at that path', { field: 'url' });
+  return { url: file, source: 'file' };
+}
+
+/** Which protocol family a URL is (see checkCameraUrl). */
+export function cameraSource(url: string, allowFileUrls: boolean, hosts?: CameraHostPolicy): CameraSource {
+  return checkCameraUrl(url, allowFileUrls, hosts).source;
 }
 
 /** A file camera's path on disk (file:// URLs and plain paths). */
@@ -92,10 +172,15 @@ export function filePath(url: string): string {
   return path.resolve(url.startsWith('file:') ? fileURLToPath(url) : url);
 }
 
+/** A field path as a form names it: `alertZones[1][0]`, `motion.threshold`. */
+function fieldName(path: PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
 function invalid(err: z.ZodError): SkywatchError {
   const first = err.issues[0];
-  const field = first?.path.join('.') || undefined;
-  const problems = err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  const field = first ? fieldName(first.path) || undefined : undefined;
+  const problems = err.issues.map((i) => `${fieldName(i.path) || '(body)'}: ${i.message}`);
   return new SkywatchError('BAD_REQUEST', problems.join('; '), { ...(field ? { field } : {}), problems });
 }
 
@@ -108,16 +193,20 @@ export function createCamera(body: unknown, rules: CameraRules, now = Date.now()
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
   const input = parsed.data;
-  cameraSource(input.url, rules.allowFileUrls);
+  const { url } = checkCameraUrl(input.url, rules.allowFileUrls, rules.hosts);
   return {
     id: newId(),
     name: input.name,
-    url: input.url,
+    url,
     fps: input.fps ?? rules.defaultFps,
     enabled: input.enabled ?? true,
     ...(input.width ? { width: input.width } : {}),
     ...(input.loop !== undefined ? { loop: input.loop } : {}),
     motion: input.motion ?? {},
+    motionMasks: input.motionMasks ?? [],
+    alertZones: input.alertZones ?? [],
+    ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+    ...(input.labels ? { labels: input.labels } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -128,10 +217,13 @@ export function patchCamera(camera: Camera, body: unknown, rules: CameraRules, n
   const parsed = patchSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
   const patch = parsed.data;
-  if (patch.url !== undefined) cameraSource(patch.url, rules.allowFileUrls);
+  const url = patch.url === undefined ? camera.url : checkCameraUrl(patch.url, rules.allowFileUrls, rules.hosts).url;
+  const { demo: _demo, ...rest } = camera;
   return {
-    ...camera,
+    // A new URL is the user's, not the server's demo file: it loses the demo exemption.
+    ...(patch.url === undefined ? camera : rest),
     ...patch,
+    url,
     motion: patch.motion ? { ...camera.motion, ...patch.motion } : camera.motion,
     id: camera.id,
     createdAt: camera.createdAt,
@@ -148,7 +240,7 @@ export function parseStoredCamera(json: string): Camera | null {
   try {
     const value = JSON.parse(json) as Partial<Camera>;
     if (typeof value?.id !== 'string' || typeof value.url !== 'string' || typeof value.name !== 'string' || typeof value.fps !== 'number') return null;
-    return { enabled: true, motion: {}, createdAt: 0, updatedAt: 0, ...value } as Camera;
+    return { enabled: true, motion: {}, motionMasks: [], alertZones: [], createdAt: 0, updatedAt: 0, ...value } as Camera;
   } catch {
     return null;
   }
@@ -158,19 +250,21 @@ export function parseStoredCamera(json: string): Camera | null {
  * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
  * reconnects, files at their native rate so they behave like live cameras (looped unless `loop: false`).
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
   // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
-  // stays connected but stops sending.
+  // stays connected but stops sending. The stored URL is checked again (a record written before these
+  // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
   const us = String(Math.round(watchdogMs * 2000));
   // One decoding thread per camera: many cameras share few cores, and a thread pool per ffmpeg child
   // costs CPU in synchronisation (measured: 13% less CPU per camera, identical pixels).
   const threads = ['-threads', '1'];
-  switch (cameraSource(camera.url, allowFileUrls)) {
+  const checked = checkCameraUrl(camera.url, allowFileUrls || camera.demo === true, hosts);
+  switch (checked.source) {
     case 'rtsp':
-      return { input: camera.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
+      return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
     case 'http':
-      return { input: camera.url, options: ['-rw_timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
+      return { input: checked.url, options: ['-rw_timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
     case 'file':
-      return { input: filePath(camera.url), options: threads, loop: camera.loop !== false, realtime: true, playOnce: camera.loop === false };
+      return { input: checked.url, options: threads, loop: camera.loop !== false, realtime: true, playOnce: camera.loop === false };
   }
 }

@@ -4,6 +4,7 @@ import type { RedisClient } from '../core/redis-client.js';
 import type { CropResults } from '../queue/crop-results.js';
 import type { TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
+import { CameraAlertPolicy } from '../inference/camera-alert-policy.js';
 import type { Camera } from './camera.js';
 import type { FramePipeline, FrameSink } from './frame-sink.js';
 import type { TrackAlertPublisher } from './track-alerts.js';
@@ -100,6 +101,7 @@ export class TrackOwner {
     const policy = this.options.policy?.() ?? null;
     const first = ![...this.pipelines.values()].some((p) => p.cameraId === cameraId);
     const pipelineId = randomBytes(4).toString('hex');
+    const zones = new CameraAlertPolicy(fields.alertZones ?? [], undefined, []);
     const cam = new TrackedCamera({
       cameraId,
       pipelineId,
@@ -109,7 +111,8 @@ export class TrackOwner {
       fps: frame.fps,
       sink: this.options.sink,
       maxInFlight: s.maxInFlight,
-      motion: fields.motion,
+      motion: { ...fields.motion, ignore: fields.motionMasks ?? [] },
+      admits: fields.alertZones?.length ? (box) => zones.admits({ ...box, area: 0 }, frame.width, frame.height) : undefined,
       tracker: s.tracker,
       crop: s.crop,
       verdictFor: this.options.verdictFor,

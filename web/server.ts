@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import compress from '@fastify/compress';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -19,9 +21,16 @@ import { requireRole, type Guard } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import type { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { installRequestGuards } from './request-guards.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
+import { sessionRoutes } from './routes/session.js';
+import { whoamiRoutes } from './routes/whoami.js';
+import { staticOptions } from './static-assets.js';
 
 const DASHBOARD = fileURLToPath(new URL('./dist', import.meta.url));
 export const SERVER_VERSION = '0.1.0';
@@ -37,11 +46,15 @@ export interface ServerDeps {
    * bare API, as tests build it).
    */
   services?: ProcessServices;
+  /** A model holder made by the caller (tests), when no `services` are given: the server's own services use it. */
+  holder?: ModelHolder;
   checks?: ReadinessCheck[];
   /** Route plugins of other parts (cameras, alerts), registered with the same guards. */
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
   /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
   extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** The live drift monitor (drift/drift-monitor.ts): adds GET /v1/drift, /v1/drift/report and drift gauges. */
+  drift?: DriftMonitor;
 }
 
 export interface Guards {
@@ -65,14 +78,25 @@ export interface SkywatchServer {
 export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
-  const services = deps.services ?? createProcessServices({ config, logger, registry });
+  const services = deps.services ?? createProcessServices({ config, logger, registry, holder: deps.holder });
   const ownsServices = !deps.services;
   const { holder, batcher, predictor, metrics } = services;
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);
+  // Without tokens, nobody else may reach the server: loopback only.
+  const host = tokensConfigured(config) ? config.api.host ?? '0.0.0.0' : '127.0.0.1';
+  const { requestTimeoutMs, handlerTimeoutMs } = config.api;
 
   const app = Fastify({
+    // A client must deliver its whole request within requestTimeoutMs (node checks every second, so
+    // 300 slow bodies cannot each hold a connection and a buffer for minutes), and an idle connection
+    // is closed after a while. Upgraded WebSockets are exempt: ws clears the socket timeout.
+    serverFactory: (handler) => {
+      const server = http.createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000 }, handler);
+      server.setTimeout(Math.max(requestTimeoutMs, handlerTimeoutMs) + 5_000);
+      return server;
+    },
     // Per-request lines would drown the log at hundreds of requests a second: fastify's own logger
     // only reports warnings. (pino's Logger and fastify's differ only in generics.)
     loggerInstance: logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -82,9 +106,16 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   });
   app.decorate('skywatchTokens', tokens);
   installErrorHandler(app, metrics);
+  app.addHook('onRequest', async (request) => {
+    if (!limiter.allow(request.ip)) throw new SkywatchError('RATE_LIMITED', `more than ${config.api.rateLimitPerMinute} requests a minute`);
+  });
+  installRequestGuards(app, { tokens, bindHost: host, allowedHosts: config.api.allowedHosts, allowedOrigins: config.api.allowedOrigins, handlerTimeoutMs });
   app.addContentTypeParser(/^image\/.*/, { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
-  await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 16, parts: 80 } });
+  // Non-file parts are refused by the predict routes as soon as they are seen; the field limits only
+  // bound what the parser holds before that.
+  await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 4, fieldSize: 1024, parts: 68 } });
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
     openapi: {
@@ -96,9 +127,6 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onRequest', async (request) => {
-    if (!limiter.allow(request.ip)) throw new SkywatchError('RATE_LIMITED', `more than ${config.api.rateLimitPerMinute} requests a minute`);
-  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -106,18 +134,22 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   });
 
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
-  await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
+  await app.register(sessionRoutes, { tokens, ttlSeconds: config.api.sessionTtlSeconds });
+  await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64, maxRequestBytes: config.api.maxRequestBytes });
   await app.register(modelRoutes, { registry, holder, ...guards });
+  await app.register(whoamiRoutes, { tokens });
+  if (deps.drift) {
+    registerDriftMetrics(metrics.registry, deps.drift);
+    await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
-    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false, ...staticOptions() });
   } else {
     app.get('/', async (_req, reply) => reply.type('text/plain').send('Skywatch API. The dashboard is not built: run `npm run build`. API docs: /docs\n'));
   }
 
-  // Without tokens, nobody else may reach the server: loopback only.
-  const host = tokensConfigured(config) ? config.api.host ?? '0.0.0.0' : '127.0.0.1';
   if (!tokensConfigured(config) && config.api.host && config.api.host !== '127.0.0.1') {
     logger.warn({ requested: config.api.host }, 'no API tokens configured: binding 127.0.0.1 only (set SKYWATCH_VIEWER_TOKENS / SKYWATCH_ADMIN_TOKENS to listen elsewhere)');
   }

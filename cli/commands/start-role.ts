@@ -21,8 +21,9 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
     .option('--no-demo', 'do not add the demo camera (also config ingest.demoCamera=false)')
     .action(async (opts: { port?: number; registry?: string; demo: boolean }) => {
-      // One machine, loopback only unless tokens are set: the demo camera is a looping local file.
-      const config = ctx.config({ ingest: { allowFileUrls: true, ...(opts.demo ? {} : { demoCamera: false }) }, ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
+      // File URLs keep their configured setting: the demo camera (a looping local file) is exempt on
+      // its own, so `start` with tokens and a public bind does not open files to every admin.
+      const config = ctx.config({ ...(opts.demo ? {} : { ingest: { demoCamera: false } }), ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
       const logger = ctx.logger('start');
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {

@@ -62,7 +62,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.locator('#token-input').fill(ADMIN);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => localStorage.getItem('skywatch.token'))).toBe(ADMIN);
+    // The token became an HttpOnly session cookie; the page keeps no copy.
+    expect(await page.evaluate(() => localStorage.getItem('skywatch.token'))).toBeNull();
+    expect((await page.context().cookies()).find((c) => c.name === 'skywatch_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await screenshot(page, 'dashboard-1-alerts-empty');
   });
 
@@ -105,10 +107,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.selectOption('#f-label', 'drone');
     await expect(page.locator('li.alert[data-label="drone"]').count()).resolves.toBeGreaterThan(0);
     await page.locator('#f-score').fill('1');
-    await expect.poll(() => page.locator('li.alert').count()).toBe(0);
+    // Filtered cards are hidden in place, not removed.
+    await expect.poll(() => page.locator('li.alert:visible').count()).toBe(0);
     await screenshot(page, 'dashboard-6-filtered-away');
     await page.locator('#f-score').fill('0');
-    await expect.poll(() => page.locator('li.alert').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('li.alert:visible').count()).toBeGreaterThan(0);
   });
 
   it('shows models with metrics and a confusion matrix, promotes one and rolls back', async () => {
@@ -118,10 +121,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'v1' }).click();
     await page.locator('#model-detail svg[aria-label^="Confusion"]').waitFor();
     await v1.getByRole('button', { name: 'Promote' }).click();
+    await page.locator('#confirm-yes').click();
     await expect.poll(() => page.locator('section[aria-labelledby="models-title"] [role="status"]').textContent()).toMatch(/Promoted v1/);
     await expect.poll(() => page.locator('caption').textContent()).toMatch(/v1/);
     await screenshot(page, 'dashboard-7-models-promoted');
     await page.getByRole('button', { name: 'Roll back to previous' }).click();
+    await page.locator('#confirm-yes').click();
     await expect.poll(() => page.locator('caption').textContent(), { timeout: 10_000 }).toMatch(/v2/);
   });
 

@@ -21,6 +21,8 @@ export interface TrackTrainSettings {
   folds: number;
   /** Track prefixes (in crops) the track model is trained on, so it is right early in a track too. */
   prefixLengths: number[];
+  /** Crops of one track the crop model learns from, spread evenly over it (neighbouring frames add little). */
+  maxCropsPerTrack: number;
   crop: Omit<HeadFit, 'seed' | 'signal'>;
   track: Omit<HeadFit, 'seed' | 'signal'>;
   signal?: AbortSignal;
@@ -28,9 +30,10 @@ export interface TrackTrainSettings {
 }
 
 export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
-  folds: 4,
+  folds: 3,
+  maxCropsPerTrack: 24,
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
-  crop: { epochs: 25, learningRate: 1e-3, batchSize: 64 },
+  crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
 };
 
@@ -57,7 +60,7 @@ function gather(data: EmbeddedClips, rowIndexes: readonly number[]): Float32Arra
 }
 
 /** Crops of the primary tracks of the given clips, labelled by their clip. */
-function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[]): FeatureSet {
+function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], maxPerTrack: number): FeatureSet {
   const rowIndexes: number[] = [];
   const y: number[] = [];
   for (const c of clipIndexes) {
@@ -65,8 +68,10 @@ function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: re
     const primary = primaryTrack(clip);
     if (!primary) continue;
     const t = clip.tracks.indexOf(primary);
-    for (const r of data.rows[c][t]) {
-      rowIndexes.push(r);
+    const rows = data.rows[c][t];
+    const step = Math.max(1, rows.length / maxPerTrack);
+    for (let k = 0; k < rows.length; k += step) {
+      rowIndexes.push(rows[Math.floor(k)]);
       y.push(labels.indexOf(clip.label));
     }
   }
@@ -98,7 +103,7 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
     const rest = clipIndexes.filter((_c, i) => folds[i] !== f);
     if (inFold.length === 0) continue;
     say(`crop model for fold ${f + 1}/${settings.folds} (${rest.length} clips)`);
-    const { model } = await fitCropHead(cropSet(data, rest, labels), data.dim, labels.length, fit(settings.crop, f + 1));
+    const { model } = await fitCropHead(cropSet(data, rest, labels, settings.maxCropsPerTrack), data.dim, labels.length, fit(settings.crop, f + 1));
     for (const c of inFold) oof.set(c, clipProbabilities(data, c, model, labels.length));
     model.dispose();
   }
@@ -121,7 +126,7 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
   say(`track model on ${ys.length} track prefixes`);
   const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101));
   say(`crop model on every clip (${clipIndexes.length})`);
-  const crops = cropSet(data, clipIndexes, labels);
+  const crops = cropSet(data, clipIndexes, labels, settings.maxCropsPerTrack);
   const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0));
   const clipsPerLabel: Record<string, number> = {};
   const cropExamples: Record<string, number> = {};
