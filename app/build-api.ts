@@ -6,7 +6,6 @@ import { redisCropSource } from '../review/redis-crop-source.js';
 import { RetentionTimer } from '../review/retention.js';
 import { AlertHub } from '../web/alert-hub.js';
 import { registerPipelineMetrics } from '../web/pipeline-metrics.js';
-import { startRoleHealthServer } from '../web/role-health-server.js';
 import { alertRoutes } from '../web/routes/alerts.js';
 import { camerasRoutes } from '../web/routes/cameras.js';
 import { reviewRoutes } from '../web/routes/review.js';
@@ -31,7 +30,7 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
   const records = await openAlertRecords(config);
   const recorder = new AlertRecorder({ stream: ctx.stream, reader: ctx.connection(), repo: records, settings: { threshold: config.alerts.threshold, uncertainBand: config.review.uncertainBand }, logger });
   recorder.start();
-  // Every judged alert's crops go to the feedback data set in the registry's store (for the trainer).
+  // Every judged alert's crops (its `cropsKey`) go to the feedback data set in the registry's store.
   const feedback = new FeedbackStore(ctx.registry.store, redisCropSource(ctx.redis));
   const retention = new RetentionTimer(records, { days: config.review.retentionDays, logger });
   retention.start();
@@ -45,8 +44,6 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
     logger,
     registry: ctx.registry,
     services,
-    // Drift of the crops scored in this process (a worker here): GET /v1/drift and its gauges.
-    drift: ctx.driftIfScoring ?? undefined,
     checks: [{ name: 'redis', check: async () => (await ctx.redis.ping()) === 'PONG' }],
     plugins: [
       (app, guards) => camerasRoutes(app, { store: ingest.store, ingestor: runtime, rules: ingest.rules, requireAdmin: guards.admin, requireViewer: guards.viewer }),
@@ -71,30 +68,4 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
   await server.listen();
   ctx.onStop('api', () => server.close(), 'first');
   return server;
-}
-
-/**
- * Ingest and worker processes without the API still answer probes and Prometheus on the API port; a
- * worker's registry is its model services' one, so its batches show in skywatch_inference_*.
- */
-export async function buildRoleHealth(ctx: ProcessContext, parts: { ingest: IngestRole | null; worker: FrameWorker | null }): Promise<void> {
-  const { config, logger } = ctx;
-  const { ingest, worker } = parts;
-  const services = ctx.hasServices ? ctx.services() : null;
-  const health = await startRoleHealthServer({
-    host: config.api.host ?? '127.0.0.1',
-    port: config.api.port,
-    registry: services?.metrics.registry,
-    checks: [
-      { name: 'redis', check: async () => (await ctx.redis.ping()) === 'PONG' },
-      ...(services ? [{ name: 'model', check: async () => services.holder.current !== null }] : []),
-    ],
-    register: (registry) => registerPipelineMetrics(registry, {
-      cameras: ingest ? () => ingest.ingestor.overview().cameras : undefined,
-      worker: () => worker?.counters ?? null,
-      queueDepth: ingest ? () => ingest.queue.depth() : undefined,
-    }),
-    onError: (err) => logger.warn({ err, port: config.api.port }, `health and metrics not served: ${err.message} (give this role its own --port)`),
-  });
-  if (health) ctx.onStop('health server', () => health.app.close(), 'first');
 }

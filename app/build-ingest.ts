@@ -7,7 +7,8 @@ import { TrackOwner } from '../ingest/track-owner.js';
 import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
 import { OpenAlerts } from '../queue/open-alerts.js';
-import type { Alert } from '../queue/alert-stream.js';
+import { createSinks } from '../sinks/create-sinks.js';
+import type { SinkList } from '../sinks/sink-list.js';
 import { MeanVerdict } from '../tracking/mean-verdict.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import type { ModelHolder } from '../inference/model-holder.js';
@@ -18,6 +19,8 @@ export interface IngestRole extends IngestParts {
   /** The tracks, verdicts and alerts of the cameras this process holds; null in an API-only process. */
   owner: TrackOwner | null;
   publisher: TrackAlertPublisher | null;
+  /** Alert sinks (webhook, MQTT) of a process that ingests: alert events and cameras going down or up. */
+  sinks: SinkList | null;
   /** Starts pulling cameras (leases, ffmpeg); adds the demo camera first when asked and none exists. */
   start(options?: { demoCamera?: boolean }): Promise<void>;
 }
@@ -52,13 +55,14 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
   ctx.onStop('frame queue', () => queue.close());
   let owner: TrackOwner | null = null;
   let publisher: TrackAlertPublisher | null = null;
+  let sinks: SinkList | null = null;
   if (options.ingesting) {
-    // Every event goes to the sinks (webhook, MQTT) after the alert stream stored it and gave it its id.
-    const sinks = ctx.sinks();
+    const list = createSinks(config, logger);
+    sinks = list;
     publisher = new TrackAlertPublisher({
       stream: ctx.stream,
       openAlerts: new OpenAlerts(ctx.redis, ctx.prefix),
-      deliver: (alert: Alert) => sinks.deliver({ type: 'alert', alert }),
+      deliver: (alert) => list.deliver({ type: 'alert', alert }),
       clipSeconds: config.alerts.clipSeconds,
       logger,
     });
@@ -72,13 +76,16 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
       return owner.pipelineFor(cameraId, frame, camera);
     },
   });
-  if (publisher) {
-    // Cameras this process pulls that go down after being live, and come back, are sink events too.
-    const sinks = ctx.sinks();
+  if (sinks) {
+    const list = sinks;
     parts.board.onChange((change) => void parts.store.get(change.cameraId).then(
-      (camera) => sinks.deliver({ type: 'camera', ...change, ...(camera ? { name: camera.name } : {}) }),
-      () => sinks.deliver({ type: 'camera', ...change }),
+      (camera) => list.deliver({ type: 'camera', ...change, ...(camera ? { name: camera.name } : {}) }),
+      () => list.deliver({ type: 'camera', ...change }),
     ));
+    // After the roles that deliver to them (registered first, stopped last), so their last events still go out.
+    ctx.onStop('alert sinks', () => list.close());
+  }
+  if (publisher) {
     // The owner judges tracks, so it follows the registry too: the verdict (a track model) and the
     // alert policy it was validated with come with the model.
     const { holder } = ctx.services();
@@ -111,6 +118,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
     queue,
     owner,
     publisher,
+    sinks,
     async start(startOptions = {}) {
       if (!owner) throw new Error('this process does not ingest');
       await owner.start();

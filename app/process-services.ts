@@ -6,6 +6,7 @@ import { MicroBatcher } from '../inference/micro-batcher.js';
 import { ModelHolder } from '../inference/model-holder.js';
 import { Predictor } from '../inference/predictor.js';
 import { ServerMetrics } from '../web/metrics.js';
+import { processUsage } from '../web/process-usage.js';
 import { registerStageMetrics } from '../web/stage-metrics.js';
 
 /**
@@ -24,12 +25,12 @@ export interface ProcessServices {
   stop(): Promise<void>;
 }
 
-export function createProcessServices(deps: { config: Config; logger: Logger; registry: ModelRegistry }): ProcessServices {
+export function createProcessServices(deps: { config: Config; logger: Logger; registry: ModelRegistry; /** A holder made elsewhere (tests): used, followed for metrics, never stopped here. */ holder?: ModelHolder }): ProcessServices {
   const { config, logger, registry } = deps;
   const metrics = new ServerMetrics();
-  // skywatch_stage_seconds: decode, preprocess, queue_wait, inference, alert_rules, snapshot in this process.
+  // Per-stage timings (decode, preprocess, inference, snapshot...) of whatever this process runs.
   const stopStageMetrics = registerStageMetrics(metrics.registry);
-  const holder = new ModelHolder({
+  const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
     threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
@@ -45,6 +46,7 @@ export function createProcessServices(deps: { config: Config; logger: Logger; re
     onBatch: (n, ms) => metrics.observeBatch(n, ms),
   });
   const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  metrics.registerSummarySource('process', processUsage());
   metrics.registerSummarySource('inference', () => ({ model: holder.current?.version ?? null, queued: batcher.queued, lastReloadError: holder.lastError }));
   let started = false;
   let stopped: Promise<void> | null = null;
@@ -54,12 +56,12 @@ export function createProcessServices(deps: { config: Config; logger: Logger; re
     predictor,
     metrics,
     start() {
-      if (started) return;
+      if (started || deps.holder) return;
       started = true;
       holder.start();
     },
     stop() {
-      stopped ??= holder.stop().finally(stopStageMetrics);
+      stopped ??= (deps.holder ? Promise.resolve() : holder.stop()).finally(stopStageMetrics);
       return stopped;
     },
   };

@@ -3,9 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { ModelRegistry } from '../core/model/registry.js';
 import type { FrameWorker } from '../inference/frame-worker.js';
 import type { SkywatchServer } from '../web/server.js';
-import { buildApi, buildRoleHealth } from './build-api.js';
-import { buildIngest, type IngestRole } from './build-ingest.js';
-import { buildWorker } from './build-worker.js';
+import type { IngestRole } from './build-ingest.js';
 import { ProcessContext } from './process-context.js';
 
 export interface Roles {
@@ -34,10 +32,12 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
   try {
     // The model services come first for roles that run a model, so ingest sees the model's input size.
     if (roles.api || roles.worker) ctx.services();
-    const worker = roles.worker ? buildWorker(ctx) : null;
-    const ingest = roles.api || roles.ingest ? buildIngest(ctx, { ingesting: roles.ingest }) : null;
-    const server = roles.api ? await buildApi(ctx, { ingest: ingest!, ingesting: roles.ingest, worker }) : null;
-    if (!roles.api) await buildRoleHealth(ctx, { ingest: roles.ingest ? ingest : null, worker });
+    // Each role's builder is loaded only when asked for: a worker process never loads the API, the
+    // review database or the sinks (start-up time counts when workers are added under load).
+    const worker = roles.worker ? (await import('./build-worker.js')).buildWorker(ctx) : null;
+    const ingest = roles.api || roles.ingest ? (await import('./build-ingest.js')).buildIngest(ctx, { ingesting: roles.ingest }) : null;
+    const server = roles.api ? await (await import('./build-api.js')).buildApi(ctx, { ingest: ingest!, ingesting: roles.ingest, worker }) : null;
+    if (!roles.api) await (await import('./build-role-health.js')).buildRoleHealth(ctx, { ingest: roles.ingest ? ingest : null, worker });
     if (roles.ingest) await ingest!.start({ demoCamera: deps.demoCamera });
     return { server, redisUrl: ctx.redisUrl, context: ctx, ingest: roles.ingest ? ingest : null, worker, stop: () => ctx.stop() };
   } catch (err) {

@@ -88,6 +88,8 @@ export const configSchema = z.strictObject({
     frameDeadlineMs: int(10).default(2_000),
     leaseMs: int(500).default(10_000),
     defaultFps: num(0.1, 60).default(5),
+    /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
+    demoCamera: bool.default(true),
     /** When not empty, the only hosts camera URLs may use (addresses, CIDR ranges, names, *.suffix). */
     allowHosts: hostList.default([]),
     /** Hosts camera URLs may not use. Unset: link-local, unspecified, multicast and broadcast
@@ -97,8 +99,6 @@ export const configSchema = z.strictObject({
     maxCameras: int(1, 10_000).default(64),
     /** ffmpeg and ffprobe starts per second, all cameras together (reconnect storms stay bounded). */
     spawnsPerSecond: num(0.1, 1000).default(4),
-    /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
-    demoCamera: bool.default(true),
   }).prefault({}),
   tracking: z.strictObject({
     /** Matches before a moving region is a track worth a crop (shorter ones are flicker). */
@@ -218,11 +218,11 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_FRAME_DEADLINE_MS: 'ingest.frameDeadlineMs',
   SKYWATCH_LEASE_MS: 'ingest.leaseMs',
   SKYWATCH_DEFAULT_FPS: 'ingest.defaultFps',
+  SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',
   SKYWATCH_CAMERA_ALLOW_HOSTS: 'ingest.allowHosts',
   SKYWATCH_CAMERA_DENY_HOSTS: 'ingest.denyHosts',
   SKYWATCH_MAX_CAMERAS: 'ingest.maxCameras',
   SKYWATCH_SPAWNS_PER_SECOND: 'ingest.spawnsPerSecond',
-  SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',
   SKYWATCH_ALERT_THRESHOLD: 'alerts.threshold',
   SKYWATCH_ALERT_LABELS: 'alerts.labels',
   SKYWATCH_ALERT_MIN_CROPS: 'alerts.minCrops',

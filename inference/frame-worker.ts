@@ -20,7 +20,7 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
-  /** Drift monitor of this process, fed with every scored crop (drift/drift-monitor.ts). */
+  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
   drift?: DriftMonitor;
 }
 
@@ -102,10 +102,7 @@ export class FrameWorker {
     // the crops of other jobs in flight.
     const predictions = await Promise.all(frame.crops.map((c) => predictor.predictRgb(c.rgb, c.width, c.height)));
     this.counters.crops += predictions.length;
-    const drift = this.options.drift;
-    if (drift) {
-      frame.crops.forEach((c, i) => drift.observeCrop(frame.cameraId, c, Object.values(predictions[i].scores), Object.keys(predictions[i].scores), { objectSize: Math.max(c.box.width, c.box.height) }));
-    }
+    frame.crops.forEach((c, i) => this.options.drift?.observeCrop(frame.cameraId, c, Object.values(predictions[i].scores), Object.keys(predictions[i].scores), { objectSize: Math.max(c.box.width, c.box.height) }));
     this.counters.inferred++;
     const labels = predictions[0] ? Object.keys(predictions[0].scores) : [];
     await this.answer(job.data, {

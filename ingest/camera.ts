@@ -24,6 +24,8 @@ export interface Camera {
   width?: number;
   /** Per-camera motion thresholds over the defaults. */
   motion: Partial<CameraMotion>;
+  /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
+  loop?: boolean;
   /** Set only by the server for the demo camera of `start`: the one camera that may read a file
    * when ingest.allowFileUrls is off. Never settable over the API; a new URL clears it. */
   demo?: boolean;
@@ -35,8 +37,6 @@ export interface Camera {
   threshold?: number;
   /** Labels that raise alerts on this camera (default: drone). */
   labels?: string[];
-  /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
-  loop?: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -255,10 +255,10 @@ export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: 
   // stays connected but stops sending. The stored URL is checked again (a record written before these
   // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
   const us = String(Math.round(watchdogMs * 2000));
-  const checked = checkCameraUrl(camera.url, allowFileUrls || camera.demo === true, hosts);
   // One decoding thread per camera: many cameras share few cores, and a thread pool per ffmpeg child
   // costs CPU in synchronisation (measured: 13% less CPU per camera, identical pixels).
   const threads = ['-threads', '1'];
+  const checked = checkCameraUrl(camera.url, allowFileUrls || camera.demo === true, hosts);
   switch (checked.source) {
     case 'rtsp':
       return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], loop: false, realtime: false, playOnce: false };

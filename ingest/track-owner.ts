@@ -4,8 +4,8 @@ import type { RedisClient } from '../core/redis-client.js';
 import type { CropResults } from '../queue/crop-results.js';
 import type { TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
+import { CameraAlertPolicy } from './camera-alert-policy.js';
 import type { Camera } from './camera.js';
-import { CameraAlertPolicy, type CameraAlertFields } from './camera-alert-policy.js';
 import type { FramePipeline, FrameSink } from './frame-sink.js';
 import type { TrackAlertPublisher } from './track-alerts.js';
 import { TrackedCamera } from './tracked-camera.js';
@@ -39,6 +39,12 @@ export interface TrackOwnerOptions {
   policy?: () => { threshold: number; minCrops: number; alertLabels: string[] } | null;
   settings: TrackOwnerSettings;
   logger?: Logger;
+}
+
+/** Per-camera alert settings over the defaults (fields of the camera record when present). */
+interface CameraAlertFields {
+  threshold?: number;
+  labels?: string[];
 }
 
 /**
@@ -93,10 +99,9 @@ export class TrackOwner {
     const fields = camera as Partial<Camera> & CameraAlertFields;
     // Fixed for the connection: a model swapped in later brings its policy at the next connection.
     const policy = this.options.policy?.() ?? null;
-    // The camera's zones, threshold and labels over the model's policy, over the config.
-    const alerts = new CameraAlertPolicy(fields, { threshold: policy?.threshold ?? s.threshold, alertLabels: policy?.alertLabels ?? s.alertLabels });
     const first = ![...this.pipelines.values()].some((p) => p.cameraId === cameraId);
     const pipelineId = randomBytes(4).toString('hex');
+    const zones = new CameraAlertPolicy({ alertZones: fields.alertZones ?? [] }, { threshold: s.threshold, alertLabels: s.alertLabels });
     const cam = new TrackedCamera({
       cameraId,
       pipelineId,
@@ -106,14 +111,13 @@ export class TrackOwner {
       fps: frame.fps,
       sink: this.options.sink,
       maxInFlight: s.maxInFlight,
-      // Masked areas (trees, timestamps) never make motion, so never a track.
-      motion: { ...fields.motion, ignore: Array.isArray(fields.motionMasks) ? fields.motionMasks : [] },
+      motion: { ...fields.motion, ignore: fields.motionMasks ?? [] },
+      admits: fields.alertZones?.length ? (box) => zones.admits(box, frame.width, frame.height) : undefined,
       tracker: s.tracker,
       crop: s.crop,
       verdictFor: this.options.verdictFor,
-      threshold: alerts.threshold,
-      alertLabels: alerts.alertLabels,
-      admits: alerts.zones.length ? (box) => alerts.admits(box, frame.width, frame.height) : undefined,
+      threshold: typeof fields.threshold === 'number' ? fields.threshold : policy?.threshold ?? s.threshold,
+      alertLabels: Array.isArray(fields.labels) && fields.labels.length ? fields.labels : policy?.alertLabels ?? s.alertLabels,
       minCrops: policy?.minCrops ?? s.minCrops,
       updateEveryMs: s.updateEveryMs,
       ringFrames: Math.ceil((s.clipSeconds + 2) * frame.fps),

@@ -28,12 +28,13 @@ export interface TrackedCameraOptions {
   alertLabels: readonly string[];
   minCrops: number;
   updateEveryMs: number;
-  /** Where a track may open an alert (the camera's alert zones); absent: anywhere. */
-  admits?: (box: { x: number; y: number; width: number; height: number }) => boolean;
   /** Frames kept for snapshots and clips. */
   ringFrames: number;
   /** Best crops kept per track (PNG evidence for feedback). */
   bestCrops: number;
+  /** False for an object that may not alert here (outside the camera's alert zones): it is not cropped,
+   * and its track's judge opens no alert while it is there. */
+  admits?: (box: { x: number; y: number; width: number; height: number }) => boolean;
   /** Receives the alert events of this camera, in order (one call at a time). */
   publish: (camera: TrackedCamera, events: TrackAlertEvent[]) => Promise<void>;
   now?: () => number;
@@ -127,6 +128,11 @@ export class TrackedCamera implements FramePipeline {
         this.entries.set(track.id, entry);
         // Its points from before it was confirmed were never cropped.
         for (const p of track.points.slice(0, -1)) this.judged(this.judge.addScores(track, p.seq, null));
+      }
+      if (o.admits && !o.admits(track.last.box)) {
+        // Outside the alert zones: not worth a crop, and its verdict could not alert.
+        this.judged(this.judge.addScores(track, seq, null));
+        continue;
       }
       const box = contextBox(track.last.box, o.width, o.height, o.crop);
       const cut = cutRgb(rgb, o.width, box);

@@ -3,10 +3,12 @@ import type { RedisClient } from '../core/redis-client.js';
 import type { Box } from '../core/image/crop-pixels.js';
 import { names } from './redis-connection.js';
 
+/** An alert's box in frame pixels; `area` (changed pixels) where the motion stage reported it. */
+export type AlertBox = Box & { area?: number };
+
 /** An alert as clients see it. `id` is its stream entry id, so `since=<id>` resumes exactly after it. */
 export interface Alert {
   id: string;
-  /** The stream id of the alert's open event: every update and the closing event carry it. */
   alertId: string;
   cameraId: string;
   label: string;
@@ -14,27 +16,29 @@ export interface Alert {
   firstAt: number;
   lastAt: number;
   frames: number;
-  box: Box | null;
+  box: AlertBox | null;
   modelVersion: string;
   status: 'open' | 'update' | 'closed';
   snapshotUrl: string | null;
+  // Optional fields of the tracked pipeline (see docs/PIPELINE.md and the contracts in docs/REVIEW.md).
   /** Camera-scoped id of the tracked object the alert is about. */
   trackId?: string;
   /** The verdict's score per label. */
   scores?: Record<string, number>;
   /** Box centres over the track's life, frame pixels. */
   path?: Array<{ x: number; y: number; at: number }>;
-  /** A few seconds of the track as MP4, once encoded. */
+  /** A few seconds of the track as MP4, once encoded (null on the open event: encoded after it). */
   clipUrl?: string | null;
   /** Redis key of the track's best crops (a list of PNGs), for feedback. */
   cropsKey?: string | null;
   uncertain?: boolean;
 }
 
-export type AlertInput = Omit<Alert, 'id' | 'alertId' | 'snapshotUrl' | 'clipUrl'> & {
+export type AlertInput = Omit<Alert, 'id' | 'alertId' | 'snapshotUrl'> & {
   alertId?: string;
   hasSnapshot: boolean;
-  /** The entry whose snapshot this event shows (an earlier one of the alert): a closing event keeps the alert's picture. */
+  /** An entry of the alert whose snapshot this event shows, when this publisher did not write it (an
+   * alert left open by an earlier owner, closed by the next one). */
   snapshotOf?: string;
   /** The alert whose clip is stored (its alertId). */
   clipOf?: string;
@@ -56,21 +60,18 @@ function parse(fields: string[]): StoredAlert {
 function toAlert(id: string, fields: string[]): Alert {
   const raw = parse(fields);
   const alertId = raw.alertId ?? id;
-  const { hasSnapshot, snapshotOf, clipOf, snap: _snap, ...rest } = raw;
-  // An event without a picture of its own shows an earlier entry's (a closing event keeps the alert's).
-  const snapshotUrl = hasSnapshot ? `v1/alerts/${id}/snapshot.jpg` : snapshotOf ? `v1/alerts/${snapshotOf}/snapshot.jpg` : null;
-  return { ...rest, id, alertId, snapshotUrl, ...(clipOf !== undefined || rest.trackId !== undefined ? { clipUrl: clipOf ? `v1/alerts/${clipOf}/clip.mp4` : null } : {}) };
+  const { hasSnapshot, snap: _snap, snapshotOf: _of, clipOf, ...rest } = raw;
+  const clip = clipOf ? { clipUrl: `v1/alerts/${clipOf}/clip.mp4` } : rest.trackId !== undefined ? { clipUrl: rest.clipUrl ?? null } : {};
+  return { ...rest, id, alertId, snapshotUrl: hasSnapshot ? `v1/alerts/${id}/snapshot.jpg` : null, ...clip };
 }
 
 /**
  * Alerts in a capped Redis stream: every API instance reads the same history, and a client that
- * reconnects with the last id it saw gets exactly what it missed. Snapshots, clips and crops are kept
- * beside it for a day.
+ * reconnects with the last id it saw gets exactly what it missed.
  *
  * Snapshots are stored under a reference of their own before the entry that names them is written, so
- * no reader ever sees an alert whose snapshot is not there yet; an event without a new snapshot names
- * an earlier entry's (`snapshotOf`, or else the alert's latest one this process wrote), so a closed
- * alert keeps its picture.
+ * no reader ever sees an alert whose snapshot is not there yet; an event without a new snapshot (the
+ * closing one) names the alert's latest snapshot, so a closed alert keeps its picture.
  */
 export class AlertStream {
   private readonly key: string;
@@ -89,8 +90,12 @@ export class AlertStream {
     if (snapshot) {
       snap = `s${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
       await this.redis.set(this.n.snapshot(snap), snapshot, 'EX', this.snapshotTtlS);
-    } else if (input.alertId && !input.snapshotOf) {
+    } else if (input.alertId) {
       snap = this.lastSnapshot.get(input.alertId);
+      if (!snap && input.snapshotOf) {
+        const rows = (await this.redis.xrange(this.key, input.snapshotOf, input.snapshotOf)) as Array<[string, string[]]>;
+        snap = rows[0] ? parse(rows[0][1]).snap : undefined;
+      }
     }
     const stored: StoredAlert = { ...input, hasSnapshot: !!snap, ...(snap ? { snap } : {}) };
     const id = (await this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', 'a', JSON.stringify(stored)))!;
@@ -126,11 +131,9 @@ export class AlertStream {
   /** The snapshot of the entry `id` (null when it had none, or it expired, or the entry was trimmed). */
   async snapshot(id: string): Promise<Buffer | null> {
     const rows = (await this.redis.xrange(this.key, id, id)) as Array<[string, string[]]>;
-    const stored = rows[0] ? parse(rows[0][1]) : undefined;
-    // An event showing an earlier entry's picture (a closing one) answers with that entry's.
-    if (stored && !stored.snap && stored.snapshotOf && stored.snapshotOf !== id && isStreamId(stored.snapshotOf)) return this.snapshot(stored.snapshotOf);
+    const snap = rows[0] ? parse(rows[0][1]).snap : undefined;
     // Entries written before snapshot references kept theirs under the entry id.
-    return this.redis.getBuffer(this.n.snapshot(stored?.snap ?? id));
+    return this.redis.getBuffer(this.n.snapshot(snap ?? id));
   }
 
   async putClip(alertId: string, mp4: Buffer): Promise<void> {

@@ -1,5 +1,4 @@
-import type { Box } from '../core/image/crop-pixels.js';
-import type { Alert } from '../queue/alert-stream.js';
+import type { Alert, AlertBox } from '../queue/alert-stream.js';
 
 export const REVIEW_ACTIONS = ['acknowledge', 'false_alarm', 'relabel'] as const;
 export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
@@ -30,7 +29,7 @@ export interface AlertRecord {
   firstAt: number;
   lastAt: number;
   frames: number;
-  box: Box | null;
+  box: AlertBox | null;
   path?: Array<{ x: number; y: number; at: number }>;
   snapshotUrl: string | null;
   clipUrl: string | null;

@@ -27,7 +27,6 @@ import { registerDriftMetrics } from '../drift/drift-metrics.js';
 import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
-import { processUsage } from './process-usage.js';
 import { predictRoutes } from './routes/predict.js';
 import { sessionRoutes } from './routes/session.js';
 import { whoamiRoutes } from './routes/whoami.js';
@@ -47,6 +46,8 @@ export interface ServerDeps {
    * bare API, as tests build it).
    */
   services?: ProcessServices;
+  /** A model holder made by the caller (tests), when no `services` are given: the server's own services use it. */
+  holder?: ModelHolder;
   checks?: ReadinessCheck[];
   /** Route plugins of other parts (cameras, alerts), registered with the same guards. */
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
@@ -77,10 +78,9 @@ export interface SkywatchServer {
 export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
-  const services = deps.services ?? createProcessServices({ config, logger, registry });
+  const services = deps.services ?? createProcessServices({ config, logger, registry, holder: deps.holder });
   const ownsServices = !deps.services;
   const { holder, batcher, predictor, metrics } = services;
-  metrics.registerSummarySource('process', processUsage());
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);

@@ -72,7 +72,9 @@ describe('TrackedCamera and its alerts', () => {
     const closed = events.at(-1)!;
     // Dropped crops count for nothing; the others were all judged.
     expect(closed.frames).toBe(jobs.filter((_j, i) => i % 3 !== 0).length);
-    expect(closed.snapshotUrl).toBe(`v1/alerts/${events.filter((a) => a.snapshotUrl).at(-2)?.id ?? events[0].id}/snapshot.jpg`);
+    // The closing event keeps the alert's picture.
+    expect(closed.snapshotUrl).toBe(`v1/alerts/${closed.id}/snapshot.jpg`);
+    expect((await new AlertStream(redis, prefix, 1000).snapshot(closed.id))?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
     expect(closed.cropsKey).toBeTruthy();
     expect(cam.drained).toBe(true);
   });

@@ -43,9 +43,11 @@ async function glidingBird(seed: number, size = 48): Promise<Buffer> {
 /** A camera frame (160x120 sky) with the bird at (x, y), and its alert snapshot with the box drawn. */
 async function scene(seed: number, x: number, y: number): Promise<{ snapshot: Buffer; box: Alert['box'] }> {
   const frame = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 140, g: 170, b: 230 } } })
-    .composite([{ input: await glidingBird(seed), left: x, top: y }]).raw().toBuffer();
+    .composite([{ input: await glidingBird(seed), left: x, top: y }]).jpeg({ quality: 92 }).toBuffer();
+  // The camera's frame as the owner holds it: decoded pixels (of a JPEG-compressed stream).
+  const rgb = await sharp(frame).raw().toBuffer();
   const box = { x, y, width: 48, height: 48 };
-  return { snapshot: await snapshotJpeg(frame, 160, 120, box, [], 'drone'), box };
+  return { snapshot: await snapshotJpeg(rgb, 160, 120, box, [], 'drone'), box };
 }
 
 const cleanups: Array<() => Promise<void>> = [];

@@ -68,8 +68,9 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
         workerProcess(registry, run.prefix, path.join(dir, `${run.name}-w${i}`), port);
       }
     }
-    // Every worker has loaded the model before any frame exists.
-    await waitFor('workers ready', async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/ready`).then((r) => r.ok, () => false)))).every(Boolean), 90_000);
+    // Every worker has loaded the model before any frame exists (four processes starting at once take
+    // a while on two loaded cores).
+    await waitFor('workers ready', async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/ready`).then((r) => r.ok, () => false)))).every(Boolean), 240_000);
 
     const owners = await Promise.all(runs.map(async (run) => {
       const config = loadConfig({
@@ -112,5 +113,5 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
     expect(byTrack(three.alerts)).toEqual(byTrack(one.alerts));
     // Every alert opened was closed.
     for (const events of Object.values(byTrack(one.alerts))) expect(events.at(-1)).toMatch(/^closed /);
-  }, 240_000);
+  }, 420_000);
 });
