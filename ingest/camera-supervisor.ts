@@ -237,6 +237,7 @@ export class CameraSupervisor {
       // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
       // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
       let anchor: number | null = null;
+      let lastCapturedAt = 0;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -257,7 +258,9 @@ export class CameraSupervisor {
         // Re-anchored only if the stream clock runs clearly ahead of the wall clock (a stream that paused
         // and resumed): small jitter must not move capture times, or tracks would depend on scheduling.
         if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
-        const capturedAt = anchor + frame.ptsMs;
+        // ... and never goes backwards (a re-anchor after a burst must not reorder frames).
+        const capturedAt = Math.max(anchor + frame.ptsMs, lastCapturedAt + 1);
+        lastCapturedAt = capturedAt;
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
         this.latest = { data: frame.data, width, height };

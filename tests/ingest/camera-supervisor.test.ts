@@ -103,7 +103,7 @@ describe('CameraSupervisor over RTSP', () => {
     const all = JSON.stringify(status) + logs.join('');
     expect(logs.join('')).toMatch(/backoff|reconnecting/);
     expect(all).not.toContain('s3cr3t-pw');
-  });
+  }, 150_000);
 
   it('restarts a camera that stays connected but stops sending (watchdog)', async () => {
     const rtsp = await server();
