@@ -1,7 +1,9 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveLocal } from '../../core/config.js';
 import { SkywatchError } from '../../core/errors.js';
+import path from 'node:path';
 import { createProgress } from '../../trainer/fit/progress.js';
+import { trainTrackModel } from '../../trainer/track/train-track-model.js';
 import { runTraining, TRAINING_DEFAULTS, type TrainMode } from '../../trainer/train.js';
 import { printResult, type CliContext } from '../context.js';
 import { readFile } from 'node:fs/promises';
@@ -26,6 +28,7 @@ function decimal(min: number, max: number, exclusiveMin = false) {
 
 interface TrainFlags {
   data?: string;
+  kind: 'frame' | 'track';
   registry?: string;
   mode: TrainMode;
   backbone?: string;
@@ -61,7 +64,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         'Ctrl-C stops after the current step and publishes nothing (exit code 130); a second Ctrl-C exits at once.',
       ].join('\n\n'),
     )
-    .option('--data <dir|gs://...>', 'data set: a folder with one subfolder per label, or a gs:// prefix (default: config data)')
+    .option('--data <dir|gs://...>', 'data set: a folder with one subfolder per label, or a gs:// prefix (default: config data); with --kind track, a track data set from `skywatch data from-videos`')
+    .addOption(new Option('--kind <kind>', 'frame: one image classifier (photographs); track: crop classifier + track model for cameras').choices(['frame', 'track']).default('frame'))
     .option('--registry <dir|gs://...>', 'model registry to publish to (default: config registry)')
     .addOption(new Option('--mode <mode>', 'transfer: head on a pretrained backbone; scratch: compact CNN').choices(['transfer', 'scratch']).default('transfer'))
     .option('--backbone <file>', 'ONNX backbone for transfer mode (default: config trainer.backbone)')
@@ -96,6 +100,29 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       };
       process.on('SIGINT', onSigint);
       try {
+        if (flags.kind === 'track') {
+          const result = await trainTrackModel({
+            tracks: resolveLocal(flags.data ?? path.join(config.stateDir, 'datasets', 'tracks')),
+            registry: resolveLocal(flags.registry ?? config.registry),
+            stateDir: config.stateDir,
+            backbone: resolveLocal(flags.backbone ?? config.trainer.backbone),
+            seed: flags.seed,
+            publish: flags.publish,
+            force: flags.force,
+            margin: flags.margin,
+            backend: flags.backend,
+            gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
+            logger,
+            signal: controller.signal,
+          });
+          printResult(flags.json, { ...result, outcomes: undefined }, () => [
+            `version ${result.version} (track)`,
+            `test clips: track accuracy ${result.metrics?.accuracy.toFixed(4)}; clips alerted ${Object.entries(result.detection.alertedShare).map(([l, v]) => `${l} ${(v * 100).toFixed(0)}%`).join(', ')}`,
+            `run folder ${result.runDir}`,
+            ...(result.decision ? [`published: ${result.decision.promoted ? 'promoted to latest' : 'kept as a candidate'} (${result.decision.reason})`] : []),
+          ].join('\n'));
+          return;
+        }
         const base = {
           data: resolveLocal(flags.data ?? config.data),
           registry: resolveLocal(flags.registry ?? config.registry),
