@@ -37,6 +37,10 @@ export const configSchema = z.object({
     bodyLimitBytes: int(1024).default(10 * 1024 * 1024),
     maxPixels: int(1).default(40_000_000),
     rateLimitPerMinute: int(0).default(0),
+    /** POST /v1/predict/clip: largest video or .npz body, longest clip, most .npz frames. */
+    clipMaxBytes: int(1024).default(64 * 1024 * 1024),
+    clipMaxSeconds: num(0.1).default(30),
+    clipMaxFrames: int(1).default(900),
   }).prefault({}),
   inference: z.object({
     intraOpThreads: int(1, 256).default(2),
@@ -116,6 +120,9 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_BODY_LIMIT_BYTES: 'api.bodyLimitBytes',
   SKYWATCH_MAX_PIXELS: 'api.maxPixels',
   SKYWATCH_RATE_LIMIT_PER_MINUTE: 'api.rateLimitPerMinute',
+  SKYWATCH_CLIP_MAX_BYTES: 'api.clipMaxBytes',
+  SKYWATCH_CLIP_MAX_SECONDS: 'api.clipMaxSeconds',
+  SKYWATCH_CLIP_MAX_FRAMES: 'api.clipMaxFrames',
   SKYWATCH_INTRA_OP_THREADS: 'inference.intraOpThreads',
   SKYWATCH_INTER_OP_THREADS: 'inference.interOpThreads',
   SKYWATCH_MAX_BATCH: 'inference.maxBatch',

@@ -23,6 +23,7 @@ import { registerStageMetrics } from './stage-metrics.js';
 import type { DriftMonitor } from '../drift/drift-monitor.js';
 import { registerDriftMetrics } from '../drift/drift-metrics.js';
 import { driftRoutes } from './routes/drift.js';
+import { predictClipRoutes } from './routes/predict-clip.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
@@ -122,6 +123,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
   await app.register(modelRoutes, { registry, holder, ...guards });
+  await app.register(predictClipRoutes, { holder, predictor, viewer: guards.viewer, limits: { maxBytes: config.api.clipMaxBytes, maxSeconds: config.api.clipMaxSeconds, maxFrames: config.api.clipMaxFrames, maxPixels: config.api.maxPixels } });
   if (deps.drift) {
     registerDriftMetrics(metrics.registry, deps.drift);
     await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
