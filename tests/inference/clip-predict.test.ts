@@ -42,7 +42,7 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-const post = (body: Uint8Array, type: string, query = '') => fetch(`${url}/v1/predict/clip${query}`, { method: 'POST', headers: { 'content-type': type }, body });
+const post = (body: Uint8Array, type: string, query = '') => fetch(`${url}/v1/predict/clip${query}`, { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
 
 describe.skipIf(!haveData)('POST /v1/predict/clip on real sky footage', () => {
   let video: ClipAnswer;
