@@ -16,6 +16,8 @@ import { sha256 } from '../core/hash.js';
 import { createProgress } from '../trainer/fit/progress.js';
 import { createRng } from '../trainer/tfjs/seeded-random.js';
 import { runTraining, type TrainMode } from '../trainer/train.js';
+import { evaluateDetailed } from '../trainer/eval/evaluate.js';
+import { readLocalModel } from '../core/model/registry.js';
 import type { SplitFile, Splits } from '../trainer/train-types.js';
 
 const { values } = parseArgs({
@@ -87,6 +89,10 @@ try {
   console.log('|---|---|---|---|---|---|');
   console.log(`| ${values.mode} | ${result.metrics.accuracy.toFixed(4)} (target >= 0.97) | ${result.metrics.macroF1.toFixed(4)} | ${(seconds / 60).toFixed(1)} min (target <= 15) | ${(size / 1e6).toFixed(2)} MB (target <= 20) | ${String(t.epochsRun)} (${String(t.bestEpoch)}) |`);
   console.log(`confusion (rows true ${splits.labels.join('/')}): ${JSON.stringify(result.metrics.confusion)}`);
+  // The misclassified test photos, to look at (issue 11: find where the errors are).
+  const local = await readLocalModel(path.join(result.runDir, 'model.onnx'));
+  const detail = await evaluateDetailed({ modelPath: local.modelPath, input: local.manifest.input, outputName: local.manifest.output.name, labels: local.manifest.labels, files: test });
+  for (const p of detail.predictions.filter((x) => x.predicted !== x.label)) console.log(`error: ${path.relative(root, p.path)} true ${p.label} predicted ${p.predicted} ${p.confidence.toFixed(3)}`);
 } finally {
   await rm(stateDir, { recursive: true, force: true });
 }

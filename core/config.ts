@@ -70,6 +70,10 @@ export const configSchema = z.strictObject({
     allowedOrigins: csv.default([]),
     /** Lifetime of a dashboard session cookie exchanged for a token. */
     sessionTtlSeconds: int(60).default(12 * 3600),
+    /** POST /v1/predict/clip: largest video or .npz body, longest clip, most .npz frames. */
+    clipMaxBytes: int(1024).default(64 * 1024 * 1024),
+    clipMaxSeconds: num(0.1).default(30),
+    clipMaxFrames: int(1).default(900),
   }).prefault({}),
   inference: z.strictObject({
     intraOpThreads: int(1, 256).default(2),
@@ -204,6 +208,9 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALLOWED_HOSTS: 'api.allowedHosts',
   SKYWATCH_ALLOWED_ORIGINS: 'api.allowedOrigins',
   SKYWATCH_SESSION_TTL_SECONDS: 'api.sessionTtlSeconds',
+  SKYWATCH_CLIP_MAX_BYTES: 'api.clipMaxBytes',
+  SKYWATCH_CLIP_MAX_SECONDS: 'api.clipMaxSeconds',
+  SKYWATCH_CLIP_MAX_FRAMES: 'api.clipMaxFrames',
   SKYWATCH_INTRA_OP_THREADS: 'inference.intraOpThreads',
   SKYWATCH_INTER_OP_THREADS: 'inference.interOpThreads',
   SKYWATCH_MAX_BATCH: 'inference.maxBatch',

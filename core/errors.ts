@@ -14,6 +14,8 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'unsupported media type' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'payload too large' },
   CAMERA_URL_INVALID: { status: 400, message: 'camera URL is invalid' },
+  CLIP_INVALID: { status: 400, message: 'body is not a readable video clip or .npz of frames' },
+  CLIP_TOO_LONG: { status: 413, message: 'clip is longer than allowed' },
   CAMERA_URL_SCHEME: { status: 400, message: 'camera URL scheme is not allowed' },
   CAMERA_URL_HOST: { status: 400, message: 'camera URL host is not allowed' },
   CAMERA_LIMIT: { status: 409, message: 'the camera limit is reached' },

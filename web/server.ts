@@ -25,6 +25,7 @@ import { installRequestGuards } from './request-guards.js';
 import type { DriftMonitor } from '../drift/drift-monitor.js';
 import { registerDriftMetrics } from '../drift/drift-metrics.js';
 import { driftRoutes } from './routes/drift.js';
+import { predictClipRoutes } from './routes/predict-clip.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { predictRoutes } from './routes/predict.js';
@@ -138,6 +139,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64, maxRequestBytes: config.api.maxRequestBytes });
   await app.register(modelRoutes, { registry, holder, ...guards });
   await app.register(whoamiRoutes, { tokens });
+  await app.register(predictClipRoutes, { holder, predictor, viewer: guards.viewer, limits: { maxBytes: config.api.clipMaxBytes, maxSeconds: config.api.clipMaxSeconds, maxFrames: config.api.clipMaxFrames, maxPixels: config.api.maxPixels } });
   if (deps.drift) {
     registerDriftMetrics(metrics.registry, deps.drift);
     await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });

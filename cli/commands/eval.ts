@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SkywatchError } from '../../core/errors.js';
@@ -9,6 +9,9 @@ import { evaluateDetailed } from '../../trainer/eval/evaluate.js';
 import { checkQuality, formatGate, GATE_FAILED_EXIT, parseBar, parseLabelBar, type GateResult, type QualityBars } from '../../trainer/eval/quality-gate.js';
 import { renderReportHtml } from '../../trainer/eval/report.js';
 import { printResult, type CliContext } from '../context.js';
+import { evaluateClips, formatClipEvaluation, listLabelledClips } from '../../trainer/eval/clip-eval.js';
+import { predictClipUpload } from '../../inference/clip-upload.js';
+import { openLocalServing } from './local-serving.js';
 import { openRegistry, withRegistryOption } from './registry-option.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
@@ -18,7 +21,9 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
     .summary('evaluate any model on any labelled folder')
     .description('Runs a model (a registry version, "latest", or a model.onnx with manifest.json beside it) over every image of a labelled folder (or its test split) and prints accuracy, precision/recall/F1 per label, the confusion matrix and ROC AUC.')
     .requiredOption('--model <version|latest|file.onnx>', 'which model')
-    .requiredOption('--data <dir>', 'folder with one subfolder per label')
+    .option('--data <dir>', 'folder of images with one subfolder per label')
+    .option('--clips <dir>', 'instead of --data: folder of clips with one subfolder per label, each run through the camera pipeline (clip-level detection, time to detection)')
+    .option('--fps <n>', 'with --clips: frames per second sampled (default the model\'s)', (v) => Number(v))
     .option('--split <which>', '"all" images, or only the "test" split', 'all')
     .option('--seed <n>', 'seed of the splits made on the fly when the folder has no splits files (--split test)', (v) => Number.parseInt(v, 10), 42)
     .option('--report <file.html>', 'also write an HTML report with the confusion matrix and curves')
@@ -32,11 +37,18 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
     .action(async (opts: EvalFlags) => {
       if (!['all', 'test'].includes(opts.split)) throw new SkywatchError('BAD_REQUEST', '--split must be "all" or "test"');
       const bars = barsOf(opts);
+      if (opts.clips) {
+        if (opts.data) throw new SkywatchError('BAD_REQUEST', 'give --data (images) or --clips (videos), not both');
+        await evalClips(ctx, opts, bars);
+        return;
+      }
+      if (!opts.data) throw new SkywatchError('BAD_REQUEST', 'give --data DIR (images) or --clips DIR (videos)');
+      const data = opts.data;
       const config = ctx.config();
       const { modelPath, manifest } = opts.model.endsWith('.onnx')
         ? await readLocalModel(path.resolve(opts.model))
         : await (await openRegistry(ctx, opts.registry)).fetch(opts.model, path.join(config.stateDir, 'cache', 'models'));
-      const root = path.resolve(opts.data);
+      const root = path.resolve(data);
       let files: Array<{ path: string; label: string }>;
       let dataSkipped: SkippedFile[];
       if (opts.split === 'test') {
@@ -86,7 +98,9 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
 
 interface EvalFlags {
   model: string;
-  data: string;
+  data?: string;
+  clips?: string;
+  fps?: number;
   registry?: string;
   split: string;
   seed: number;
@@ -120,4 +134,25 @@ export function exitOnGate(gate: GateResult | undefined): void {
     process.stderr.write('quality gate failed\n');
     process.exitCode = GATE_FAILED_EXIT;
   }
+}
+
+async function evalClips(ctx: CliContext, opts: EvalFlags, bars: QualityBars | undefined): Promise<void> {
+  const root = path.resolve(opts.clips!);
+  const clips = await listLabelledClips(root);
+  const config = ctx.config();
+  const serving = await openLocalServing(ctx, opts.registry, opts.model);
+  const limits = { maxBytes: Number.MAX_SAFE_INTEGER, maxSeconds: Number.MAX_VALUE, maxFrames: Number.MAX_SAFE_INTEGER, maxPixels: config.api.maxPixels };
+  const model = serving.holder.current?.version ?? opts.model;
+  let result;
+  try {
+    result = await evaluateClips(clips, async (file) => predictClipUpload(await readFile(file), serving, limits, opts.fps ? { fps: opts.fps } : {}).then((a) => ({ ...a, events: [] })), {
+      onClip: opts.json ? undefined : (c, done, total) => process.stderr.write(`\r${done}/${total} clips (${path.basename(c.file)}: ${c.error ? 'error' : c.drone ? 'drone' : 'no drone'})      `),
+    });
+  } finally {
+    await serving.close();
+  }
+  if (!opts.json) process.stderr.write('\n');
+  const gate = bars ? checkQuality(result, bars) : undefined;
+  printResult(!!opts.json, { model, folder: root, ...result, ...(gate ? { gate } : {}) }, () => `${formatClipEvaluation(result, model)}${gate ? `\n\n${formatGate(gate)}` : ''}`);
+  exitOnGate(gate);
 }

@@ -7,6 +7,7 @@ import { OnnxModel } from '../../inference/onnx-model.js';
 import { imageToTensor } from '../../inference/preprocess.js';
 import { printResult, type CliContext } from '../context.js';
 import { openRegistry, withRegistryOption } from './registry-option.js';
+import { CLIP_FILE, formatClipAnswers, predictClipFiles } from './predict-clip.js';
 
 interface Answer {
   file: string;
@@ -33,13 +34,24 @@ async function viaServer(server: string, token: string | undefined, files: strin
 
 export function registerPredictCommand(program: Command, ctx: CliContext): void {
   withRegistryOption(program.command('predict'))
-    .summary('classify images, locally or against a running server')
-    .argument('<images...>', 'image files (JPEG, PNG, WebP)')
+    .summary('classify images, or run clips through the camera pipeline, locally or against a running server')
+    .argument('<files...>', 'image files (JPEG, PNG, WebP), or clips (MP4, WebM, MOV, or .npz with frames [T,H,W,3] uint8)')
+    .option('--fps <n>', 'clips: frames per second sampled (.npz: the rate its frames were taken at); default the model\'s', (v) => Number(v))
     .option('--server <url>', 'ask a running Skywatch API instead of loading the model here')
     .option('--token <token>', 'API token for --server (or SKYWATCH_TOKEN)')
     .option('--model <version|latest|file.onnx>', 'model to load locally', 'latest')
     .option('--json', 'one JSON document on stdout')
-    .action(async (images: string[], opts: { server?: string; token?: string; model: string; registry?: string; json?: boolean }) => {
+    .action(async (files: string[], opts: { server?: string; token?: string; model: string; registry?: string; json?: boolean; fps?: number }) => {
+      const clips = files.filter((f) => CLIP_FILE.test(f));
+      const images = files.filter((f) => !CLIP_FILE.test(f));
+      if (clips.length > 0) {
+        if (images.length > 0) throw new SkywatchError('BAD_REQUEST', 'give either images or clips, not both in one call');
+        if (opts.fps !== undefined && !(opts.fps >= 0.5 && opts.fps <= 30)) throw new SkywatchError('BAD_REQUEST', '--fps must be from 0.5 to 30');
+        const answers = await predictClipFiles(ctx, clips, { ...opts, token: opts.token ?? process.env.SKYWATCH_TOKEN });
+        printResult(!!opts.json, { clips: answers }, () => formatClipAnswers(answers));
+        if (answers.some((a) => 'error' in a)) process.exitCode = 1;
+        return;
+      }
       let answers: Answer[];
       if (opts.server) answers = await viaServer(opts.server, opts.token ?? process.env.SKYWATCH_TOKEN, images);
       else {

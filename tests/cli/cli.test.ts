@@ -71,7 +71,7 @@ describe('skywatch command line', () => {
     expect(back.version).toBe(first.version);
     const shown = JSON.parse((await skywatch(['model', 'show', 'latest', '--registry', registry, '--json'])).stdout);
     expect(shown.manifest.version).toBe(first.version);
-  });
+  }, 180_000);
 
   it('fails with a stable code and a clear message', async () => {
     const missing = await skywatch(['model', 'show', 'nope', '--registry', registry]);

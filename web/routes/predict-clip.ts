@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Guard } from '../auth.js';
+import { SkywatchError } from '../../core/errors.js';
+import { predictClipUpload, type ClipLimits } from '../../inference/clip-upload.js';
+import type { ModelHolder } from '../../inference/model-holder.js';
+import type { Predictor } from '../../inference/predictor.js';
+
+const CLIP_TYPES = /^(video\/(mp4|webm|quicktime|x-matroska)|application\/(x-npz|zip))$/;
+
+/**
+ * POST /v1/predict/clip: a short video (raw body, video/mp4, video/webm or video/quicktime) or an
+ * .npz with `frames` [T,H,W,3] uint8 (application/x-npz, frames taken at ?fps=) through the same motion
+ * -> tracks -> crop model -> verdict pipeline as the cameras, offline. Limits: config api.clip*.
+ */
+export async function predictClipRoutes(app: FastifyInstance, options: { holder: ModelHolder; predictor: Predictor; viewer: Guard; limits: ClipLimits }): Promise<void> {
+  // Scoped to this plugin: a clip body may be larger than an image body.
+  app.addContentTypeParser(CLIP_TYPES, { parseAs: 'buffer', bodyLimit: options.limits.maxBytes }, (_req, body, done) => done(null, body));
+  app.post('/v1/predict/clip', {
+    preHandler: options.viewer,
+    bodyLimit: options.limits.maxBytes,
+    schema: {
+      summary: 'Run a short clip through the camera pipeline (motion, tracks, verdicts)',
+      description: 'Raw body: MP4, WebM or QuickTime video, or an .npz holding `frames` [T,H,W,3] uint8 (its rate given by ?fps=, default the model\'s). Answers the confirmed tracks with boxes, times and verdicts, and whether the clip holds a drone.',
+      tags: ['predict'],
+      querystring: { type: 'object', properties: { fps: { type: 'number', minimum: 0.5, maximum: 30 }, token: { type: 'string' } } },
+    },
+  }, async (request) => {
+    const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!CLIP_TYPES.test(type)) throw new SkywatchError('UNSUPPORTED_MEDIA_TYPE', 'send the clip as a raw video/mp4, video/webm, video/quicktime or application/x-npz body');
+    if (!Buffer.isBuffer(request.body)) throw new SkywatchError('CLIP_INVALID', 'the body is empty');
+    const { fps } = request.query as { fps?: number };
+    const controller = new AbortController();
+    request.raw.on('close', () => {
+      if (request.raw.destroyed && !request.raw.complete) controller.abort();
+    });
+    return predictClipUpload(request.body, { holder: options.holder, predictor: options.predictor }, options.limits, { ...(fps ? { fps } : {}), signal: controller.signal });
+  });
+}
