@@ -3,14 +3,19 @@ import type { Config } from '../core/config.js';
 import { SkywatchError } from '../core/errors.js';
 import { redactUrl } from '../core/redact.js';
 import type { AlertRecordRepository } from './alert-record-repository.js';
-import { PostgresAlertRecords } from './postgres-alert-records.js';
-import { SqliteAlertRecords } from './sqlite-alert-records.js';
 
 /** The configured review database, migrated: PostgreSQL when `review.postgresUrl` is set, else SQLite. */
 export async function openAlertRecords(config: Config): Promise<AlertRecordRepository> {
   let repo: AlertRecordRepository | null = null;
   try {
-    repo = config.review.postgresUrl ? new PostgresAlertRecords({ url: config.review.postgresUrl }) : new SqliteAlertRecords(path.resolve(config.review.db));
+    // Drivers load lazily: a process uses one of them, and loading costs start-up time.
+    if (config.review.postgresUrl) {
+      const { PostgresAlertRecords } = await import('./postgres-alert-records.js');
+      repo = new PostgresAlertRecords({ url: config.review.postgresUrl });
+    } else {
+      const { SqliteAlertRecords } = await import('./sqlite-alert-records.js');
+      repo = new SqliteAlertRecords(path.resolve(config.review.db));
+    }
     await repo.migrate();
   } catch (err) {
     await repo?.close().catch(() => {});
