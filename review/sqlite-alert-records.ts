@@ -25,6 +25,9 @@ export class SqliteAlertRecords implements AlertRecordRepository {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
+    // With WAL, NORMAL loses at most the last transactions on power loss, never consistency, and
+    // spares an fsync per folded event.
+    this.db.pragma('synchronous = NORMAL');
   }
 
   async migrate(): Promise<number> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from '../core/logger.js';
 import { redactUrl } from '../core/redact.js';
 import type { AlertSink, SinkEvent } from './alert-sink.js';
@@ -31,7 +31,9 @@ export function topicLevel(value: string): string {
  */
 export class MqttSink implements AlertSink {
   readonly name = 'mqtt';
-  private readonly client: MqttClient;
+  /** The client once the mqtt package is loaded (lazily: most installations never enable MQTT). */
+  private readonly client: Promise<MqttClient>;
+  private isConnected = false;
   private readonly prefix: string;
   /** Open alert ids per camera and label, for the retained counts. */
   private readonly open = new Map<string, Set<string>>();
@@ -48,25 +50,30 @@ export class MqttSink implements AlertSink {
       connectTimeout: 10_000,
       will: { topic: available, payload: Buffer.from('offline'), qos: 1, retain: true },
     };
-    this.client = connect(options.url, settings);
-    let warned = 0;
-    this.client.on('connect', () => {
-      options.logger.info({ url: redactUrl(options.url), prefix: this.prefix }, 'MQTT connected');
-      this.publish(available, 'online', true);
-    });
-    this.client.on('error', (err) => {
-      // One line every 10 s while the broker is away, not one per retry.
-      if (Date.now() - warned > 10_000) options.logger.warn({ err, url: redactUrl(options.url) }, 'MQTT error (reconnecting)');
-      warned = Date.now();
+    this.client = import('mqtt').then(({ connect }) => {
+      const client = connect(options.url, settings);
+      let warned = 0;
+      client.on('connect', () => {
+        this.isConnected = true;
+        options.logger.info({ url: redactUrl(options.url), prefix: this.prefix }, 'MQTT connected');
+        this.publish(available, 'online', true);
+      });
+      client.on('close', () => (this.isConnected = false));
+      client.on('error', (err) => {
+        // One line every 10 s while the broker is away, not one per retry.
+        if (Date.now() - warned > 10_000) options.logger.warn({ err, url: redactUrl(options.url) }, 'MQTT error (reconnecting)');
+        warned = Date.now();
+      });
+      return client;
     });
   }
 
   get connected(): boolean {
-    return this.client.connected;
+    return this.isConnected;
   }
 
   private publish(topic: string, payload: string, retain: boolean): void {
-    const p = this.client.publishAsync(topic, payload, { qos: 1, retain }).then(
+    const p = this.client.then((c) => c.publishAsync(topic, payload, { qos: 1, retain })).then(
       () => void this.published++,
       (err: unknown) => {
         this.failed++;
@@ -95,10 +102,11 @@ export class MqttSink implements AlertSink {
 
   /** Says `offline` (retained) and disconnects; messages still queued are given a moment to go. */
   async close(): Promise<void> {
-    if (this.client.connected) {
+    const client = await this.client;
+    if (client.connected) {
       this.publish(`${this.prefix}/available`, 'offline', true);
       await Promise.race([Promise.all([...this.pending]), new Promise((r) => setTimeout(r, 3_000))]);
     }
-    await this.client.endAsync(!this.client.connected);
+    await client.endAsync(!client.connected);
   }
 }

@@ -56,7 +56,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!existsSync(BACKBONE))('feedback loop (review -> feedback data set -> trainer -> registry -> predictor)', () => {
-  it('after false alarms are judged, the retrained model no longer calls that object a drone', async () => {
+  it('after false alarms are judged, the retrained model no longer calls that object a drone', { timeout: 400_000 }, async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'sw-feedback-'));
     const data = path.join(root, 'data');
     await makeImageDataset(data, 14, 48);
