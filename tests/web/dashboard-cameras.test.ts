@@ -112,6 +112,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
 
   it('draws masks and zones on the camera picture, and shows validation next to the field', async () => {
     await page.goto(`${server.url}#/cameras`);
+    await expect.poll(() => tile(liveId).locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 30_000 }).toBeGreaterThan(0);
     await tile(liveId).getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('Alert threshold (0 to 1)').fill('2');
     await page.locator('#cam-save').click();
