@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../core/hash.js';
+import { sha256, sha256File } from '../core/hash.js';
 import { SkywatchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { manifestSchema, type EvalMetrics, type ModelManifest } from '../core/model/manifest.js';
@@ -16,6 +16,11 @@ import { trainScratch } from './train-scratch.js';
 import { trainTransfer } from './train-transfer.js';
 
 export type TrainMode = 'transfer' | 'scratch';
+
+/** The data fingerprint of a data set trained with feedback: changes when either changes. */
+export function combineFingerprints(data: string, feedback: string | null): string {
+  return feedback ? sha256(`${data}\nfeedback:${feedback}`) : data;
+}
 
 export const TRAINING_DEFAULTS = {
   transfer: { epochs: 80, batchSize: 32, learningRate: 1e-3, patience: 10 },
@@ -55,6 +60,12 @@ export interface TrainOptions {
   now?: () => Date;
   /** Splits decided by the caller (a benchmark with its own test folder); `data` is then only recorded as the source. */
   splits?: Splits;
+  /**
+   * Extra training examples (operators' feedback): added to the train split only, never to val or
+   * test, so champion/challenger still decides on the data set's fixed test set. Their fingerprint is
+   * folded into the data fingerprint. Examples of a label the data set lacks are left out.
+   */
+  extraTrain?: { files: SplitFile[]; fingerprint: string };
 }
 
 export interface TrainResult {
@@ -85,6 +96,16 @@ function resolveSettings(o: TrainOptions): ResolvedSettings {
     ...(o.filters ? { filters: o.filters } : {}),
     augment: o.augment ?? true,
   };
+}
+
+/** The splits with feedback examples added to train (see TrainOptions.extraTrain). */
+function withExtraTrain(splits: Splits, extra: TrainOptions['extraTrain'], logger: Logger): Splits {
+  if (!extra) return splits;
+  const files = extra.files.filter((f) => splits.labels.includes(f.label));
+  const unknown = [...new Set(extra.files.filter((f) => !splits.labels.includes(f.label)).map((f) => f.label))];
+  if (unknown.length) logger.warn({ labels: unknown }, `feedback of labels the data set lacks was left out (add a folder per label to learn them): ${unknown.join(', ')}`);
+  if (files.length) logger.info({ files: files.length }, `feedback: ${files.length} extra training images`);
+  return { ...splits, train: [...splits.train, ...files], fingerprint: combineFingerprints(splits.fingerprint, extra.fingerprint) };
 }
 
 function checkAbort(signal: AbortSignal | undefined, phase: string): void {
@@ -130,17 +151,20 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const backend = await initTfBackend(options.backend ?? 'auto', logger);
   checkAbort(signal, 'before loading data');
 
-  const splits = options.splits ?? (await loadDataSplits(
+  const loaded = options.splits ?? (await loadDataSplits(
     options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets'), options.gcs) : options.data,
     settings.seed,
   ));
+  const splits = withExtraTrain(loaded, options.extraTrain, logger);
   if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
   const labels = splits.labels;
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `need at least two labels, found ${labels.length}: ${labels.join(', ')}`);
   for (const [name, files] of Object.entries({ train: splits.train, test: splits.test })) {
     if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `the ${name} split is empty`);
   }
-  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test });
+  const feedbackFiles = options.extraTrain?.files.filter((f) => labels.includes(f.label)) ?? [];
+  // Train counts include the feedback; `feedback` says how much of it there was.
+  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test, ...(options.extraTrain ? { feedback: feedbackFiles } : {}) });
   logger.info({ labels, counts }, `data: ${splits.train.length} train, ${splits.val.length} val, ${splits.test.length} test images`);
   checkAbort(signal, 'before training');
 

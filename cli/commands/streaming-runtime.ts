@@ -16,7 +16,9 @@ import { AlertStream } from '../../queue/alert-stream.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { AlertRecorder } from '../../review/alert-recorder.js';
+import { FeedbackStore } from '../../review/feedback-store.js';
 import { openAlertRecords } from '../../review/open-alert-records.js';
+import { redisCropSource } from '../../review/redis-crop-source.js';
 import { RetentionTimer } from '../../review/retention.js';
 import { createSinks } from '../../sinks/create-sinks.js';
 import { AlertHub } from '../../web/alert-hub.js';
@@ -112,6 +114,8 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     const recorderRedis = createRedis(redisHandle.url);
     const recorder = new AlertRecorder({ stream, reader: recorderRedis, repo: records, settings: { threshold: config.alerts.threshold, uncertainBand: config.review.uncertainBand }, logger });
     recorder.start();
+    // Every judged alert's crops go to the feedback data set in the registry's store (for the trainer).
+    const feedback = new FeedbackStore(registry.store, redisCropSource(redis));
     const retention = new RetentionTimer(records, { days: config.review.retentionDays, logger });
     retention.start();
     stops.push(async () => {
@@ -129,7 +133,8 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
       plugins: [
         (app, guards) => camerasRoutes(app, { store: ingest.store, ingestor: runtime, rules: ingest.rules, requireAdmin: guards.admin, requireViewer: guards.viewer }),
         (app, guards) => alertRoutes(app, { stream, hub, viewer: guards.viewer }),
-        (app, guards) => reviewRoutes(app, { repo: records, viewer: guards.viewer, admin: guards.admin, labels: () => holder?.current?.manifest.labels ?? [] }),
+        (app, guards) => reviewRoutes(app, { repo: records, viewer: guards.viewer, admin: guards.admin, labels: () => holder?.current?.manifest.labels ?? [],
+          feedback: async (record, verdict) => feedback.save(record, verdict, await records.snapshot(record.alertId)) }),
       ],
     });
     const w = worker;
