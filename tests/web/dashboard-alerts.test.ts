@@ -22,7 +22,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-  });
+  }, 150_000);
 
   it('on load, the newest event of each alert wins and a closed alert keeps its snapshot (defects 1, 2)', async () => {
     const red = await jpeg(220, 30, 30);
@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await expect.poll(() => naturalWidth(page, open.alertId), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(page, 'alerts-1-closed-keeps-snapshot');
     await context.close();
-  });
+  }, 150_000);
 
   it('shows the whole history after a reload, not the last 50 events (defect 3)', async () => {
     // 60 alerts of 3 events each: 180 events, far more than 50.
@@ -57,7 +57,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await page.locator('li.alert').count()).toBe(61);
     expect(await page.locator('li.alert[data-status="open"]').count()).toBe(0);
     await context.close();
-  });
+  }, 150_000);
 
   it('updates a live alert in place, announces it once, never blanks its picture, and never drops its snapshot on close (defects 1, 5)', async () => {
     const { context, page } = await pageWithToken(browser, ADMIN);
@@ -103,7 +103,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.setViewportSize({ width: 375, height: 812 });
     await shot(page, 'alerts-3-phone');
     await context.close();
-  });
+  }, 150_000);
 
   it('notifies only alerts that match the filters, with one audio context (defect 7)', async () => {
     const { context, page } = await pageWithToken(browser, ADMIN);
@@ -137,7 +137,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(got.notes).toEqual(['drone alert', 'drone alert']);
     expect(got.contexts).toBe(1);
     await context.close();
-  });
+  }, 150_000);
 
   it('downloads no snapshot while the tab is hidden, and shows them when it is visible again (defect 13)', async () => {
     const { context, page } = await pageWithToken(browser, ADMIN);
@@ -159,7 +159,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     for (const id of ids) await expect.poll(() => naturalWidth(page, id), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(snapshots.length).toBe(3);
     await context.close();
-  });
+  }, 150_000);
 
   it('Escape on the token prompt leaves a working page and Token button; a wrong token is named, not retried (defect 4)', async () => {
     const { context, page } = await pageWithToken(browser, null);
@@ -190,7 +190,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.locator('#role').filter({ hasText: 'admin' }).waitFor({ timeout: 10_000 });
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     await context.close();
-  });
+  }, 150_000);
 
   it('a viewer sees no admin controls, and a refused action says why (defect 4, roles)', async () => {
     const viewer = await pageWithToken(browser, VIEWER);
@@ -216,7 +216,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await refused.textContent()).toMatch(/admin token/);
     await shot(page, 'roles-2-refused-action');
     await context.close();
-  });
+  }, 150_000);
 
   it('reviews the alert history: filters, pages, detail with snapshot, path and clip, admin verdicts that survive a reload', async () => {
     const pic = await jpeg(90, 140, 220, 320, 240);
@@ -276,5 +276,5 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await viewer.page.locator('#review-false').count()).toBe(0);
     expect(await viewer.page.locator('#review-detail').textContent()).toMatch(/needs an admin token/);
     await viewer.context.close();
-  });
+  }, 150_000);
 });
