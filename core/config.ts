@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseHostEntry } from '../ingest/camera-hosts.js';
 import { SkywatchError } from './errors.js';
 
 /**
@@ -10,26 +11,44 @@ import { SkywatchError } from './errors.js';
  */
 
 const csv = z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)));
-const bool = z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean());
+// A word that is neither yes nor no (`ture`) stays a string and fails as a boolean, instead of
+// silently meaning false.
+const TRUE_WORDS = ['1', 'true', 'yes', 'on'];
+const FALSE_WORDS = ['0', 'false', 'no', 'off'];
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const word = v.trim().toLowerCase();
+  return TRUE_WORDS.includes(word) ? true : FALSE_WORDS.includes(word) ? false : v;
+}, z.boolean({ error: 'must be true or false (1/0, yes/no, on/off)' }));
+const hostList = csv.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    try {
+      parseHostEntry(entry);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  }
+});
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 const num = (min: number, max = Number.MAX_VALUE) => z.coerce.number().min(min).max(max);
 
-export const configSchema = z.object({
+// Strict objects: a key the schema does not know (a typo in the config file) is a problem, not ignored.
+export const configSchema = z.strictObject({
   stateDir: z.string().min(1).default('.state'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   registry: z.string().min(1).default('.state/registry'),
   data: z.string().min(1).default('../shared/data/images'),
-  redis: z.object({
+  redis: z.strictObject({
     url: z.string().regex(/^(rediss?|redis\+cluster):\/\//, 'must start with redis://, rediss:// or redis+cluster:// (seed nodes, comma-separated)').default('redis://127.0.0.1:6379'),
     prefix: z.string().min(1).default('skywatch'),
     /** Start a private redis-server under stateDir when none answers at `url` (one-machine mode). */
     autoStart: bool.default(true),
   }).prefault({}),
-  gcs: z.object({
+  gcs: z.strictObject({
     apiEndpoint: z.string().url().optional(),
     projectId: z.string().optional(),
   }).prefault({}),
-  api: z.object({
+  api: z.strictObject({
     host: z.string().optional(),
     port: int(0, 65535).default(8080),
     viewerTokens: csv.default([]),
@@ -37,8 +56,22 @@ export const configSchema = z.object({
     bodyLimitBytes: int(1024).default(10 * 1024 * 1024),
     maxPixels: int(1).default(40_000_000),
     rateLimitPerMinute: int(0).default(0),
+    /** Bytes of one multipart request, all its parts together (bodyLimitBytes bounds each file). */
+    maxRequestBytes: int(1024).default(32 * 1024 * 1024),
+    /** Time for a whole request (headers and body) to arrive; slower clients get 408 and are cut off. */
+    requestTimeoutMs: int(1000).default(30_000),
+    /** Time a route may take to answer; past it the answer is 503 DEPENDENCY_UNAVAILABLE. */
+    handlerTimeoutMs: int(100).default(15_000),
+    /** Host header names accepted besides the bind address, localhost and loopback (a DNS name,
+     * a reverse proxy's name). With tokens and no list, any Host is accepted. */
+    allowedHosts: csv.default([]),
+    /** Origins (scheme://host:port) allowed to send mutations and open the WebSocket besides the
+     * server's own. */
+    allowedOrigins: csv.default([]),
+    /** Lifetime of a dashboard session cookie exchanged for a token. */
+    sessionTtlSeconds: int(60).default(12 * 3600),
   }).prefault({}),
-  inference: z.object({
+  inference: z.strictObject({
     intraOpThreads: int(1, 256).default(2),
     interOpThreads: int(1, 256).default(1),
     maxBatch: int(1, 1024).default(16),
@@ -46,7 +79,7 @@ export const configSchema = z.object({
     pollIntervalMs: int(100).default(10_000),
     cacheDir: z.string().optional(),
   }).prefault({}),
-  ingest: z.object({
+  ingest: z.strictObject({
     allowFileUrls: bool.default(false),
     watchdogSeconds: num(1).default(10),
     backoffMinMs: int(10).default(500),
@@ -55,8 +88,17 @@ export const configSchema = z.object({
     frameDeadlineMs: int(10).default(2_000),
     leaseMs: int(500).default(10_000),
     defaultFps: num(0.1, 60).default(5),
+    /** When not empty, the only hosts camera URLs may use (addresses, CIDR ranges, names, *.suffix). */
+    allowHosts: hostList.default([]),
+    /** Hosts camera URLs may not use. Unset: link-local, unspecified, multicast and broadcast
+     * always, and loopback too when tokens are set (see docs/SECURITY.md). */
+    denyHosts: hostList.optional(),
+    /** Most cameras the store may hold and one ingestor may pull. */
+    maxCameras: int(1, 10_000).default(64),
+    /** ffmpeg and ffprobe starts per second, all cameras together (reconnect storms stay bounded). */
+    spawnsPerSecond: num(0.1, 1000).default(4),
   }).prefault({}),
-  alerts: z.object({
+  alerts: z.strictObject({
     threshold: num(0, 1).default(0.6),
     k: int(1).default(3),
     n: int(1).default(5),
@@ -67,7 +109,7 @@ export const configSchema = z.object({
     /** At most one webhook call per camera and label this often (0: every event). */
     webhookCooldownMs: int(0).default(0),
   }).prefault({}),
-  review: z.object({
+  review: z.strictObject({
     /** SQLite file of alert records, reviews and feedback (default: <stateDir>/skywatch.db). */
     db: z.string().min(1).default('.state/skywatch.db'),
     /** PostgreSQL instead of SQLite, when several API processes share the records. */
@@ -77,15 +119,37 @@ export const configSchema = z.object({
     /** An alert whose best score is within this of the threshold is marked uncertain (queued for review). */
     uncertainBand: num(0, 1).default(0.1),
   }).prefault({}),
-  mqtt: z.object({
+  mqtt: z.strictObject({
     enabled: bool.default(false),
     url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').default('mqtt://127.0.0.1:1883'),
     /** Topics are <prefix>/available, <prefix>/events, <prefix>/<camera>/<label>, <prefix>/<camera>/status. */
     topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('skywatch'),
   }).prefault({}),
-  trainer: z.object({
+  trainer: z.strictObject({
     every: z.string().optional(),
     backbone: z.string().default('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
+  }).prefault({}),
+  /** Drift of each camera's recent crops against the served model's training baseline (drift/). */
+  drift: z.object({
+    enabled: bool.default(true),
+    /** 'psi': Population Stability Index above psiThreshold; 'ks': Kolmogorov-Smirnov p-value below ksPValue; 'both': either. */
+    method: z.enum(['psi', 'ks', 'both']).default('psi'),
+    psiThreshold: num(0).default(0.25),
+    ksPValue: num(0, 1).default(0.001),
+    /** Features that must drift for the camera to count as drifted. */
+    minDriftedFeatures: int(1).default(1),
+    /** Let the model's scores (not only the input statistics) mark a camera as drifted. */
+    includeScores: bool.default(false),
+    /** Smallest mean shift, in baseline standard deviations, that counts as drift (PSI and KS flag tiny consistent shifts). */
+    minEffect: num(0).default(0.2),
+    /** Recent crops kept per camera. */
+    window: int(10, 100_000).default(300),
+    /** No verdict before a camera has this many crops. */
+    minSamples: int(5).default(100),
+    /** Re-compare a camera every this many new crops. */
+    everySamples: int(1).default(50),
+    /** At most one drift event per camera this often on the alert sinks. */
+    eventCooldownMs: int(0).default(900_000),
   }).prefault({}),
 });
 
@@ -110,6 +174,12 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_BODY_LIMIT_BYTES: 'api.bodyLimitBytes',
   SKYWATCH_MAX_PIXELS: 'api.maxPixels',
   SKYWATCH_RATE_LIMIT_PER_MINUTE: 'api.rateLimitPerMinute',
+  SKYWATCH_MAX_REQUEST_BYTES: 'api.maxRequestBytes',
+  SKYWATCH_REQUEST_TIMEOUT_MS: 'api.requestTimeoutMs',
+  SKYWATCH_HANDLER_TIMEOUT_MS: 'api.handlerTimeoutMs',
+  SKYWATCH_ALLOWED_HOSTS: 'api.allowedHosts',
+  SKYWATCH_ALLOWED_ORIGINS: 'api.allowedOrigins',
+  SKYWATCH_SESSION_TTL_SECONDS: 'api.sessionTtlSeconds',
   SKYWATCH_INTRA_OP_THREADS: 'inference.intraOpThreads',
   SKYWATCH_INTER_OP_THREADS: 'inference.interOpThreads',
   SKYWATCH_MAX_BATCH: 'inference.maxBatch',
@@ -124,6 +194,10 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_FRAME_DEADLINE_MS: 'ingest.frameDeadlineMs',
   SKYWATCH_LEASE_MS: 'ingest.leaseMs',
   SKYWATCH_DEFAULT_FPS: 'ingest.defaultFps',
+  SKYWATCH_CAMERA_ALLOW_HOSTS: 'ingest.allowHosts',
+  SKYWATCH_CAMERA_DENY_HOSTS: 'ingest.denyHosts',
+  SKYWATCH_MAX_CAMERAS: 'ingest.maxCameras',
+  SKYWATCH_SPAWNS_PER_SECOND: 'ingest.spawnsPerSecond',
   SKYWATCH_ALERT_THRESHOLD: 'alerts.threshold',
   SKYWATCH_ALERT_K: 'alerts.k',
   SKYWATCH_ALERT_N: 'alerts.n',
@@ -140,6 +214,17 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_MQTT_TOPIC_PREFIX: 'mqtt.topicPrefix',
   SKYWATCH_TRAIN_EVERY: 'trainer.every',
   SKYWATCH_BACKBONE: 'trainer.backbone',
+  SKYWATCH_DRIFT_ENABLED: 'drift.enabled',
+  SKYWATCH_DRIFT_METHOD: 'drift.method',
+  SKYWATCH_DRIFT_PSI_THRESHOLD: 'drift.psiThreshold',
+  SKYWATCH_DRIFT_KS_PVALUE: 'drift.ksPValue',
+  SKYWATCH_DRIFT_WINDOW: 'drift.window',
+  SKYWATCH_DRIFT_MIN_SAMPLES: 'drift.minSamples',
+  SKYWATCH_DRIFT_EVERY_SAMPLES: 'drift.everySamples',
+  SKYWATCH_DRIFT_MIN_DRIFTED_FEATURES: 'drift.minDriftedFeatures',
+  SKYWATCH_DRIFT_INCLUDE_SCORES: 'drift.includeScores',
+  SKYWATCH_DRIFT_MIN_EFFECT: 'drift.minEffect',
+  SKYWATCH_DRIFT_EVENT_COOLDOWN_MS: 'drift.eventCooldownMs',
 };
 
 type Tree = Record<string, unknown>;
@@ -199,9 +284,18 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   const result = configSchema.safeParse(merged);
   if (result.success && problems.length === 0) return result.data;
   if (!result.success) {
-    for (const issue of result.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    for (const issue of result.error.issues) problems.push(describeIssue(issue, env, file));
   }
   throw new SkywatchError('CONFIG_INVALID', `configuration is invalid:\n  - ${problems.join('\n  - ')}`, { problems });
+}
+
+/** Names a problem by what the user set: the variable, the config file's key, or the override. */
+function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv, file: string | undefined): string {
+  const keys = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : [];
+  const base = issue.path.map(String).join('.');
+  if (keys.length) return keys.map((k) => `${file ? `${file}: ` : ''}${base ? `${base}.` : ''}${k}: unknown setting`).join('; ');
+  const variable = Object.entries(ENV_KEYS).find(([name, dotted]) => dotted === base && env[name] !== undefined && env[name] !== '')?.[0];
+  return variable ? `${variable} (${base}): ${issue.message}` : `${base || '(root)'}: ${issue.message}`;
 }
 
 /**

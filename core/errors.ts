@@ -15,6 +15,10 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'payload too large' },
   CAMERA_URL_INVALID: { status: 400, message: 'camera URL is invalid' },
   CAMERA_URL_SCHEME: { status: 400, message: 'camera URL scheme is not allowed' },
+  CAMERA_URL_HOST: { status: 400, message: 'camera URL host is not allowed' },
+  CAMERA_LIMIT: { status: 409, message: 'the camera limit is reached' },
+  HOST_NOT_ALLOWED: { status: 421, message: 'the Host header does not name this server' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'cross-origin request refused' },
   // auth and limits
   UNAUTHORIZED: { status: 401, message: 'a valid token is required' },
   FORBIDDEN: { status: 403, message: 'this token may not do that' },

@@ -9,6 +9,8 @@ import type { AlertEvent, AlertRules } from './alert-rules.js';
 import type { CameraAlertPolicies } from './camera-alert-policy.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
+import { stageTimer } from './stage-timer.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
 
 export interface FrameWorkerOptions {
   redis: RedisClient;
@@ -27,6 +29,8 @@ export interface FrameWorkerOptions {
   sinks?: AlertSink;
   /** Per-camera alert zones, threshold and labels (absent: the rules' settings for every camera). */
   policies?: CameraAlertPolicies;
+  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
+  drift?: DriftMonitor;
 }
 
 export interface WorkerCounters {
@@ -105,6 +109,7 @@ export class FrameWorker {
       if (policy && !policy.admits(crop.box, frame.width, frame.height)) continue;
       const p = await predictor.predictRgb(crop.rgb, crop.width, crop.height);
       version = p.modelVersion;
+      this.options.drift?.observeCrop(frame.cameraId, crop, Object.values(p.scores), Object.keys(p.scores), { objectSize: Math.max(crop.box.width, crop.box.height) });
       this.counters.crops++;
       for (const [label, score] of Object.entries(p.scores)) {
         if (score > (best.get(label)?.score ?? -1)) best.set(label, { score, box: crop.box });
@@ -115,9 +120,11 @@ export class FrameWorker {
     const events: AlertEvent[] = [];
     // The winning label of the frame is what it agrees with; other labels count as misses.
     const winner = [...best.entries()].sort((a, b) => b[1].score - a[1].score)[0];
-    for (const [label, b] of best) {
-      events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt, ...policy?.rule }));
-    }
+    stageTimer.timeSync('alert_rules', () => {
+      for (const [label, b] of best) {
+        events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt, ...policy?.rule }));
+      }
+    });
     await this.publish(events, frame.frameJpeg, frame.width, frame.height);
     await redis.del(key);
     return { outcome: 'inferred' };
@@ -126,7 +133,7 @@ export class FrameWorker {
   private async publish(events: AlertEvent[], frameJpeg: Buffer | null = null, width = 0, height = 0): Promise<void> {
     for (const e of events) {
       try {
-        const snapshot = frameJpeg && e.kind !== 'closed' ? await boxedSnapshot(frameJpeg, width, height, e.box, e.label) : null;
+        const snapshot = frameJpeg && e.kind !== 'closed' ? await stageTimer.time('snapshot', () => boxedSnapshot(frameJpeg, width, height, e.box, e.label)) : null;
         const alert = await this.options.alerts.add({
           alertId: e.alertId,
           cameraId: e.cameraId,

@@ -1,11 +1,15 @@
-import { isSkywatchError } from '../core/errors.js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isSkywatchError, SkywatchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { redactText } from '../core/redact.js';
+import { maskSecrets } from '../core/redact.js';
 import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
+import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
 import type { FrameSink } from './frame-sink.js';
 import { encodeJpeg, MotionGate, type DropReason } from './motion-gate.js';
+import type { SpawnLimiter } from './spawn-limiter.js';
 
 export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped';
 
@@ -44,6 +48,32 @@ export interface SupervisorOptions {
   maxInFlight: number;
   logger?: Logger;
   random?: () => number;
+  /** Hosts the camera may reach, checked again against what its name resolves to; strict by default. */
+  hosts?: CameraHostPolicy;
+  /** Shared by the cameras of one ingestor: bounds how fast ffprobe/ffmpeg are started. */
+  spawns?: SpawnLimiter;
+  /** The reconnect backoff, kept by the ingestor across leases so a failing camera that is dropped
+   * and taken again does not start over at the shortest wait. */
+  backoff?: Backoff;
+}
+
+/**
+ * Checks what a camera's host name resolves to against the host policy (the URL check only sees the
+ * name). ffmpeg resolves again when it connects, so a name whose answers change between the two
+ * lookups is not covered: list allowed hosts (ingest.allowHosts) where that matters.
+ */
+async function checkResolvedHost(url: string, hosts: CameraHostPolicy): Promise<void> {
+  let host: string;
+  try {
+    host = bareHost(new URL(url).hostname);
+  } catch {
+    return; // a file path
+  }
+  if (!host || isIP(host)) return;
+  const addresses = await lookup(host, { all: true, verbatim: true });
+  const rules = hostRules(hosts);
+  const denied = addresses.find((a) => !rules.allowed(a.address));
+  if (denied) throw new SkywatchError('CAMERA_URL_HOST', `camera host ${host} resolves to ${denied.address}, which is not allowed (ingest.allowHosts / ingest.denyHosts)`, { host });
 }
 
 const MAX_DECODE_WIDTH = 1280;
@@ -75,7 +105,7 @@ export class CameraSupervisor {
     this.options = options;
     this.camera = options.camera;
     this.logger = (options.logger ?? silentLogger).child({ camera: options.camera.id });
-    this.backoff = new Backoff({ minMs: options.backoffMinMs, maxMs: options.backoffMaxMs, random: options.random });
+    this.backoff = options.backoff ?? new Backoff({ minMs: options.backoffMinMs, maxMs: options.backoffMaxMs, random: options.random });
   }
 
   start(): void {
@@ -139,9 +169,11 @@ export class CameraSupervisor {
       try {
         await this.connectOnce();
       } catch (err) {
-        this.lastError = redactText((err as Error).message ?? String(err));
-        // A URL that is no longer valid (file gone, scheme disallowed) will not heal by retrying.
-        permanent = isSkywatchError(err, 'CAMERA_URL_INVALID') || isSkywatchError(err, 'CAMERA_URL_SCHEME');
+        // ffmpeg's stderr quotes the URL in its own way (decoded, re-encoded): the secrets are taken
+        // from the stored URL and masked wherever they appear.
+        this.lastError = maskSecrets((err as Error).message ?? String(err), this.camera.url);
+        // A URL that is no longer valid (file gone, scheme or host disallowed) will not heal by retrying.
+        permanent = isSkywatchError(err, 'CAMERA_URL_INVALID') || isSkywatchError(err, 'CAMERA_URL_SCHEME') || isSkywatchError(err, 'CAMERA_URL_HOST');
       }
       if (this.stopping) break;
       if (permanent) {
@@ -167,7 +199,9 @@ export class CameraSupervisor {
   /** One connection: probe, decode until the stream ends, fails or stalls. */
   private async connectOnce(): Promise<void> {
     const { camera, watchdogMs } = this.options;
-    const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs);
+    const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
+    const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
+    await checkResolvedHost(source.input, hosts);
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -183,11 +217,14 @@ export class CameraSupervisor {
     let stderrTail = '';
     arm();
     try {
+      // Wait for a start slot before each of ffprobe and ffmpeg; stop() aborts the wait.
+      await this.options.spawns?.acquire(abort.signal);
       // ffprobe cannot be cancelled, but the watchdog or stop() must not wait for it.
       const size = await Promise.race([
         probeSize(source.input, source.options),
         new Promise<never>((_r, reject) => abort.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
       ]);
+      await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
       const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: { ...camera.motion, ignore: camera.motionMasks ?? [] }, maxInFlight: this.options.maxInFlight });
@@ -225,7 +262,7 @@ export class CameraSupervisor {
         }
         if (this.stopping) break;
       }
-      if (!this.stopping) throw new Error(stalled ? `no frame for ${limitMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+      if (!this.stopping) throw new Error(stalled ? `no frame for ${limitMs / 1000}s (watchdog)` : `stream ended${stderrTail ? `: ${maskSecrets(stderrTail.trim(), camera.url)}` : ''}`);
     } catch (err) {
       if (stalled && !this.stopping) throw new Error(`no frame for ${limitMs / 1000}s (watchdog)`, { cause: err });
       throw err;

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SkywatchError } from '../core/errors.js';
 import type { Polygon } from '../core/geometry/polygon.js';
 import { redactUrl } from '../core/redact.js';
+import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import type { MotionOptions } from './motion.js';
 
 /**
@@ -22,6 +24,9 @@ export interface Camera {
   width?: number;
   /** Per-camera motion thresholds over the defaults. */
   motion: Partial<CameraMotion>;
+  /** Set only by the server for the demo camera of `start`: the one camera that may read a file
+   * when ingest.allowFileUrls is off. Never settable over the API; a new URL clears it. */
+  demo?: boolean;
   /** Areas motion detection ignores (trees, antennas, timestamps), normalised 0..1 of the frame (new cameras get []). */
   motionMasks?: Polygon[];
   /** When not empty, only objects whose centre is inside one of these raise alerts. */
@@ -44,6 +49,10 @@ export type CameraSource = 'rtsp' | 'http' | 'file';
 export interface CameraRules {
   allowFileUrls: boolean;
   defaultFps: number;
+  /** Hosts camera URLs may point at; the strict default (no loopback) when absent. */
+  hosts?: CameraHostPolicy;
+  /** Most cameras the store may hold; unlimited when absent. */
+  maxCameras?: number;
 }
 
 const motionSchema = z.object({
@@ -80,28 +89,78 @@ const patchSchema = z.object(fields).partial().strict();
 export type CameraInput = z.input<typeof createSchema>;
 export type CameraPatch = z.input<typeof patchSchema>;
 
-/** Which protocol family a URL is, or CAMERA_URL_SCHEME / CAMERA_URL_INVALID. */
-export function cameraSource(url: string, allowFileUrls: boolean): CameraSource {
+/** Control characters, space, DEL: never part of a URL ffmpeg should see (CR/LF smuggle protocol lines). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_CHARS = /[\u0000-\u0020\u007f-\u009f]/;
+
+export interface CheckedCameraUrl {
+  /** What is stored and handed to ffmpeg: exactly the string that was checked. */
+  url: string;
+  source: CameraSource;
+}
+
+/**
+ * Checks a camera URL and returns its normalised form, or throws CAMERA_URL_SCHEME /
+ * CAMERA_URL_INVALID / CAMERA_URL_HOST. WHATWG's parser silently drops CR, LF and tab, so a raw URL
+ * that passed a parse could still carry them to ffmpeg: they are refused before parsing, and the
+ * caller stores and uses the normalised URL, never the raw string.
+ */
+export function checkCameraUrl(raw: string, allowFileUrls: boolean, hosts: CameraHostPolicy = STRICT_HOST_POLICY): CheckedCameraUrl {
+  if (UNSAFE_CHARS.test(raw)) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL holds a control character, space, NUL or DEL (percent-encode them)', { field: 'url' });
   // ffmpeg reads `name:` and `name,options:` as protocols, and has dangerous ones (concat, subfile,
   // pipe, data) that must not pass. One-letter "schemes" are Windows drives, which are paths.
-  const scheme = /^([a-z][a-z0-9+.-]*)[:,]/i.exec(url)?.[1]?.toLowerCase();
+  const scheme = /^([a-z][a-z0-9+.-]*)[:,]/i.exec(raw)?.[1]?.toLowerCase();
   if (scheme && scheme.length > 1 && scheme !== 'file') {
     if (!['rtsp', 'rtsps', 'http', 'https'].includes(scheme)) {
       throw new SkywatchError('CAMERA_URL_SCHEME', `scheme ${scheme}: is not allowed (rtsp, rtsps, http, https${allowFileUrls ? ', file paths' : ''})`, { field: 'url', scheme });
     }
     let parsed: URL;
     try {
-      parsed = new URL(url);
+      parsed = new URL(raw);
     } catch {
       throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL cannot be parsed', { field: 'url' });
     }
     if (!parsed.hostname) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL has no host', { field: 'url' });
-    return scheme.startsWith('rtsp') ? 'rtsp' : 'http';
+    const host = bareHost(parsed.hostname);
+    // rtsp is not a "special" scheme to WHATWG, so its host is not normalised: `rtsp://2130706433/`
+    // or `rtsp://127.1/` would pass a check for 127.0.0.1 and still reach it through getaddrinfo.
+    // Only canonical addresses are accepted, so the host checked is the host ffmpeg connects to.
+    if (!isIP(host)) {
+      let canonical: string | null = null;
+      try {
+        canonical = bareHost(new URL(`http://${parsed.host}/`).hostname);
+      } catch {
+        throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL host is not a valid host name', { field: 'url' });
+      }
+      if (isIP(canonical) || canonical !== host.toLowerCase()) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL host must be a host name or an address in its usual form (a.b.c.d, [v6])', { field: 'url' });
+    }
+    if (!hostRules(hosts).allowed(host)) throw new SkywatchError('CAMERA_URL_HOST', `camera host ${host} is not allowed (ingest.allowHosts / ingest.denyHosts)`, { field: 'url', host });
+    const url = parsed.href;
+    if (UNSAFE_CHARS.test(url)) throw new SkywatchError('CAMERA_URL_INVALID', 'camera URL cannot be normalised', { field: 'url' });
+    return { url, source: scheme.startsWith('rtsp') ? 'rtsp' : 'http' };
   }
   if (!allowFileUrls) throw new SkywatchError('CAMERA_URL_SCHEME', 'file paths are not allowed as cameras (set ingest.allowFileUrls)', { field: 'url', scheme: 'file' });
-  const file = filePath(url);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new SkywatchError('CAMERA_URL_INVALID', `no video file at ${file}`, { field: 'url' });
-  return 'file';
+  let file: string;
+  try {
+    file = filePath(raw);
+  } catch {
+    throw new SkywatchError('CAMERA_URL_INVALID', 'no readable video file at that path', { field: 'url' });
+  }
+  // One answer for missing, unreadable and not-a-file, so the API does not map the file system.
+  let ok = false;
+  try {
+    ok = statSync(file).isFile();
+    accessSync(file, constants.R_OK);
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new SkywatchError('CAMERA_URL_INVALID', 'no readable video file at that path', { field: 'url' });
+  return { url: file, source: 'file' };
+}
+
+/** Which protocol family a URL is (see checkCameraUrl). */
+export function cameraSource(url: string, allowFileUrls: boolean, hosts?: CameraHostPolicy): CameraSource {
+  return checkCameraUrl(url, allowFileUrls, hosts).source;
 }
 
 /** A file camera's path on disk (file:// URLs and plain paths). */
@@ -130,11 +189,11 @@ export function createCamera(body: unknown, rules: CameraRules, now = Date.now()
   const parsed = createSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
   const input = parsed.data;
-  cameraSource(input.url, rules.allowFileUrls);
+  const { url } = checkCameraUrl(input.url, rules.allowFileUrls, rules.hosts);
   return {
     id: newId(),
     name: input.name,
-    url: input.url,
+    url,
     fps: input.fps ?? rules.defaultFps,
     enabled: input.enabled ?? true,
     ...(input.width ? { width: input.width } : {}),
@@ -153,10 +212,13 @@ export function patchCamera(camera: Camera, body: unknown, rules: CameraRules, n
   const parsed = patchSchema.safeParse(body);
   if (!parsed.success) throw invalid(parsed.error);
   const patch = parsed.data;
-  if (patch.url !== undefined) cameraSource(patch.url, rules.allowFileUrls);
+  const url = patch.url === undefined ? camera.url : checkCameraUrl(patch.url, rules.allowFileUrls, rules.hosts).url;
+  const { demo: _demo, ...rest } = camera;
   return {
-    ...camera,
+    // A new URL is the user's, not the server's demo file: it loses the demo exemption.
+    ...(patch.url === undefined ? camera : rest),
     ...patch,
+    url,
     motion: patch.motion ? { ...camera.motion, ...patch.motion } : camera.motion,
     id: camera.id,
     createdAt: camera.createdAt,
@@ -183,16 +245,18 @@ export function parseStoredCamera(json: string): Camera | null {
  * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
  * reconnects, files looped at their native rate so they behave like live cameras.
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number): { input: string; options: string[]; loop: boolean; realtime: boolean } {
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy): { input: string; options: string[]; loop: boolean; realtime: boolean } {
   // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
-  // stays connected but stops sending.
+  // stays connected but stops sending. The stored URL is checked again (a record written before these
+  // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
   const us = String(Math.round(watchdogMs * 2000));
-  switch (cameraSource(camera.url, allowFileUrls)) {
+  const checked = checkCameraUrl(camera.url, allowFileUrls || camera.demo === true, hosts);
+  switch (checked.source) {
     case 'rtsp':
-      return { input: camera.url, options: ['-rtsp_transport', 'tcp', '-timeout', us], loop: false, realtime: false };
+      return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us], loop: false, realtime: false };
     case 'http':
-      return { input: camera.url, options: ['-rw_timeout', us], loop: false, realtime: false };
+      return { input: checked.url, options: ['-rw_timeout', us], loop: false, realtime: false };
     case 'file':
-      return { input: filePath(camera.url), options: [], loop: true, realtime: true };
+      return { input: checked.url, options: [], loop: true, realtime: true };
   }
 }

@@ -1,7 +1,8 @@
 import type { RedisClient } from '../core/redis-client.js';
-import type { Config } from '../core/config.js';
+import { tokensConfigured, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CameraRules } from './camera.js';
+import { cameraHostPolicy } from './camera-hosts.js';
 import { CameraLeases } from './camera-leases.js';
 import { CameraStatusBoard } from './camera-status-board.js';
 import type { FrameSink } from './frame-sink.js';
@@ -27,6 +28,7 @@ export function createIngest(deps: { config: Config; redis: RedisClient; sink: F
   // Status outlives a few ingest passes, then vanishes with the ingestor that wrote it.
   const board = new CameraStatusBoard(redis, prefix, 2 * s.leaseMs);
   const leases = new CameraLeases(redis, prefix, deps.id ?? newIngestorId(), s.leaseMs);
-  const ingestor = new Ingestor({ store, leases, sink: deps.sink, settings: s, board, logger: deps.logger });
-  return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps } };
+  const hosts = cameraHostPolicy(s, tokensConfigured(config));
+  const ingestor = new Ingestor({ store, leases, sink: deps.sink, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras });
+  return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
 }

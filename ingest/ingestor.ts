@@ -2,20 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../core/config.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { Backoff } from './backoff.js';
 import type { Camera } from './camera.js';
+import type { CameraHostPolicy } from './camera-hosts.js';
 import type { CameraLeases } from './camera-leases.js';
 import type { CameraRuntime } from './camera-runtime.js';
 import type { CameraStatusBoard } from './camera-status-board.js';
 import type { CameraStore } from './camera-store.js';
 import { CameraSupervisor, type CameraStatus } from './camera-supervisor.js';
 import type { FrameSink } from './frame-sink.js';
+import { SpawnLimiter } from './spawn-limiter.js';
 
 export interface IngestorOptions {
   store: CameraStore;
   /** Built with this ingestor's id (`newIngestorId()`) and the configured lease time. */
   leases: CameraLeases;
   sink: FrameSink;
-  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'maxInFlightPerCamera' | 'leaseMs'>;
+  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'maxInFlightPerCamera' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond'>>;
+  /** Hosts cameras may reach (createIngest gives the configured policy); strict by default. */
+  hosts?: CameraHostPolicy;
   /** Where status and snapshots are published for API processes elsewhere. */
   board?: CameraStatusBoard;
   logger?: Logger;
@@ -46,6 +51,13 @@ export class Ingestor implements CameraRuntime {
   private readonly supervisors = new Map<string, CameraSupervisor>();
   private readonly tickMs: number;
   private timer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing = false;
+  /** Cameras whose lease another ingestor holds now: dropped on the next pass. */
+  private readonly lost = new Set<string>();
+  /** Reconnect backoff per camera, kept while the camera exists, across leases and restarts. */
+  private readonly backoffs = new Map<string, Backoff>();
+  private readonly spawns: SpawnLimiter;
   private chain: Promise<void> = Promise.resolve();
   private waiting: Promise<void> | null = null;
   private stopped = true;
@@ -54,6 +66,7 @@ export class Ingestor implements CameraRuntime {
     this.id = options.leases.ownerId;
     this.logger = (options.logger ?? silentLogger).child({ ingestor: this.id });
     this.tickMs = options.tickMs ?? Math.max(100, Math.floor(options.settings.leaseMs / 3));
+    this.spawns = new SpawnLimiter(options.settings.spawnsPerSecond ?? 4);
   }
 
   async start(): Promise<void> {
@@ -61,6 +74,25 @@ export class Ingestor implements CameraRuntime {
     this.stopped = false;
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.tickMs);
+    // Leases are renewed on a timer of their own: a pass that takes longer than the lease (many
+    // cameras, a slow Redis) must not cost this ingestor the cameras it is pulling.
+    this.renewTimer = setInterval(() => void this.renewLeases(), this.tickMs);
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.renewing || this.stopped) return;
+    this.renewing = true;
+    try {
+      const { leases } = this.options;
+      await Promise.all([...this.supervisors.keys()].map(async (id) => {
+        // An expired lease nobody else took is taken back rather than restarting a healthy camera.
+        if (!(await leases.renew(id)) && !(await leases.acquire(id))) this.lost.add(id);
+      }));
+    } catch (err) {
+      this.logger.warn({ err }, 'lease renewal failed; retrying');
+    } finally {
+      this.renewing = false;
+    }
   }
 
   /**
@@ -70,7 +102,9 @@ export class Ingestor implements CameraRuntime {
   async stop(options: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
     this.timer = null;
+    this.renewTimer = null;
     await this.chain;
     const ids = [...this.supervisors.keys()];
     await Promise.all(ids.map((id) => this.drop(id, options.release ?? true)));
@@ -99,6 +133,11 @@ export class Ingestor implements CameraRuntime {
     return (await this.options.board?.status(cameraId)) ?? null;
   }
 
+  /** Reconnect attempts counted for a camera since it last delivered frames (kept across leases). */
+  backoffAttempts(cameraId: string): number {
+    return this.backoffs.get(cameraId)?.attempts ?? 0;
+  }
+
   /** Cameras this ingestor pulls now. */
   overview(): IngestorStatus {
     return { id: this.id, cameras: [...this.supervisors.values()].map((s) => s.status()) };
@@ -118,8 +157,10 @@ export class Ingestor implements CameraRuntime {
       if (!camera) {
         this.logger.info({ camera: id }, 'camera deleted or disabled; stopping it');
         await this.drop(id, true);
+        this.backoffs.delete(id);
         await this.options.board?.remove(id);
-      } else if (!(await leases.renew(id))) {
+      } else if (this.lost.has(id)) {
+        this.lost.delete(id);
         this.logger.warn({ camera: id }, 'lease lost; another ingestor pulls this camera now');
         await this.drop(id, false);
       } else if (camera.updatedAt !== supervisor.camera.updatedAt) {
@@ -132,6 +173,7 @@ export class Ingestor implements CameraRuntime {
       if (this.stopped || this.supervisors.size >= (this.options.maxCameras ?? Infinity)) break;
       if (this.supervisors.has(camera.id)) continue;
       if (await leases.acquire(camera.id)) {
+        this.lost.delete(camera.id);
         if (this.stopped) {
           await leases.release(camera.id);
           break;
@@ -145,6 +187,11 @@ export class Ingestor implements CameraRuntime {
 
   private launch(camera: Camera): void {
     const s = this.options.settings;
+    let backoff = this.backoffs.get(camera.id);
+    if (!backoff) {
+      backoff = new Backoff({ minMs: s.backoffMinMs, maxMs: s.backoffMaxMs });
+      this.backoffs.set(camera.id, backoff);
+    }
     const supervisor = new CameraSupervisor({
       camera,
       sink: this.options.sink,
@@ -154,6 +201,9 @@ export class Ingestor implements CameraRuntime {
       backoffMaxMs: s.backoffMaxMs,
       maxInFlight: s.maxInFlightPerCamera,
       logger: this.logger,
+      hosts: this.options.hosts,
+      spawns: this.spawns,
+      backoff,
     });
     this.supervisors.set(camera.id, supervisor);
     supervisor.start();

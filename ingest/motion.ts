@@ -42,7 +42,7 @@ export interface MotionOptions {
 export const DEFAULT_MOTION: MotionOptions = {
   detectWidth: 320,
   threshold: 18,
-  minArea: 24,
+  minArea: 4,
   backgroundAlpha: 0.08,
   warmupFrames: 3,
   maxChangedFraction: 0.4,

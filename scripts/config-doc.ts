@@ -26,4 +26,8 @@ ${rows.join('\n')}
 Tokens: when \`SKYWATCH_VIEWER_TOKENS\` or \`SKYWATCH_ADMIN_TOKENS\` is set, predictions and alert
 subscriptions need a viewer or admin token and management needs an admin token (\`Authorization: Bearer
 <token>\`). Without tokens the API binds to 127.0.0.1 only.
+
+Camera hosts: with \`SKYWATCH_CAMERA_DENY_HOSTS\` unset, camera URLs may not point at link-local,
+unspecified, multicast or broadcast addresses, nor at loopback when tokens are set. A non-empty
+\`SKYWATCH_CAMERA_ALLOW_HOSTS\` is the whole list of allowed hosts. See docs/SECURITY.md.
 `);

@@ -57,7 +57,10 @@ export class ServerMetrics {
     };
     for (const [name, source] of this.summaries) {
       try {
-        out[name] = await source();
+        // A source backed by Redis must not hold the summary open while Redis is away.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000)));
+        out[name] = await Promise.race([Promise.resolve(source()), late]).finally(() => clearTimeout(timer));
       } catch (err) {
         out[name] = { error: (err as Error).message };
       }

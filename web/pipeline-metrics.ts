@@ -44,7 +44,10 @@ export function registerPipelineMetrics(registry: Registry, sources: { cameras?:
       help: 'Frame jobs waiting in the queue',
       registers: [registry],
       async collect() {
-        this.set(await depth().catch(() => -1));
+        // A scrape must not hang while Redis is away: no answer in a second reads as -1.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(-1), 1_000)));
+        this.set(await Promise.race([depth().catch(() => -1), late]).finally(() => clearTimeout(timer)));
       },
     });
   }

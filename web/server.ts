@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -20,10 +21,16 @@ import { requireRole, type Guard } from './auth.js';
 import { installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
+import { installRequestGuards } from './request-guards.js';
+import { registerStageMetrics } from './stage-metrics.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
 import { processUsage } from './process-usage.js';
 import { predictRoutes } from './routes/predict.js';
+import { sessionRoutes } from './routes/session.js';
 import { whoamiRoutes } from './routes/whoami.js';
 import { staticOptions } from './static-assets.js';
 
@@ -42,6 +49,8 @@ export interface ServerDeps {
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
   /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
   extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** The live drift monitor (drift/drift-monitor.ts): adds GET /v1/drift, /v1/drift/report and drift gauges. */
+  drift?: DriftMonitor;
 }
 
 export interface Guards {
@@ -65,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
   const metrics = new ServerMetrics();
+  const stopStageMetrics = registerStageMetrics(metrics.registry);
   const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
@@ -83,8 +93,19 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
   const limiter = new RateLimiter(config.api.rateLimitPerMinute);
+  // Without tokens, nobody else may reach the server: loopback only.
+  const host = tokensConfigured(config) ? config.api.host ?? '0.0.0.0' : '127.0.0.1';
+  const { requestTimeoutMs, handlerTimeoutMs } = config.api;
 
   const app = Fastify({
+    // A client must deliver its whole request within requestTimeoutMs (node checks every second, so
+    // 300 slow bodies cannot each hold a connection and a buffer for minutes), and an idle connection
+    // is closed after a while. Upgraded WebSockets are exempt: ws clears the socket timeout.
+    serverFactory: (handler) => {
+      const server = http.createServer({ requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 10_000), connectionsCheckingInterval: 1_000, keepAliveTimeout: 5_000 }, handler);
+      server.setTimeout(Math.max(requestTimeoutMs, handlerTimeoutMs) + 5_000);
+      return server;
+    },
     // Per-request lines would drown the log at hundreds of requests a second: fastify's own logger
     // only reports warnings. (pino's Logger and fastify's differ only in generics.)
     loggerInstance: logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -94,12 +115,16 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   });
   app.decorate('skywatchTokens', tokens);
   installErrorHandler(app, metrics);
+  app.addHook('onRequest', async (request) => {
+    if (!limiter.allow(request.ip)) throw new SkywatchError('RATE_LIMITED', `more than ${config.api.rateLimitPerMinute} requests a minute`);
+  });
+  installRequestGuards(app, { tokens, bindHost: host, allowedHosts: config.api.allowedHosts, allowedOrigins: config.api.allowedOrigins, handlerTimeoutMs });
   app.addContentTypeParser(/^image\/.*/, { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: config.api.bodyLimitBytes }, (_req, body, done) => done(null, body));
-  // Text answers (the dashboard's scripts and styles, JSON) are compressed; images and clips are not
-  // worth it (already compressed) and are left alone by the default type filter.
+  // Non-file parts are refused by the predict routes as soon as they are seen; the field limits only
+  // bound what the parser holds before that.
+  await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 4, fieldSize: 1024, parts: 68 } });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
-  await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 16, parts: 80 } });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   await app.register(swagger, {
     openapi: {
@@ -111,9 +136,6 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onRequest', async (request) => {
-    if (!limiter.allow(request.ip)) throw new SkywatchError('RATE_LIMITED', `more than ${config.api.rateLimitPerMinute} requests a minute`);
-  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -121,9 +143,14 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   });
 
   await app.register(healthRoutes, { holder, metrics, checks: deps.checks ?? [], startedAt: new Date(), version: SERVER_VERSION, viewer: guards.viewer });
-  await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64 });
+  await app.register(sessionRoutes, { tokens, ttlSeconds: config.api.sessionTtlSeconds });
+  await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64, maxRequestBytes: config.api.maxRequestBytes });
   await app.register(modelRoutes, { registry, holder, ...guards });
   await app.register(whoamiRoutes, { tokens });
+  if (deps.drift) {
+    registerDriftMetrics(metrics.registry, deps.drift);
+    await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
@@ -132,8 +159,6 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     app.get('/', async (_req, reply) => reply.type('text/plain').send('Skywatch API. The dashboard is not built: run `npm run build`. API docs: /docs\n'));
   }
 
-  // Without tokens, nobody else may reach the server: loopback only.
-  const host = tokensConfigured(config) ? config.api.host ?? '0.0.0.0' : '127.0.0.1';
   if (!tokensConfigured(config) && config.api.host && config.api.host !== '127.0.0.1') {
     logger.warn({ requested: config.api.host }, 'no API tokens configured: binding 127.0.0.1 only (set SKYWATCH_VIEWER_TOKENS / SKYWATCH_ADMIN_TOKENS to listen elsewhere)');
   }
@@ -163,6 +188,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
         clearInterval(sweep);
       }
       if (ownsHolder) await holder.stop();
+      stopStageMetrics();
     },
   };
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress } from '../../trainer/fit/progress.js';
+import { trainDefaultModel } from '../../trainer/track/default-model.js';
 import { runTraining } from '../../trainer/train.js';
 import type { CliContext } from '../context.js';
 import { runUntilSignal } from './api-role.js';
@@ -19,13 +20,20 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
     .option('--port <n>', 'port (default: config api.port)', (v) => Number.parseInt(v, 10))
     .option('--registry <dir|gs://...>', 'model registry (default: config registry)')
     .action(async (opts: { port?: number; registry?: string }) => {
-      // One machine, loopback only unless tokens are set: the demo camera is a looping local file.
-      const config = ctx.config({ ingest: { allowFileUrls: true }, ...(opts.port !== undefined ? { api: { port: opts.port } } : {}) });
+      // File URLs keep their configured setting: the demo camera (a looping local file) is exempt on
+      // its own, so `start` with tokens and a public bind does not open files to every admin.
+      const config = ctx.config(opts.port !== undefined ? { api: { port: opts.port } } : {});
       const logger = ctx.logger('start');
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {
         const data = path.resolve(config.data);
-        if (!existsSync(data)) {
+        // The labelled sky clips beside the photographs serve cameras best (docs/BENCHMARKS.md).
+        const videos = path.join(path.dirname(data), 'videos');
+        if (existsSync(videos)) {
+          logger.info({ videos }, 'the registry is empty: training a first model on the labelled sky clips (crop classifier + track model)');
+          const result = await trainDefaultModel({ videos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
+          logger.info({ version: result.version, accuracy: result.metrics?.accuracy }, `first model ${result.version} published`);
+        } else if (!existsSync(data)) {
           logger.warn({ data }, `the registry is empty and there is no data at ${data}: train and publish a model with \`skywatch train --data DIR --publish\`; serving without a model until then`);
         } else {
           logger.info({ data }, 'the registry is empty: training a first model (transfer learning on the shared backbone)');

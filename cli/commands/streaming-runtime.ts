@@ -201,7 +201,8 @@ async function addDemoCamera(config: Config, ingest: ReturnType<typeof createIng
   }
   const clip = readdirSync(dir).filter((f) => f.endsWith('.mp4')).sort()[0];
   if (!clip) return;
-  const camera = createCamera({ name: 'Demo: drone clip (looping)', url: path.join(dir, clip), fps: 5, enabled: true }, { ...ingest.rules, allowFileUrls: true });
+  // The one camera that may read a file whatever ingest.allowFileUrls says: its path is the server's.
+  const camera = { ...createCamera({ name: 'Demo: drone clip (looping)', url: path.join(dir, clip), fps: 5, enabled: true }, { ...ingest.rules, allowFileUrls: true }), demo: true };
   await ingest.store.create(camera);
   logger.info({ camera: camera.id, clip }, `demo camera added: ${clip}, looping at 5 fps`);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SkywatchError, isSkywatchError } from '../errors.js';
 import { sha256File } from '../hash.js';
@@ -60,7 +61,8 @@ export class ModelRegistry {
   }
 
   private key(version: string, file: string): string {
-    if (!manifestSchema.shape.version.safeParse(version).success) throw new SkywatchError('MODEL_NOT_FOUND', `invalid model version: ${version}`);
+    // `.` and `..` are not versions, whatever the schema's characters allow: they are path steps.
+    if (version === '.' || version === '..' || !manifestSchema.shape.version.safeParse(version).success) throw new SkywatchError('MODEL_NOT_FOUND', `invalid model version: ${version}`);
     return `models/${version}/${file}`;
   }
 
@@ -96,7 +98,30 @@ export class ModelRegistry {
       if (isSkywatchError(err, 'STORAGE_NOT_FOUND')) throw new SkywatchError('MODEL_NOT_FOUND', `model version not found: ${target}`, { version: target });
       throw err;
     }
-    return parseManifest(raw, target);
+    const manifest = parseManifest(raw, target);
+    // A manifest names the version it belongs to; one copied into another version's folder would
+    // make that folder's name move latest.json to a different model.
+    if (manifest.version !== target) throw new SkywatchError('MODEL_INVALID', `models/${target}/manifest.json says version ${manifest.version}: a manifest must sit in its own version's folder`, { version: target, manifestVersion: manifest.version });
+    return manifest;
+  }
+
+  /**
+   * Everything that must hold before latest.json may name a version: its manifest is valid and its
+   * own, its model file is there and matches the manifest's sha256, and (when given) `load` accepts
+   * it (ONNX Runtime opens and runs it). Throws MODEL_INVALID / MODEL_CHECKSUM / MODEL_NOT_FOUND.
+   */
+  async verify(version: string, load?: ModelLoadCheck): Promise<ModelManifest> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'skywatch-verify-'));
+    try {
+      const { modelPath, manifest } = await this.fetch(version, dir).catch((err: unknown) => {
+        if (isSkywatchError(err, 'STORAGE_NOT_FOUND')) throw new SkywatchError('MODEL_INVALID', `model ${version} has no model.onnx`, { version });
+        throw err;
+      });
+      if (load) await load(modelPath, manifest);
+      return manifest;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async show(version: string): Promise<{ manifest: ModelManifest; files: string[]; isLatest: boolean }> {
@@ -216,19 +241,19 @@ export class ModelRegistry {
     }
   }
 
-  /** Makes an existing version latest (the old latest goes to the front of `previous`). */
-  async promote(version: string): Promise<PublishDecision> {
-    const manifest = await this.resolve(version);
+  /** Makes an existing, verified version latest (the old latest goes to the front of `previous`). */
+  async promote(version: string, load?: ModelLoadCheck): Promise<PublishDecision> {
+    const manifest = await this.verify(version, load);
     return this.movePointer(manifest.version, manifest.sha256, async () => ({ ok: true, reason: `promoted ${manifest.version} by hand` }));
   }
 
-  /** Back to the version latest replaced. */
-  async rollback(): Promise<PublishDecision> {
+  /** Back to the version latest replaced, verified first like a promotion. */
+  async rollback(load?: ModelLoadCheck): Promise<PublishDecision> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.readLatest();
       const target = current?.pointer.previous[0];
       if (!current || !target) throw new SkywatchError('MODEL_NOT_FOUND', 'there is no previous model to roll back to');
-      const manifest = await this.resolve(target);
+      const manifest = await this.verify(target, load);
       const pointer: LatestPointer = { version: target, sha256: manifest.sha256, updated: new Date().toISOString(), previous: current.pointer.previous.slice(1) };
       try {
         await this.store.write(LATEST, JSON.stringify(pointer, null, 2), { contentType: 'application/json', ifGenerationMatch: current.generation });
@@ -256,7 +281,21 @@ export class ModelRegistry {
         throw new SkywatchError('MODEL_CHECKSUM', `model ${manifest.version}: sha256 ${got} differs from the manifest's ${manifest.sha256}`, { version: manifest.version });
       }
     }
+    if (manifest.track) await this.fetchChecked(manifest.version, manifest.track.file, manifest.track.sha256, dir);
     return { modelPath, manifest };
+  }
+
+  /** One extra file of a version into `dir`, checked against the sha256 its manifest gives. */
+  private async fetchChecked(version: string, name: string, expected: string, dir: string): Promise<string> {
+    const file = path.join(dir, name);
+    if (existsSync(file) && (await sha256File(file)) === expected) return file;
+    await this.store.download(this.key(version, name), file);
+    const got = await sha256File(file);
+    if (got !== expected) {
+      await rm(file, { force: true });
+      throw new SkywatchError('MODEL_CHECKSUM', `model ${version}: ${name} has sha256 ${got}, the manifest says ${expected}`, { version });
+    }
+    return file;
   }
 }
 
@@ -276,6 +315,9 @@ export async function readLocalModel(modelPath: string): Promise<{ modelPath: st
   if (got !== manifest.sha256) throw new SkywatchError('MODEL_CHECKSUM', `${modelPath}: sha256 ${got} differs from its manifest's ${manifest.sha256}`);
   return { modelPath, manifest };
 }
+
+/** A check that a downloaded, checksum-verified model loads (the API passes ONNX Runtime). */
+export type ModelLoadCheck = (modelPath: string, manifest: ModelManifest) => Promise<void>;
 
 export function parseManifest(raw: Buffer | string, where: string): ModelManifest {
   const parsed = manifestSchema.safeParse(safeJson(raw));

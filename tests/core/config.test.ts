@@ -39,11 +39,32 @@ describe('loadConfig', () => {
     }
     expect(isSkywatchError(caught, 'CONFIG_INVALID')).toBe(true);
     const problems = (caught as { details: { problems: string[] } }).details.problems;
-    expect(problems.some((p) => p.startsWith('api.port'))).toBe(true);
-    expect(problems.some((p) => p.startsWith('redis.url'))).toBe(true);
-    expect(problems.some((p) => p.startsWith('inference.maxBatch'))).toBe(true);
+    // Named by the variable the user set, with the key it feeds.
+    expect(problems.some((p) => p.startsWith('SKYWATCH_API_PORT (api.port)'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('SKYWATCH_REDIS_URL (redis.url)'))).toBe(true);
+    expect(problems.some((p) => p.startsWith('SKYWATCH_MAX_BATCH (inference.maxBatch)'))).toBe(true);
     expect(problems.some((p) => p.startsWith('SKYWATCH_TYPO'))).toBe(true);
     expect(problems.length).toBe(4);
+  });
+
+  it('refuses a boolean that is neither yes nor no, and keys the schema does not know', () => {
+    const problemsOf = (fn: () => unknown): string[] => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as { details: { problems: string[] } }).details.problems;
+      }
+      return [];
+    };
+    expect(problemsOf(() => loadConfig({ env: { SKYWATCH_ALLOW_FILE_URLS: 'ture' } }))).toEqual(['SKYWATCH_ALLOW_FILE_URLS (ingest.allowFileUrls): must be true or false (1/0, yes/no, on/off)']);
+    expect(loadConfig({ env: { SKYWATCH_ALLOW_FILE_URLS: 'OFF', SKYWATCH_REDIS_AUTOSTART: 'yes' } })).toMatchObject({ ingest: { allowFileUrls: false }, redis: { autoStart: true } });
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-config-'));
+    const file = path.join(dir, 'typo.json');
+    writeFileSync(file, JSON.stringify({ api: { prot: 9000 }, loglevel: 'debug' }));
+    const problems = problemsOf(() => loadConfig({ env: {}, file }));
+    expect(problems.join('\n')).toContain(`${file}: api.prot: unknown setting`);
+    expect(problems.join('\n')).toContain(`${file}: loglevel: unknown setting`);
+    expect(problemsOf(() => loadConfig({ env: { SKYWATCH_CAMERA_DENY_HOSTS: '10.0.0.0/99' } }))[0]).toMatch(/^SKYWATCH_CAMERA_DENY_HOSTS \(ingest.denyHosts\): 10.0.0.0\/99: not a CIDR range/);
   });
 
   it('reports a config file that is not JSON', () => {

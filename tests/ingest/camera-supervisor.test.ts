@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { Camera } from '../../ingest/camera.js';
+import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor, type CameraState } from '../../ingest/camera-supervisor.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
 import { waitFor } from './helpers.js';
@@ -32,6 +33,8 @@ function supervise(url: string, sink: MemoryFrameSink, extra: { maxInFlight?: nu
     backoffMinMs: 200,
     backoffMaxMs: 1000,
     maxInFlight: extra.maxInFlight ?? 8,
+    // The test RTSP server is on loopback, which only no-token mode allows.
+    hosts: cameraHostPolicy({ allowHosts: [] }, false),
     logger: createLogger({ level: 'debug', destination }),
   });
   cleanups.push(() => supervisor.stop());

@@ -136,7 +136,7 @@ describe('createIngest', () => {
   it('builds the parts from the configuration under its Redis prefix', async () => {
     const config = loadConfig({ env: { SKYWATCH_REDIS_PREFIX: `${prefix}:cfg`, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_LEASE_MS: '1500', SKYWATCH_DEFAULT_FPS: '3' } });
     const parts = createIngest({ config, redis, sink: new MemoryFrameSink(), id: 'cfg-ingestor' });
-    expect(parts.rules).toEqual({ allowFileUrls: true, defaultFps: 3 });
+    expect(parts.rules).toMatchObject({ allowFileUrls: true, defaultFps: 3, maxCameras: 64 });
     const cam = createCamera({ name: 'cfg', url: clip }, parts.rules);
     await parts.store.create(cam);
     expect(await redis.hexists(`${prefix}:cfg:cameras`, cam.id)).toBe(1);

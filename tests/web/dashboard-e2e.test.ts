@@ -62,7 +62,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.locator('#token-input').fill(ADMIN);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
-    expect(await page.evaluate(() => localStorage.getItem('skywatch.token'))).toBe(ADMIN);
+    // The token became an HttpOnly session cookie; the page keeps no copy.
+    expect(await page.evaluate(() => localStorage.getItem('skywatch.token'))).toBeNull();
+    expect((await page.context().cookies()).find((c) => c.name === 'skywatch_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await screenshot(page, 'dashboard-1-alerts-empty');
   });
 

@@ -161,7 +161,22 @@ describe('REST API', () => {
     expect(asViewer.status).toBe(403);
     const asAdmin = await (await fetch(`${url}/v1/models/rollback`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
     expect(asAdmin).toMatchObject({ version: 'v1', serving: 'v1' });
-    expect((await fetch(`${url}/v1/models/v1/report.html?token=viewer-token-0123456789`)).status).toBe(200);
+    // Tokens in URLs are no longer accepted (they end up in logs and histories): a session cookie is.
+    expect((await fetch(`${url}/v1/models/v1/report.html?token=viewer-token-0123456789`)).status).toBe(401);
+    expect((await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg', authorization: 'bearer viewer-token-0123456789' }, body })).status).toBe(200);
+    const login = await fetch(`${url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'viewer-token-0123456789' }) });
+    expect(login.status).toBe(200);
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^skywatch_session=[^;]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+/);
+    expect(setCookie).not.toContain('viewer-token-0123456789');
+    const cookie = setCookie.split(';')[0];
+    expect((await fetch(`${url}/v1/models/v1/report.html`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${url}/v1/models/rollback`, { method: 'POST', headers: { cookie } })).status).toBe(403);
+    expect((await fetch(`${url}/v1/models/v1/report.html`, { headers: { cookie: `${cookie.slice(0, -3)}xyz` } })).status).toBe(401);
+    expect((await fetch(`${url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'nope' }) })).status).toBe(401);
+    const logout = await fetch(`${url}/v1/session`, { method: 'DELETE', headers: { cookie } });
+    expect(logout.status).toBe(204);
+    expect(logout.headers.get('set-cookie')).toMatch(/^skywatch_session=; .*Max-Age=0/);
     expect((await fetch(`${url}/health`)).status).toBe(200);
   });
 

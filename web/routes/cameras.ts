@@ -47,6 +47,9 @@ const idParam = { type: 'object', required: ['id'], properties: { id: { type: 's
 export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesOptions): Promise<void> {
   const { store, ingestor, rules } = options;
   const viewer = options.requireViewer ?? options.requireAdmin;
+  // The change is in the store when the answer goes out; the ingestor picks it up on a pass that is
+  // started now but not waited for (a pass with many failing cameras can take seconds).
+  const poke = () => void ingestor.refresh().catch((err: unknown) => app.log.warn({ err }, 'ingest refresh failed'));
 
   const view = async (id: string) => {
     const camera = await store.get(id);
@@ -55,27 +58,30 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
   };
 
   app.post('/v1/cameras', {
-    preHandler: options.requireAdmin,
+    onRequest: options.requireAdmin,
     schema: { summary: 'Add a camera', tags: ['cameras'], body: { type: 'object', required: ['name', 'url'], additionalProperties: false, properties: writable } },
   }, async (request, reply) => {
     const camera = createCamera(request.body, rules);
+    if (rules.maxCameras !== undefined && (await store.list()).length >= rules.maxCameras) {
+      throw new SkywatchError('CAMERA_LIMIT', `at most ${rules.maxCameras} cameras (ingest.maxCameras)`, { limit: rules.maxCameras });
+    }
     await store.create(camera);
     request.log.info({ camera: camera.id, url: publicCamera(camera).url }, 'camera added');
-    await ingestor.refresh();
+    poke();
     return reply.status(201).send({ ...publicCamera(camera), status: await ingestor.status(camera.id) });
   });
 
-  app.get('/v1/cameras', { preHandler: viewer, schema: { summary: 'Cameras with their status', tags: ['cameras'] } }, async () => {
+  app.get('/v1/cameras', { onRequest: viewer, schema: { summary: 'Cameras with their status', tags: ['cameras'] } }, async () => {
     const cameras = await store.list();
     return { cameras: await Promise.all(cameras.map(async (c) => ({ ...publicCamera(c), status: await ingestor.status(c.id) }))) };
   });
 
-  app.get('/v1/cameras/:id', { preHandler: viewer, schema: { summary: 'One camera with its status', tags: ['cameras'], params: idParam } }, async (request) => {
+  app.get('/v1/cameras/:id', { onRequest: viewer, schema: { summary: 'One camera with its status', tags: ['cameras'], params: idParam } }, async (request) => {
     return view((request.params as { id: string }).id);
   });
 
   app.patch('/v1/cameras/:id', {
-    preHandler: options.requireAdmin,
+    onRequest: options.requireAdmin,
     schema: { summary: 'Change a camera (it restarts with the new settings)', tags: ['cameras'], params: idParam, body: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable } },
   }, async (request) => {
     const { id } = request.params as { id: string };
@@ -83,18 +89,18 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
     if (!camera) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
     const next = patchCamera(camera, request.body, rules);
     if (!(await store.update(next))) throw new SkywatchError('CAMERA_NOT_FOUND', `camera ${id} was deleted`);
-    await ingestor.refresh();
+    poke();
     return view(id);
   });
 
-  app.delete('/v1/cameras/:id', { preHandler: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+  app.delete('/v1/cameras/:id', { onRequest: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!(await store.delete(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
-    await ingestor.refresh();
+    poke();
     return reply.status(204).send();
   });
 
-  app.get('/v1/cameras/:id/snapshot.jpg', { preHandler: viewer, schema: { summary: 'Latest frame of a camera (JPEG)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
+  app.get('/v1/cameras/:id/snapshot.jpg', { onRequest: viewer, schema: { summary: 'Latest frame of a camera (JPEG)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!(await store.get(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
     const jpeg = await ingestor.snapshot(id);

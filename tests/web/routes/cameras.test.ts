@@ -82,7 +82,8 @@ describe('camera routes', () => {
     expect(noFrame.statusCode).toBe(404);
 
     expect((await app.inject({ method: 'DELETE', url: `/v1/cameras/${demo.id}`, headers: admin })).statusCode).toBe(204);
-    expect(ingestor.overview().cameras).toEqual([]);
+    // The API does not wait for an ingest pass; the pass it started stops the camera soon after.
+    await waitFor('demo camera stopped', () => ingestor.overview().cameras.length === 0);
     const gone = await app.inject({ method: 'GET', url: `/v1/cameras/${demo.id}`, headers: viewer });
     expect(gone.statusCode).toBe(404);
     expect(gone.json()).toEqual({ error: { code: 'CAMERA_NOT_FOUND', message: `no camera ${demo.id}` } });

@@ -1,4 +1,4 @@
-import { ApiError, getToken, whoami } from './api.js';
+import { ApiError, whoami } from './api.js';
 import type { Alert } from './types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -41,8 +41,7 @@ export class AlertsSocket {
   private connect(): void {
     const params = new URLSearchParams();
     if (this.lastId) params.set('since', this.lastId);
-    const token = getToken();
-    if (token) params.set('token', token);
+    // The session cookie goes with the handshake: the URL carries no token.
     const proto = location.protocol === 'https:' ? 'wss' : 'ws';
     const base = new URL('.', location.href);
     const url = `${proto}://${base.host}${base.pathname.replace(/\/$/, '')}/v1/alerts/ws${params.size ? `?${params}` : ''}`;

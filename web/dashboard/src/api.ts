@@ -1,6 +1,8 @@
 /**
- * REST access with the stored token. All token handling of the page lives here and in
- * alerts-socket.ts, so moving to a session cookie changes these two files only.
+ * REST access with a session: a 401 asks for a token once, exchanges it for an HttpOnly,
+ * SameSite=Strict cookie (POST v1/session) and retries. The page never keeps the token, so no URL
+ * (images, the WebSocket) and no script-readable storage holds it. All token handling of the page
+ * lives here and in alerts-socket.ts.
  *
  * A 401 asks for a token once (several failing requests share one prompt) and retries once; a token
  * that is still refused is reported (ApiError 401), never retried in a loop.
@@ -20,25 +22,36 @@ export function setTokenPrompt(fn: TokenPrompt): void {
   promptForToken = fn;
 }
 
+/** The page holds no token (the session cookie is HttpOnly): always null. */
 export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
+  return null;
 }
 
-export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_KEY, token);
-  else localStorage.removeItem(TOKEN_KEY);
+/** Whether this page started a session (so a 401 means the token was wrong, not missing). */
+let sessionStarted = false;
+
+/** Starts a session with a token (or ends it with null); resolves when the cookie is set. */
+export async function setToken(token: string | null): Promise<void> {
+  // A token an older version of the page stored is dropped.
+  localStorage.removeItem(TOKEN_KEY);
+  if (!token) {
+    sessionStarted = false;
+    await fetch('v1/session', { method: 'DELETE' });
+    return;
+  }
+  const res = await fetch('v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  sessionStarted = res.ok;
+  if (res.status === 401) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
 }
 
 export async function api<T>(path: string, init: RequestInit = {}, retried = false): Promise<T> {
   const headers = new Headers(init.headers);
-  const token = getToken();
-  if (token) headers.set('authorization', `Bearer ${token}`);
   if (init.body && typeof init.body === 'string' && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const res = await fetch(path, { ...init, headers });
   if (res.status === 401 && !retried) {
-    const next = await promptForToken(token ? 'invalid' : 'missing');
+    const next = await promptForToken(sessionStarted ? 'invalid' : 'missing');
     if (next) {
-      setToken(next);
+      await setToken(next).catch(() => undefined);
       return api<T>(path, init, true);
     }
   }
@@ -51,21 +64,16 @@ export async function api<T>(path: string, init: RequestInit = {}, retried = fal
   return body as T;
 }
 
-/** URLs the browser loads itself (images, clips, links) cannot carry headers: the token rides in the query string. */
+/** Image URLs are sent with the session cookie: they carry no token (kept for callers). */
 export function withToken(url: string): string {
-  const token = getToken();
-  if (!token) return url;
-  return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+  return url;
 }
 
 export type Role = 'admin' | 'viewer' | 'none';
 
-/** The role of the stored token (GET /v1/whoami); ApiError 401 when the token is not valid. */
+/** The role of this page's session (GET /v1/whoami); ApiError 401 when its token is not valid. */
 export async function whoami(): Promise<{ role: Role; tokens: boolean }> {
-  const headers = new Headers();
-  const token = getToken();
-  if (token) headers.set('authorization', `Bearer ${token}`);
-  const res = await fetch('v1/whoami', { headers });
+  const res = await fetch('v1/whoami');
   if (res.status === 401) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
   if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
   return (await res.json()) as { role: Role; tokens: boolean };

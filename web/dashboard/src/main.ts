@@ -57,7 +57,7 @@ setTokenPrompt((reason) => askToken(reason));
 async function changeToken(reason: AskReason): Promise<void> {
   const t = await askToken(reason);
   if (!t) return;
-  setToken(t);
+  await setToken(t).catch(() => undefined);
   location.reload();
 }
 document.getElementById('token-button')?.addEventListener('click', () => void changeToken('change'));
@@ -85,7 +85,7 @@ async function establishRole(): Promise<void> {
           banner('auth-banner', 'Not signed in: this server needs a token to show anything.', { label: 'Enter a token', run: () => void changeToken('missing') });
           return;
         }
-        setToken(t);
+        await setToken(t).catch(() => undefined);
         continue;
       }
       setSession(me.role, me.tokens);
@@ -98,12 +98,12 @@ async function establishRole(): Promise<void> {
       }
       const t = await askToken('invalid');
       if (!t) {
-        setToken(null);
+        await setToken(null);
         setSession('none', true);
         banner('auth-banner', 'The token was refused by the server.', { label: 'Enter another token', run: () => void changeToken('invalid') });
         return;
       }
-      setToken(t);
+      await setToken(t).catch(() => undefined);
     }
   }
 }
