@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     const open = await server.alert({ cameraId: 'cam-a', label: 'drone', score: 0.8 }, red);
     await server.alert({ cameraId: 'cam-a', alertId: open.alertId, status: 'update', score: 0.95 }, red);
     await server.alert({ cameraId: 'cam-a', alertId: open.alertId, status: 'closed', score: 0.95 }, null);
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     const c = card(page, open.alertId);
     await c.waitFor({ timeout: 15_000 });
@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
       await server.alert({ cameraId: 'cam-h', alertId: a.alertId, status: 'update', score: 0.75 });
       await server.alert({ cameraId: 'cam-h', alertId: a.alertId, status: 'closed', score: 0.75 });
     }
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('li.alert').count(), { timeout: 10_000 }).toBe(61);
@@ -60,7 +60,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   }, 150_000);
 
   it('updates a live alert in place, announces it once, never blanks its picture, and never drops its snapshot on close (defects 1, 5)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('ol.alerts').getAttribute('aria-live')).toBeNull();
@@ -106,7 +106,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   }, 150_000);
 
   it('notifies only alerts that match the filters, with one audio context (defect 7)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     // Headless Chromium shows no notifications and plays no sound: record what the page asks for.
     await context.addInitScript(() => {
       const w = window as unknown as { notes: string[]; contexts: number };
@@ -140,7 +140,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   }, 150_000);
 
   it('downloads no snapshot while the tab is hidden, and shows them when it is visible again (defect 13)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     const snapshots: string[] = [];
@@ -162,7 +162,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   }, 150_000);
 
   it('Escape on the token prompt leaves a working page and Token button; a wrong token is named, not retried (defect 4)', async () => {
-    const { context, page } = await pageWithToken(browser, null);
+    const { context, page } = await pageWithToken(browser, server.url, null);
     let whoamis = 0;
     page.on('request', (r) => { if (r.url().includes('/v1/whoami')) whoamis++; });
     await page.goto(server.url);
@@ -193,7 +193,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   }, 150_000);
 
   it('a viewer sees no admin controls, and a refused action says why (defect 4, roles)', async () => {
-    const viewer = await pageWithToken(browser, VIEWER);
+    const viewer = await pageWithToken(browser, server.url, VIEWER);
     await viewer.page.goto(`${server.url}#/models`);
     await viewer.page.locator('#role').filter({ hasText: 'viewer' }).waitFor({ timeout: 10_000 });
     await viewer.page.locator('tr[data-version="v1"]').waitFor({ timeout: 10_000 });
@@ -204,11 +204,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await shot(viewer.page, 'roles-1-viewer-cameras');
     await viewer.context.close();
 
-    // The page was opened as admin; the token is then swapped for a viewer's (another tab did it).
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    // The page was opened as admin; the session is then swapped for a viewer's (another tab did it).
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(`${server.url}#/models`);
     await page.locator('tr[data-version="v1"]').waitFor({ timeout: 10_000 });
-    await page.evaluate((t) => localStorage.setItem('skywatch.token', t), VIEWER);
+    await page.evaluate(async (t) => { await fetch('v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t }) }); }, VIEWER);
     await page.locator('tr[data-version="v1"]').getByRole('button', { name: 'Promote' }).click();
     await page.locator('#confirm-yes').click();
     const refused = page.locator('.notice.error');
@@ -229,7 +229,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     const total = async () => ((await (await fetch(`${server.url}v1/review?camera=cam-r&limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { total: number }).total;
     await expect.poll(total, { timeout: 20_000 }).toBe(28);
 
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(`${server.url}#/review?camera=cam-r`);
     const summary = page.locator('#review-summary');
     await expect.poll(() => summary.textContent(), { timeout: 15_000 }).toBe('Alerts 1–25 of 28, newest first');
@@ -269,7 +269,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await shot(page, 'review-2-phone');
     await context.close();
 
-    const viewer = await pageWithToken(browser, VIEWER);
+    const viewer = await pageWithToken(browser, server.url, VIEWER);
     await viewer.page.goto(`${server.url}#/review?camera=cam-r`);
     await viewer.page.locator('table.review tbody tr').first().getByRole('button').click();
     await viewer.page.locator('#review-detail h3').waitFor({ timeout: 10_000 });
