@@ -96,7 +96,8 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await page.locator('#cam-save').dblclick();
     expect(await page.locator('#cam-save').isDisabled()).toBe(true);
     await saved;
-    await expect.poll(() => page.locator('#cam-save').isDisabled()).toBe(false);
+    await expect.poll(() => page.locator('#cam-save').isDisabled(), { timeout: 15_000 }).toBe(false);
+    await expect.poll(async () => (await cameras()).filter((c) => c.name === 'Twice').length, { timeout: 10_000 }).toBe(1);
     expect((await cameras()).filter((c) => c.name === 'Twice')).toHaveLength(1);
 
     await page.getByLabel('Name').fill('Typed');
@@ -106,7 +107,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await page.locator('#cam-save').click();
     await page.getByLabel('Name').fill('Next one');
     await second;
-    await expect.poll(() => page.locator('#cam-save').isDisabled()).toBe(false);
+    await expect.poll(() => page.locator('#cam-save').isDisabled(), { timeout: 15_000 }).toBe(false);
     expect(await page.getByLabel('Name').inputValue()).toBe('Next one');
     expect((await cameras()).filter((c) => c.name === 'Typed')).toHaveLength(1);
     await page.unroute('**/v1/cameras');

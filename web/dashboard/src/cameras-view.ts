@@ -279,7 +279,7 @@ export class CamerasView {
         this.editing = null;
         this.formTitle.textContent = 'Add a camera';
       }
-      await this.refresh();
+      void this.refresh();
     } catch (err) {
       this.showErrors(fieldErrors(err));
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) notice(describeError(err));
