@@ -29,7 +29,7 @@ for (let i = 0; i < HISTORY; i++) {
 }
 
 // Cold load: weight and time to the first alert card.
-const { context, page } = await pageWithToken(browser, ADMIN, { width: 1440, height: 900 });
+const { context, page } = await pageWithToken(browser, server.url, ADMIN, { width: 1440, height: 900 });
 await context.addInitScript(() => {
   new MutationObserver((_r, obs) => {
     if (document.querySelector('li.alert')) {

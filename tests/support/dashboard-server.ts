@@ -50,7 +50,7 @@ export async function startDashboardServer(name: string, opts: { ingest?: boolea
     overrides: {
       stateDir: path.join(root, 'state'), registry: registryDir, redis: { prefix },
       api: { port: 0, host: '127.0.0.1', adminTokens: [ADMIN], viewerTokens: [VIEWER] },
-      ingest: { allowFileUrls: true, backoffMinMs: 200, backoffMaxMs: 1000 },
+      ingest: { allowFileUrls: true, backoffMinMs: 200, backoffMaxMs: 1000, allowHosts: ['127.0.0.1'], denyHosts: [] },
     },
   });
   const running: RunningRoles = await runRoles({ config, logger: silentLogger, registry, roles: { api: true, ingest: !!opts.ingest, worker: false } });
@@ -81,10 +81,14 @@ export async function jpeg(r: number, g: number, b: number, width = 160, height 
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).jpeg().toBuffer();
 }
 
-/** A page that already holds `token` (as if typed once before), at the given viewport. */
-export async function pageWithToken(browser: Browser, token: string | null, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
+/** A page whose browser already has a dashboard session for `token` (as if typed once before), at the given viewport. */
+export async function pageWithToken(browser: Browser, url: string, token: string | null, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport });
-  if (token) await context.addInitScript((t) => { if (!sessionStorage.getItem('seeded')) { localStorage.setItem('skywatch.token', t); sessionStorage.setItem('seeded', '1'); } }, token);
+  // The context's request client shares its cookies: the HttpOnly session cookie lands in the browser.
+  if (token) {
+    const res = await context.request.post(`${url}v1/session`, { data: { token } });
+    if (!res.ok()) throw new Error(`session for the test page refused: ${res.status()}`);
+  }
   const page = await context.newPage();
   return { context, page };
 }

@@ -22,14 +22,14 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
-  });
+  }, 150_000);
 
   it('on load, the newest event of each alert wins and a closed alert keeps its snapshot (defects 1, 2)', async () => {
     const red = await jpeg(220, 30, 30);
     const open = await server.alert({ cameraId: 'cam-a', label: 'drone', score: 0.8 }, red);
     await server.alert({ cameraId: 'cam-a', alertId: open.alertId, status: 'update', score: 0.95 }, red);
     await server.alert({ cameraId: 'cam-a', alertId: open.alertId, status: 'closed', score: 0.95 }, null);
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     const c = card(page, open.alertId);
     await c.waitFor({ timeout: 15_000 });
@@ -39,7 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await expect.poll(() => naturalWidth(page, open.alertId), { timeout: 10_000 }).toBeGreaterThan(0);
     await shot(page, 'alerts-1-closed-keeps-snapshot');
     await context.close();
-  });
+  }, 150_000);
 
   it('shows the whole history after a reload, not the last 50 events (defect 3)', async () => {
     // 60 alerts of 3 events each: 180 events, far more than 50.
@@ -48,7 +48,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
       await server.alert({ cameraId: 'cam-h', alertId: a.alertId, status: 'update', score: 0.75 });
       await server.alert({ cameraId: 'cam-h', alertId: a.alertId, status: 'closed', score: 0.75 });
     }
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     await expect.poll(() => page.locator('li.alert').count(), { timeout: 10_000 }).toBe(61);
@@ -57,10 +57,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await page.locator('li.alert').count()).toBe(61);
     expect(await page.locator('li.alert[data-status="open"]').count()).toBe(0);
     await context.close();
-  });
+  }, 150_000);
 
   it('updates a live alert in place, announces it once, never blanks its picture, and never drops its snapshot on close (defects 1, 5)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('ol.alerts').getAttribute('aria-live')).toBeNull();
@@ -103,10 +103,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.setViewportSize({ width: 375, height: 812 });
     await shot(page, 'alerts-3-phone');
     await context.close();
-  });
+  }, 150_000);
 
   it('notifies only alerts that match the filters, with one audio context (defect 7)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     // Headless Chromium shows no notifications and plays no sound: record what the page asks for.
     await context.addInitScript(() => {
       const w = window as unknown as { notes: string[]; contexts: number };
@@ -137,10 +137,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(got.notes).toEqual(['drone alert', 'drone alert']);
     expect(got.contexts).toBe(1);
     await context.close();
-  });
+  }, 150_000);
 
   it('downloads no snapshot while the tab is hidden, and shows them when it is visible again (defect 13)', async () => {
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(server.url);
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     const snapshots: string[] = [];
@@ -159,10 +159,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     for (const id of ids) await expect.poll(() => naturalWidth(page, id), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(snapshots.length).toBe(3);
     await context.close();
-  });
+  }, 150_000);
 
   it('Escape on the token prompt leaves a working page and Token button; a wrong token is named, not retried (defect 4)', async () => {
-    const { context, page } = await pageWithToken(browser, null);
+    const { context, page } = await pageWithToken(browser, server.url, null);
     let whoamis = 0;
     page.on('request', (r) => { if (r.url().includes('/v1/whoami')) whoamis++; });
     await page.goto(server.url);
@@ -190,10 +190,10 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await page.locator('#role').filter({ hasText: 'admin' }).waitFor({ timeout: 10_000 });
     await page.locator('#conn[data-state="live"]').waitFor({ timeout: 15_000 });
     await context.close();
-  });
+  }, 150_000);
 
   it('a viewer sees no admin controls, and a refused action says why (defect 4, roles)', async () => {
-    const viewer = await pageWithToken(browser, VIEWER);
+    const viewer = await pageWithToken(browser, server.url, VIEWER);
     await viewer.page.goto(`${server.url}#/models`);
     await viewer.page.locator('#role').filter({ hasText: 'viewer' }).waitFor({ timeout: 10_000 });
     await viewer.page.locator('tr[data-version="v1"]').waitFor({ timeout: 10_000 });
@@ -204,11 +204,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await shot(viewer.page, 'roles-1-viewer-cameras');
     await viewer.context.close();
 
-    // The page was opened as admin; the token is then swapped for a viewer's (another tab did it).
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    // The page was opened as admin; the session is then swapped for a viewer's (another tab did it).
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(`${server.url}#/models`);
     await page.locator('tr[data-version="v1"]').waitFor({ timeout: 10_000 });
-    await page.evaluate((t) => localStorage.setItem('skywatch.token', t), VIEWER);
+    await page.evaluate(async (t) => { await fetch('v1/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: t }) }); }, VIEWER);
     await page.locator('tr[data-version="v1"]').getByRole('button', { name: 'Promote' }).click();
     await page.locator('#confirm-yes').click();
     const refused = page.locator('.notice.error');
@@ -216,7 +216,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     expect(await refused.textContent()).toMatch(/admin token/);
     await shot(page, 'roles-2-refused-action');
     await context.close();
-  });
+  }, 150_000);
 
   it('reviews the alert history: filters, pages, detail with snapshot, path and clip, admin verdicts that survive a reload', async () => {
     const pic = await jpeg(90, 140, 220, 320, 240);
@@ -229,7 +229,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     const total = async () => ((await (await fetch(`${server.url}v1/review?camera=cam-r&limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { total: number }).total;
     await expect.poll(total, { timeout: 20_000 }).toBe(28);
 
-    const { context, page } = await pageWithToken(browser, ADMIN);
+    const { context, page } = await pageWithToken(browser, server.url, ADMIN);
     await page.goto(`${server.url}#/review?camera=cam-r`);
     const summary = page.locator('#review-summary');
     await expect.poll(() => summary.textContent(), { timeout: 15_000 }).toBe('Alerts 1–25 of 28, newest first');
@@ -250,11 +250,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await expect.poll(() => detail.locator('img.snapshot').evaluate((img: HTMLImageElement) => img.naturalWidth), { timeout: 10_000 }).toBe(320);
     await detail.locator('svg.path-overlay polyline.track').waitFor({ timeout: 5_000 });
     expect(await detail.locator('svg.path-overlay polyline.track').getAttribute('points')).toBe('40,200 120,150 200,90 280,40');
-    expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/alerts\/none\/clip\.mp4\?token=/);
+    // The session cookie goes with the clip: its URL carries no token.
+    expect(await detail.locator('video.clip').getAttribute('src')).toMatch(/^v1\/(alerts|review)\/none\/clip\.mp4$/);
     await shot(page, 'review-1-detail');
 
     await detail.locator('#review-false').click();
-    await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^False alarm \(admin:/);
+    await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^False alarm \(/);
     await page.selectOption('#relabel-label', 'bird');
     await detail.locator('#relabel').click();
     await expect.poll(() => detail.locator('#review-state').textContent(), { timeout: 10_000 }).toMatch(/^It was a bird/);
@@ -269,12 +270,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard: live alerts and tokens', () =
     await shot(page, 'review-2-phone');
     await context.close();
 
-    const viewer = await pageWithToken(browser, VIEWER);
+    const viewer = await pageWithToken(browser, server.url, VIEWER);
     await viewer.page.goto(`${server.url}#/review?camera=cam-r`);
     await viewer.page.locator('table.review tbody tr').first().getByRole('button').click();
     await viewer.page.locator('#review-detail h3').waitFor({ timeout: 10_000 });
     expect(await viewer.page.locator('#review-false').count()).toBe(0);
     expect(await viewer.page.locator('#review-detail').textContent()).toMatch(/needs an admin token/);
     await viewer.context.close();
-  });
+  }, 150_000);
 });

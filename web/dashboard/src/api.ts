@@ -74,7 +74,13 @@ export type Role = 'admin' | 'viewer' | 'none';
 /** The role of this page's session (GET /v1/whoami); ApiError 401 when its token is not valid. */
 export async function whoami(): Promise<{ role: Role; tokens: boolean }> {
   const res = await fetch('v1/whoami');
-  if (res.status === 401) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
+  if (res.status === 401) {
+    // The server's request guard answers 401 before whoami runs when no credentials came at all
+    // ("a token is required"): that is role none, not a refused token.
+    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    if (/required/i.test(body?.error?.message ?? '')) return { role: 'none', tokens: true };
+    throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
+  }
   if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
   return (await res.json()) as { role: Role; tokens: boolean };
 }

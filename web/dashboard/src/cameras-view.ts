@@ -1,4 +1,5 @@
 import { api, ApiError, describeError, withToken } from './api.js';
+import { FORM_FIELDS, fieldErrors, type FormErrors } from './field-errors.js';
 import { downSince, humanCameraError, isDown } from './camera-messages.js';
 import { confirmAction } from './confirm.js';
 import { append, clear, h } from './dom.js';
@@ -9,9 +10,9 @@ import { ZonesEditor } from './zones-editor.js';
 import type { Camera } from './types.js';
 
 const REFRESH_MS = 2000;
-const FIELDS = ['name', 'url', 'fps', 'threshold', 'labels', 'zones'] as const;
+const FIELDS = FORM_FIELDS;
 type Field = (typeof FIELDS)[number];
-type Errors = Partial<Record<Field | 'form', string>>;
+type Errors = FormErrors;
 
 interface Tile {
   li: HTMLLIElement;
@@ -278,7 +279,7 @@ export class CamerasView {
         this.editing = null;
         this.formTitle.textContent = 'Add a camera';
       }
-      await this.refresh();
+      void this.refresh();
     } catch (err) {
       this.showErrors(fieldErrors(err));
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) notice(describeError(err));
@@ -309,21 +310,4 @@ export class CamerasView {
     }
     await this.refresh();
   }
-}
-
-/** Places an API validation error next to the field it is about (the server names the field). */
-function fieldErrors(err: unknown): Errors {
-  if (!(err instanceof ApiError)) return { form: describeError(err) };
-  if (err.status === 401 || err.status === 403) return { form: describeError(err) };
-  const named = (err.details?.field as string | undefined) ?? (err.details?.path as string | undefined);
-  const guess = named ?? ['name', 'url', 'fps', 'threshold', 'labels', 'motionMasks', 'alertZones'].find((f) => new RegExp(`\\b${f}\\b`).test(err.message));
-  const field = guess ?? (err.code.startsWith('CAMERA_URL') ? 'url' : undefined);
-  if (!field) return { form: err.message };
-  const base = field.replace(/^\/?(body\/)?/, '').split(/[.[/]/)[0];
-  const index = /\[(\d+)\]|\/(\d+)/.exec(field);
-  if (base === 'motionMasks' || base === 'alertZones') {
-    const which = `${base === 'motionMasks' ? 'Motion mask' : 'Alert zone'}${index ? ` ${Number(index[1] ?? index[2]) + 1}` : 's'}`;
-    return { zones: `${which}: ${err.message}` };
-  }
-  return (FIELDS as readonly string[]).includes(base) ? { [base]: err.message } : { form: err.message };
 }

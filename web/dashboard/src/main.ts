@@ -1,5 +1,5 @@
 import './styles.css';
-import { ApiError, setToken, setTokenPrompt, whoami } from './api.js';
+import { ApiError, setToken, setTokenPrompt, whoami, type Role } from './api.js';
 import { AlertsView } from './alerts-view.js';
 import { CameraHealth } from './camera-health.js';
 import { CamerasView } from './cameras-view.js';
@@ -54,11 +54,27 @@ function askToken(reason: AskReason): Promise<string | null> {
 }
 setTokenPrompt((reason) => askToken(reason));
 
+const REFUSED = 'The token was refused by the server.';
+
+/** Asks for a token and starts a session with it; a refused token is said so and asked again. */
 async function changeToken(reason: AskReason): Promise<void> {
-  const t = await askToken(reason);
-  if (!t) return;
-  await setToken(t).catch(() => undefined);
-  location.reload();
+  for (;;) {
+    const t = await askToken(reason);
+    if (!t) {
+      if (reason === 'invalid') banner('auth-banner', REFUSED, { label: 'Enter another token', run: () => void changeToken('invalid') });
+      return;
+    }
+    try {
+      await setToken(t);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) {
+        reason = 'invalid';
+        continue;
+      }
+    }
+    location.reload();
+    return;
+  }
 }
 document.getElementById('token-button')?.addEventListener('click', () => void changeToken('change'));
 
@@ -73,37 +89,39 @@ function showRole(): void {
   rolePill.hidden = !rolePill.textContent;
 }
 
-/** Learns what the stored token may do; asks again (saying why) while the server refuses it. */
+/** Learns what this page's session may do; asks for a token (saying why) while there is none or it is refused. */
 async function establishRole(): Promise<void> {
+  let reason: 'missing' | 'invalid' = 'missing';
   for (;;) {
+    let me: { role: Role; tokens: boolean };
     try {
-      const me = await whoami();
-      if (me.tokens && me.role === 'none') {
-        const t = await askToken('missing');
-        if (!t) {
-          setSession('none', true);
-          banner('auth-banner', 'Not signed in: this server needs a token to show anything.', { label: 'Enter a token', run: () => void changeToken('missing') });
-          return;
-        }
-        await setToken(t).catch(() => undefined);
-        continue;
-      }
-      setSession(me.role, me.tokens);
-      return;
+      me = await whoami();
     } catch (err) {
       if (!(err instanceof ApiError) || err.status !== 401) {
         // An older server without /v1/whoami, or none reachable: show everything, the server still guards.
         setSession('admin', false);
         return;
       }
-      const t = await askToken('invalid');
-      if (!t) {
-        await setToken(null);
-        setSession('none', true);
-        banner('auth-banner', 'The token was refused by the server.', { label: 'Enter another token', run: () => void changeToken('invalid') });
-        return;
-      }
-      await setToken(t).catch(() => undefined);
+      await setToken(null).catch(() => undefined);
+      me = { role: 'none', tokens: true };
+      reason = 'invalid';
+    }
+    if (!me.tokens || me.role !== 'none') {
+      setSession(me.role, me.tokens);
+      return;
+    }
+    const t = await askToken(reason);
+    if (!t) {
+      setSession('none', true);
+      if (reason === 'invalid') banner('auth-banner', REFUSED, { label: 'Enter another token', run: () => void changeToken('invalid') });
+      else banner('auth-banner', 'Not signed in: this server needs a token to show anything.', { label: 'Enter a token', run: () => void changeToken('missing') });
+      return;
+    }
+    try {
+      await setToken(t);
+      reason = 'missing';
+    } catch (err) {
+      reason = err instanceof ApiError && err.status === 401 ? 'invalid' : 'missing';
     }
   }
 }
