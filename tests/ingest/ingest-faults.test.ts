@@ -33,7 +33,7 @@ afterAll(async () => {
 /** A store whose listing can be held, as a pass stuck on slow cameras or a slow Redis would be. */
 class GatedStore extends RedisCameraStore {
   gate: Promise<void> | null = null;
-  async list(): Promise<Camera[]> {
+  override async list(): Promise<Camera[]> {
     await this.gate;
     return super.list();
   }
