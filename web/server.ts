@@ -112,7 +112,17 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   // Non-file parts are refused by the predict routes as soon as they are seen; the field limits only
   // bound what the parser holds before that.
   await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 4, fieldSize: 1024, parts: 68 } });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    // A client that breaks the protocol (a message over maxPayload, bad frames, a dropped link) is
+    // the client's problem, not the server's: a warning, not an error line per message.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: string }).code;
+      if (code?.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE') request.log.warn({ code, message: error.message }, 'websocket client error; closed');
+      else request.log.error({ err: error }, 'websocket handler failed');
+      socket.terminate();
+    },
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Skywatch API', version: SERVER_VERSION, description: 'Drone vs bird detection: predictions, models, cameras and alerts.' },
