@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -99,6 +99,14 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     loggerInstance: logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.api.bodyLimitBytes,
     return503OnClosing: true,
+    // Errors fastify raises before routing (a malformed URL, an over-long path parameter) answer in
+    // the one error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const err = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new SkywatchError('URI_TOO_LONG', 'a path parameter is too long') : new SkywatchError('BAD_REQUEST', error.message);
+      metrics.errors.inc({ code: err.code });
+      // The hook's reply is typed with fastify's generic defaults; it is the plain reply underneath.
+      void (reply as unknown as FastifyReply).status(err.status).send(err.toJSON());
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   app.decorate('skywatchTokens', tokens);
