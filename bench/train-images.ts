@@ -26,6 +26,8 @@ const { values } = parseArgs({
     data: { type: 'string', default: '../shared/data/images' },
     // A persistent embedding cache makes repeated runs skip the backbone (not the measured setting).
     cache: { type: 'string' },
+    // Test-time flip averaging in the exported transfer model (default: training's default).
+    tta: { type: 'string' },
   },
 });
 const root = path.resolve(values.data ?? '../shared/data/images');
@@ -71,6 +73,7 @@ try {
     mode: values.mode as TrainMode,
     backbone: path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
     seed,
+    ...(values.tta ? { tta: values.tta as 'none' | 'hflip' } : {}),
     ...(values.epochs ? { epochs: Number(values.epochs) } : {}),
     logger: createLogger({ level: 'info', destination: process.stderr }),
     progress: createProgress(process.stderr),
@@ -78,7 +81,7 @@ try {
   const seconds = (Date.now() - started) / 1000;
   const size = (await stat(path.join(result.runDir, 'model.onnx'))).size;
   const t = result.training;
-  console.log(`\nbench:train ${values.mode}, seed ${seed}, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${load.toFixed(2)} at start / ${os.loadavg()[0].toFixed(2)} at end, backend ${String(t.backend)}`);
+  console.log(`\nbench:train ${values.mode}, seed ${seed}, tta ${String(t.tta ?? 'none')}, ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average ${load.toFixed(2)} at start / ${os.loadavg()[0].toFixed(2)} at end, backend ${String(t.backend)}`);
   console.log(`train ${splits.train.length} / val ${splits.val.length} (from images/train) / test ${test.length} (images/valid)`);
   console.log('| mode | test accuracy | macro F1 | end to end | model.onnx | epochs (best) |');
   console.log('|---|---|---|---|---|---|');

@@ -9,6 +9,8 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerRoleCommands } from './commands/roles.js';
 import { registerTrainerCommand } from './commands/trainer.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { registerDriftCommand } from './commands/drift.js';
 
 const program = new Command('skywatch')
   .description('Edge-streaming drone vs bird detection: cameras, queue, ONNX workers, alerts, trainer and model registry.')
@@ -26,6 +28,8 @@ registerPredictCommand(program, ctx);
 registerRoleCommands(program, ctx);
 registerTrainerCommand(program, ctx);
 registerDoctorCommand(program, ctx);
+registerRunsCommands(program, ctx);
+registerDriftCommand(program, ctx);
 
 try {
   await program.parseAsync(process.argv);

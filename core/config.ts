@@ -109,9 +109,47 @@ export const configSchema = z.strictObject({
     /** At most one webhook call per camera and label this often (0: every event). */
     webhookCooldownMs: int(0).default(0),
   }).prefault({}),
+  review: z.strictObject({
+    /** SQLite file of alert records, reviews and feedback (default: <stateDir>/skywatch.db). */
+    db: z.string().min(1).default('.state/skywatch.db'),
+    /** PostgreSQL instead of SQLite, when several API processes share the records. */
+    postgresUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+    /** Alert records (and their snapshots) older than this are deleted; 0 keeps them forever. */
+    retentionDays: num(0, 36_500).default(30),
+    /** An alert whose best score is within this of the threshold is marked uncertain (queued for review). */
+    uncertainBand: num(0, 1).default(0.1),
+  }).prefault({}),
+  mqtt: z.strictObject({
+    enabled: bool.default(false),
+    url: z.string().regex(/^mqtts?:\/\//, 'must start with mqtt:// or mqtts://').default('mqtt://127.0.0.1:1883'),
+    /** Topics are <prefix>/available, <prefix>/events, <prefix>/<camera>/<label>, <prefix>/<camera>/status. */
+    topicPrefix: z.string().regex(/^[^#+\s]+$/, 'must not contain #, + or spaces').default('skywatch'),
+  }).prefault({}),
   trainer: z.strictObject({
     every: z.string().optional(),
     backbone: z.string().default('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx'),
+  }).prefault({}),
+  /** Drift of each camera's recent crops against the served model's training baseline (drift/). */
+  drift: z.object({
+    enabled: bool.default(true),
+    /** 'psi': Population Stability Index above psiThreshold; 'ks': Kolmogorov-Smirnov p-value below ksPValue; 'both': either. */
+    method: z.enum(['psi', 'ks', 'both']).default('psi'),
+    psiThreshold: num(0).default(0.25),
+    ksPValue: num(0, 1).default(0.001),
+    /** Features that must drift for the camera to count as drifted. */
+    minDriftedFeatures: int(1).default(1),
+    /** Let the model's scores (not only the input statistics) mark a camera as drifted. */
+    includeScores: bool.default(false),
+    /** Smallest mean shift, in baseline standard deviations, that counts as drift (PSI and KS flag tiny consistent shifts). */
+    minEffect: num(0).default(0.2),
+    /** Recent crops kept per camera. */
+    window: int(10, 100_000).default(300),
+    /** No verdict before a camera has this many crops. */
+    minSamples: int(5).default(100),
+    /** Re-compare a camera every this many new crops. */
+    everySamples: int(1).default(50),
+    /** At most one drift event per camera this often on the alert sinks. */
+    eventCooldownMs: int(0).default(900_000),
   }).prefault({}),
 });
 
@@ -167,8 +205,26 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',
+  SKYWATCH_REVIEW_DB: 'review.db',
+  SKYWATCH_REVIEW_POSTGRES_URL: 'review.postgresUrl',
+  SKYWATCH_REVIEW_RETENTION_DAYS: 'review.retentionDays',
+  SKYWATCH_REVIEW_UNCERTAIN_BAND: 'review.uncertainBand',
+  SKYWATCH_MQTT_ENABLED: 'mqtt.enabled',
+  SKYWATCH_MQTT_URL: 'mqtt.url',
+  SKYWATCH_MQTT_TOPIC_PREFIX: 'mqtt.topicPrefix',
   SKYWATCH_TRAIN_EVERY: 'trainer.every',
   SKYWATCH_BACKBONE: 'trainer.backbone',
+  SKYWATCH_DRIFT_ENABLED: 'drift.enabled',
+  SKYWATCH_DRIFT_METHOD: 'drift.method',
+  SKYWATCH_DRIFT_PSI_THRESHOLD: 'drift.psiThreshold',
+  SKYWATCH_DRIFT_KS_PVALUE: 'drift.ksPValue',
+  SKYWATCH_DRIFT_WINDOW: 'drift.window',
+  SKYWATCH_DRIFT_MIN_SAMPLES: 'drift.minSamples',
+  SKYWATCH_DRIFT_EVERY_SAMPLES: 'drift.everySamples',
+  SKYWATCH_DRIFT_MIN_DRIFTED_FEATURES: 'drift.minDriftedFeatures',
+  SKYWATCH_DRIFT_INCLUDE_SCORES: 'drift.includeScores',
+  SKYWATCH_DRIFT_MIN_EFFECT: 'drift.minEffect',
+  SKYWATCH_DRIFT_EVENT_COOLDOWN_MS: 'drift.eventCooldownMs',
 };
 
 type Tree = Record<string, unknown>;
@@ -224,7 +280,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const name of Object.keys(env)) {
     if (name.startsWith('SKYWATCH_') && !(name in ENV_KEYS) && name !== 'SKYWATCH_CONFIG') problems.push(`${name}: unknown setting`);
   }
-  const merged = mergeDeep(mergeDeep(fromFile, fromEnv), options.overrides ?? {});
+  const merged = withStateDefaults(mergeDeep(mergeDeep(fromFile, fromEnv), options.overrides ?? {}));
   const result = configSchema.safeParse(merged);
   if (result.success && problems.length === 0) return result.data;
   if (!result.success) {
@@ -240,6 +296,19 @@ function describeIssue(issue: z.core.$ZodIssue, env: NodeJS.ProcessEnv, file: st
   if (keys.length) return keys.map((k) => `${file ? `${file}: ` : ''}${base ? `${base}.` : ''}${k}: unknown setting`).join('; ');
   const variable = Object.entries(ENV_KEYS).find(([name, dotted]) => dotted === base && env[name] !== undefined && env[name] !== '')?.[0];
   return variable ? `${variable} (${base}): ${issue.message}` : `${base || '(root)'}: ${issue.message}`;
+}
+
+/**
+ * Paths that live under the state folder by default follow it: SKYWATCH_STATE_DIR alone moves the
+ * registry and the review database (the schema's defaults are those of the default state folder).
+ */
+function withStateDefaults(merged: Tree): Tree {
+  const stateDir = typeof merged.stateDir === 'string' && merged.stateDir ? merged.stateDir : '.state';
+  const out: Tree = { ...merged };
+  if (out.registry === undefined) out.registry = path.join(stateDir, 'registry');
+  const review = (typeof out.review === 'object' && out.review !== null ? out.review : {}) as Tree;
+  if (review.db === undefined) out.review = { ...review, db: path.join(stateDir, 'skywatch.db') };
+  return out;
 }
 
 /** Paths in the config are relative to the working directory; storage URLs pass through unchanged. */

@@ -21,6 +21,9 @@ export interface Observation {
   score: number;
   box: Region | null;
   at: number;
+  /** The camera's own threshold and alerting labels, over the settings'. */
+  threshold?: number;
+  labels?: string[];
 }
 
 export type AlertEventKind = 'open' | 'update' | 'closed';
@@ -70,10 +73,11 @@ export class AlertRules {
   /** One frame's best score for a label; returns the events it causes (closing first, if any). */
   observe(o: Observation): AlertEvent[] {
     const s = this.settings;
-    if (s.labels && !s.labels.includes(o.label)) return [];
+    const labels = o.labels ?? s.labels;
+    if (labels && !labels.includes(o.label)) return [];
     const events: AlertEvent[] = this.expire(o.at, o.cameraId, o.label);
     const t = this.track(o.cameraId, o.label);
-    const hit = o.score >= s.threshold;
+    const hit = o.score >= (o.threshold ?? s.threshold);
     t.window.push(hit);
     if (t.window.length > s.n) t.window.shift();
     if (t.open) {

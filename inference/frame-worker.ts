@@ -4,10 +4,13 @@ import type { Logger } from '../core/logger.js';
 import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
 import type { AlertStream } from '../queue/alert-stream.js';
+import type { AlertSink } from '../sinks/alert-sink.js';
 import type { AlertEvent, AlertRules } from './alert-rules.js';
+import type { CameraAlertPolicies } from './camera-alert-policy.js';
 import type { Predictor } from './predictor.js';
 import { boxedSnapshot } from './snapshot.js';
-import type { WebhookSink } from './webhook-sink.js';
+import { stageTimer } from './stage-timer.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
 
 export interface FrameWorkerOptions {
   redis: RedisClient;
@@ -22,7 +25,12 @@ export interface FrameWorkerOptions {
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
   now?: () => number;
-  webhook?: WebhookSink;
+  /** Where alert events go after the stream stored them (webhook, MQTT); the caller closes it. */
+  sinks?: AlertSink;
+  /** Per-camera alert zones, threshold and labels (absent: the rules' settings for every camera). */
+  policies?: CameraAlertPolicies;
+  /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
+  drift?: DriftMonitor;
 }
 
 export interface WorkerCounters {
@@ -95,9 +103,13 @@ export class FrameWorker {
     const frame = unpackPixels(job.data, blob);
     const best = new Map<string, { score: number; box: (typeof frame.crops)[number]['box'] | null }>();
     let version = '';
+    const policy = (await this.options.policies?.get(frame.cameraId)) ?? null;
     for (const crop of frame.crops) {
+      // Objects outside the camera's alert zones are not classified: they could not alert.
+      if (policy && !policy.admits(crop.box, frame.width, frame.height)) continue;
       const p = await predictor.predictRgb(crop.rgb, crop.width, crop.height);
       version = p.modelVersion;
+      this.options.drift?.observeCrop(frame.cameraId, crop, Object.values(p.scores), Object.keys(p.scores), { objectSize: Math.max(crop.box.width, crop.box.height) });
       this.counters.crops++;
       for (const [label, score] of Object.entries(p.scores)) {
         if (score > (best.get(label)?.score ?? -1)) best.set(label, { score, box: crop.box });
@@ -108,9 +120,11 @@ export class FrameWorker {
     const events: AlertEvent[] = [];
     // The winning label of the frame is what it agrees with; other labels count as misses.
     const winner = [...best.entries()].sort((a, b) => b[1].score - a[1].score)[0];
-    for (const [label, b] of best) {
-      events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt }));
-    }
+    stageTimer.timeSync('alert_rules', () => {
+      for (const [label, b] of best) {
+        events.push(...this.options.rules.observe({ cameraId: frame.cameraId, label, score: label === winner[0] ? b.score : 0, box: b.box, at: frame.capturedAt, ...policy?.rule }));
+      }
+    });
     await this.publish(events, frame.frameJpeg, frame.width, frame.height);
     await redis.del(key);
     return { outcome: 'inferred' };
@@ -119,7 +133,7 @@ export class FrameWorker {
   private async publish(events: AlertEvent[], frameJpeg: Buffer | null = null, width = 0, height = 0): Promise<void> {
     for (const e of events) {
       try {
-        const snapshot = frameJpeg && e.kind !== 'closed' ? await boxedSnapshot(frameJpeg, width, height, e.box, e.label) : null;
+        const snapshot = frameJpeg && e.kind !== 'closed' ? await stageTimer.time('snapshot', () => boxedSnapshot(frameJpeg, width, height, e.box, e.label)) : null;
         const alert = await this.options.alerts.add({
           alertId: e.alertId,
           cameraId: e.cameraId,
@@ -133,12 +147,12 @@ export class FrameWorker {
           status: e.kind === 'open' ? 'open' : e.kind === 'update' ? 'update' : 'closed',
           hasSnapshot: !!snapshot,
         }, snapshot);
-        this.options.webhook?.notify(alert);
         if (e.kind === 'open') {
           this.options.rules.setAlertId(e.cameraId, e.label, alert.id);
           this.counters.alerts++;
           this.options.logger.info({ camera: e.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${e.cameraId}`);
         }
+        await this.options.sinks?.deliver({ type: 'alert', alert });
       } catch (err) {
         this.options.logger.error({ err }, 'could not write an alert');
       }
@@ -148,6 +162,5 @@ export class FrameWorker {
   async close(): Promise<void> {
     clearInterval(this.expiry);
     await this.worker.close();
-    await this.options.webhook?.drain();
   }
 }

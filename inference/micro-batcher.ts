@@ -1,5 +1,6 @@
 import { SkywatchError } from '../core/errors.js';
 import type { LoadedModel } from './model-holder.js';
+import { stageTimer } from './stage-timer.js';
 
 export interface BatchResult {
   probs: Float32Array;
@@ -82,6 +83,8 @@ export class MicroBatcher {
       const inferMs = performance.now() - started;
       const k = model.manifest.labels.length;
       this.options.onBatch?.(batch.length, inferMs);
+      stageTimer.observe('inference', inferMs);
+      for (const p of batch) stageTimer.observe('queue_wait', started - p.enqueued);
       batch.forEach((p, i) => p.resolve({ probs: probs.slice(i * k, (i + 1) * k), labels: model.manifest.labels, modelVersion: model.version, queueMs: started - p.enqueued, inferMs, batchSize: batch.length }));
     } catch (err) {
       for (const p of batch) p.reject(err);

@@ -4,14 +4,30 @@ import { SkywatchError, isSkywatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ModelManifest } from '../core/model/manifest.js';
 import type { ModelRegistry } from '../core/model/registry.js';
+import { MeanVerdict } from '../tracking/mean-verdict.js';
+import type { VerdictModel } from '../tracking/verdict-model.js';
 import { OnnxModel, type SessionThreads } from './onnx-model.js';
+import { OnnxTrackVerdict } from './onnx-track-verdict.js';
 
 /** A loaded model and how many requests are using it; released when swapped out and idle. */
 export class LoadedModel {
   private users = 0;
   private retired = false;
 
-  constructor(readonly model: OnnxModel, readonly manifest: ModelManifest, readonly loadedAt: Date) {}
+  /** How a track's crop scores become its verdict: the track model, or the mean for a photo model. */
+  readonly verdict: VerdictModel;
+
+  constructor(readonly model: OnnxModel, readonly manifest: ModelManifest, readonly loadedAt: Date, verdict?: OnnxTrackVerdict) {
+    this.verdict = verdict ?? new MeanVerdict(manifest.labels);
+    this.trackVerdict = verdict ?? null;
+  }
+
+  private readonly trackVerdict: OnnxTrackVerdict | null;
+
+  private free(): void {
+    void this.model.release();
+    void this.trackVerdict?.release();
+  }
 
   get version(): string {
     return this.manifest.version;
@@ -24,13 +40,13 @@ export class LoadedModel {
 
   release(): void {
     this.users--;
-    if (this.retired && this.users === 0) void this.model.release();
+    if (this.retired && this.users === 0) this.free();
   }
 
   /** No new users; the session is freed when the last one finishes. */
   retire(): void {
     this.retired = true;
-    if (this.users === 0) void this.model.release();
+    if (this.users === 0) this.free();
   }
 
   get inUse(): number {
@@ -131,6 +147,7 @@ export class ModelHolder extends EventEmitter {
     const key = `${pointer.version}:${pointer.sha256}`;
     if (this.refused.has(key) && !force) return this.outcome('unchanged');
     let candidate: OnnxModel | null = null;
+    let verdict: OnnxTrackVerdict | undefined;
     try {
       const { modelPath, manifest } = await registry.fetch(pointer.version, path.resolve(this.options.cacheDir));
       if (manifest.sha256 !== pointer.sha256) throw new SkywatchError('MODEL_CHECKSUM', `latest.json names sha256 ${pointer.sha256} but the manifest says ${manifest.sha256}`);
@@ -140,8 +157,9 @@ export class ModelHolder extends EventEmitter {
       // Batch sizes 1 and 2 check that the batch axis is really dynamic and the outputs match the labels.
       await warm(candidate, 1);
       await warm(candidate, 2);
+      if (manifest.track) verdict = await OnnxTrackVerdict.load(path.join(path.dirname(modelPath), manifest.track.file), manifest.track, manifest.labels);
       const previous = this.loaded;
-      this.loaded = new LoadedModel(candidate, manifest, new Date());
+      this.loaded = new LoadedModel(candidate, manifest, new Date(), verdict);
       previous?.retire();
       this.refused.delete(key);
       this.lastError = null;
@@ -150,6 +168,7 @@ export class ModelHolder extends EventEmitter {
       return this.outcome('loaded');
     } catch (err) {
       await candidate?.release();
+      await verdict?.release();
       // Only a model that is itself bad is remembered; storage hiccups are retried on the next poll.
       if (isSkywatchError(err) && MODEL_FAULTS.has(err.code)) this.refused.add(key);
       return this.fail(pointer.version, err);

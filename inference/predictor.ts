@@ -1,10 +1,11 @@
 import { SkywatchError } from '../core/errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { ModelHolder } from './model-holder.js';
-import sharp from 'sharp';
 import type { BatchResult } from './micro-batcher.js';
 import type { LoadedModel } from './model-holder.js';
+import { resizeRgb } from '../core/image/crop-pixels.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
+import { stageTimer } from './stage-timer.js';
 
 export interface Prediction {
   label: string;
@@ -25,24 +26,21 @@ export class Predictor {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
     return this.withModel(async (lease) => {
       const { input } = lease.manifest;
-      const decoded = await decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels });
-      return this.batcher.infer(lease, rgbToTensor(decoded.rgb, input));
+      const decoded = await stageTimer.time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }));
+      return this.batcher.infer(lease, stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input)));
     }, topk);
   }
 
   /**
-   * Packed RGB24 of `width` x `height` (a camera crop, usually already scaled for the model it was
-   * queued for). A crop scaled for another input size than the model now loaded is rescaled here, so a
-   * hot swap between queueing and inference never fails it.
+   * Packed RGB24 of `width` x `height` (a camera crop at its native resolution), resized to the model
+   * loaded now by the one pixel path the trainer's crops take too.
    */
   async predictRgb(rgb: Uint8Array, width: number, height: number, topk?: number): Promise<Prediction> {
     if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);
     return this.withModel(async (lease) => {
       const { input } = lease.manifest;
-      const scaled = width === input.width && height === input.height
-        ? rgb
-        : await sharp(rgb, { raw: { width, height, channels: 3 } }).resize(input.width, input.height, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
-      return this.batcher.infer(lease, rgbToTensor(scaled, input));
+      const tensor = await stageTimer.time('preprocess', async () => rgbToTensor(await resizeRgb(rgb, width, height, input), input));
+      return this.batcher.infer(lease, tensor);
     }, topk);
   }
 

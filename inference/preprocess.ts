@@ -1,6 +1,7 @@
 import sharp, { type Metadata } from 'sharp';
 import { SkywatchError } from '../core/errors.js';
 import type { ModelInput } from '../core/model/manifest.js';
+import { RESIZE_KERNEL } from '../core/image/crop-pixels.js';
 
 export interface DecodeOptions {
   /** Images with more pixels are refused from their header, before any decoding (decompression bombs). */
@@ -48,7 +49,7 @@ export async function decodeImage(input: Buffer | string, width: number, height:
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')
-      .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+      .resize(width, height, { fit: 'fill', kernel: RESIZE_KERNEL })
       .raw()
       .toBuffer({ resolveWithObject: true });
     const rgb = info.channels === 3 ? data : toRgb(data, info.channels, width * height);

@@ -227,7 +227,7 @@ export class CameraSupervisor {
       await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
-      const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: camera.motion, maxInFlight: this.options.maxInFlight });
+      const gate = new MotionGate(this.options.sink, { cameraId: camera.id, width, height, motion: { ...camera.motion, ignore: camera.motionMasks ?? [] }, maxInFlight: this.options.maxInFlight });
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { SkywatchError } from '../core/errors.js';
+import type { Polygon } from '../core/geometry/polygon.js';
 import { redactUrl } from '../core/redact.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import type { MotionOptions } from './motion.js';
@@ -26,6 +27,14 @@ export interface Camera {
   /** Set only by the server for the demo camera of `start`: the one camera that may read a file
    * when ingest.allowFileUrls is off. Never settable over the API; a new URL clears it. */
   demo?: boolean;
+  /** Areas motion detection ignores (trees, antennas, timestamps), normalised 0..1 of the frame (new cameras get []). */
+  motionMasks?: Polygon[];
+  /** When not empty, only objects whose centre is inside one of these raise alerts. */
+  alertZones?: Polygon[];
+  /** Alert threshold for this camera (default: alerts.threshold). */
+  threshold?: number;
+  /** Labels that raise alerts on this camera (default: drone). */
+  labels?: string[];
   createdAt: number;
   updatedAt: number;
 }
@@ -54,6 +63,10 @@ const motionSchema = z.object({
   detectWidth: z.number().int().min(32).max(1280),
 }).partial().strict();
 
+const polygon = z.array(z.tuple([z.number().min(0).max(1), z.number().min(0).max(1)]), { error: 'must be a list of [x, y] points' })
+  .min(3, 'needs at least 3 points').max(64, 'has more than 64 points');
+const polygons = z.array(polygon).max(32, 'at most 32 polygons');
+
 const fields = {
   name: z.string().trim().min(1).max(100),
   url: z.string().trim().min(1).max(2048),
@@ -61,9 +74,16 @@ const fields = {
   enabled: z.boolean(),
   width: z.number().int().min(32).max(3840),
   motion: motionSchema,
+  motionMasks: polygons,
+  alertZones: polygons,
+  threshold: z.number().min(0).max(1),
+  labels: z.array(z.string().trim().min(1).max(100)).min(1, 'needs at least one label').max(32),
 };
 
-const createSchema = z.object({ ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional() }).strict();
+const createSchema = z.object({
+  ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional(),
+  motionMasks: polygons.optional(), alertZones: polygons.optional(), threshold: fields.threshold.optional(), labels: fields.labels.optional(),
+}).strict();
 const patchSchema = z.object(fields).partial().strict();
 
 export type CameraInput = z.input<typeof createSchema>;
@@ -148,10 +168,15 @@ export function filePath(url: string): string {
   return path.resolve(url.startsWith('file:') ? fileURLToPath(url) : url);
 }
 
+/** A field path as a form names it: `alertZones[1][0]`, `motion.threshold`. */
+function fieldName(path: PropertyKey[]): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
+}
+
 function invalid(err: z.ZodError): SkywatchError {
   const first = err.issues[0];
-  const field = first?.path.join('.') || undefined;
-  const problems = err.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+  const field = first ? fieldName(first.path) || undefined : undefined;
+  const problems = err.issues.map((i) => `${fieldName(i.path) || '(body)'}: ${i.message}`);
   return new SkywatchError('BAD_REQUEST', problems.join('; '), { ...(field ? { field } : {}), problems });
 }
 
@@ -173,6 +198,10 @@ export function createCamera(body: unknown, rules: CameraRules, now = Date.now()
     enabled: input.enabled ?? true,
     ...(input.width ? { width: input.width } : {}),
     motion: input.motion ?? {},
+    motionMasks: input.motionMasks ?? [],
+    alertZones: input.alertZones ?? [],
+    ...(input.threshold !== undefined ? { threshold: input.threshold } : {}),
+    ...(input.labels ? { labels: input.labels } : {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -206,7 +235,7 @@ export function parseStoredCamera(json: string): Camera | null {
   try {
     const value = JSON.parse(json) as Partial<Camera>;
     if (typeof value?.id !== 'string' || typeof value.url !== 'string' || typeof value.name !== 'string' || typeof value.fps !== 'number') return null;
-    return { enabled: true, motion: {}, createdAt: 0, updatedAt: 0, ...value } as Camera;
+    return { enabled: true, motion: {}, motionMasks: [], alertZones: [], createdAt: 0, updatedAt: 0, ...value } as Camera;
   } catch {
     return null;
   }

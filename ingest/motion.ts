@@ -1,3 +1,5 @@
+import { rasterisePolygons, type Polygon } from '../core/geometry/polygon.js';
+
 /**
  * Motion detection in the manner of Frigate: frames are shrunk to a small grey image, compared with a
  * running-average background, the changed pixels are thresholded and dilated, and connected regions
@@ -33,12 +35,14 @@ export interface MotionOptions {
   mergeDistance: number;
   /** Frames a changed-but-still pixel waits before it is taken into the background. */
   absorbFrames: number;
+  /** Motion masks: areas (normalised polygons) whose pixels never count as changed. */
+  ignore?: Polygon[];
 }
 
 export const DEFAULT_MOTION: MotionOptions = {
   detectWidth: 320,
   threshold: 18,
-  minArea: 24,
+  minArea: 4,
   backgroundAlpha: 0.08,
   warmupFrames: 3,
   maxChangedFraction: 0.4,
@@ -60,6 +64,8 @@ export class MotionDetector {
   private readonly previous: Float32Array;
   private readonly moving: Uint8Array;
   private readonly stable: Uint16Array;
+  /** 1 where a motion mask covers the pixel, at the detector's resolution; null without masks. */
+  private readonly ignored: Uint8Array | null;
 
   constructor(readonly width: number, readonly height: number, options: Partial<MotionOptions> = {}) {
     this.options = { ...DEFAULT_MOTION, ...options };
@@ -72,6 +78,7 @@ export class MotionDetector {
     this.previous = new Float32Array(this.w * this.h);
     this.moving = new Uint8Array(this.w * this.h);
     this.stable = new Uint16Array(this.w * this.h);
+    this.ignored = this.options.ignore?.length ? rasterisePolygons(this.options.ignore, this.w, this.h) : null;
   }
 
   /** Regions that moved in this frame (packed RGB24 at the detector's width and height). */
@@ -88,9 +95,11 @@ export class MotionDetector {
     const bg = this.background;
     const t = this.options.threshold;
     let changed = 0;
+    const ignored = this.ignored;
     for (let i = 0; i < grey.length; i++) {
-      const on = Math.abs(grey[i] - bg[i]) > t ? 1 : 0;
-      const moved = Math.abs(grey[i] - this.previous[i]) > t ? 1 : 0;
+      // Masked pixels never count as changed (their background still follows the scene).
+      const on = Math.abs(grey[i] - bg[i]) > t && !ignored?.[i] ? 1 : 0;
+      const moved = Math.abs(grey[i] - this.previous[i]) > t && !ignored?.[i] ? 1 : 0;
       this.mask[i] = on;
       this.moving[i] = moved;
       // A pixel unlike the background but still from frame to frame is a ghost (an object that was in

@@ -13,6 +13,7 @@ import { loadBackbone, type Backbone } from './transfer/backbone.js';
 import { computeEmbeddings } from './transfer/embeddings.js';
 import { exportTransferModel } from './transfer/export-transfer.js';
 import { createHead } from './transfer/head.js';
+import { timePhase } from './profile/phase-profiler.js';
 import type { RegistryHandle, ReportInput, SplitFile, Splits } from './train-types.js';
 
 /**
@@ -82,9 +83,9 @@ export const TRANSFER_HEAD = { hidden: 64, dropout: 0.5 } as const;
 
 export const createTransferHead = (featureDim: number, labels: number, seed: number): tf.LayersModel => createHead(featureDim, labels, { seed, ...TRANSFER_HEAD });
 
-export const exportTransfer = (backbone: Backbone, head: tf.LayersModel, labels: string[]): Promise<ExportedModel> => exportTransferModel(backbone, head, labels);
+export const exportTransfer = (backbone: Backbone, head: tf.LayersModel, labels: string[], options: { flipAverage?: boolean } = {}): Promise<ExportedModel> => timePhase('export', () => exportTransferModel(backbone, head, labels, options));
 
-export const exportCnn = (model: tf.LayersModel, input: ModelInput, labels: string[]): Promise<ExportedModel> => exportLayersModel(model, input, labels);
+export const exportCnn = (model: tf.LayersModel, input: ModelInput, labels: string[]): Promise<ExportedModel> => timePhase('export', () => exportLayersModel(model, input, labels));
 
 export async function openModelRegistry(url: string, gcs: { apiEndpoint?: string; projectId?: string } = {}): Promise<RegistryHandle> {
   const registry = new ModelRegistry(await openStore(url, { gcsApiEndpoint: gcs.apiEndpoint, gcsProjectId: gcs.projectId }));

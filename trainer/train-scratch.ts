@@ -6,6 +6,7 @@ import { decodeImageSet, type ImageSet, type LabeledFile } from './cnn/image-set
 import { cnnInputSpec } from './cnn/normalise.js';
 import { fitModel } from './fit/fit-model.js';
 import { fitOptionsOf } from './mode-fit-options.js';
+import { timePhase } from './profile/phase-profiler.js';
 import { exportCnn } from './train-parts.js';
 import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
 
@@ -19,7 +20,7 @@ export async function trainScratch(ctx: ModeContext): Promise<TrainedModel> {
   const spec = cnnInputSpec(size);
   const indexed = (files: SplitFile[]): LabeledFile[] => files.map((f) => ({ path: f.path, label: labels.indexOf(f.label) }));
   const decode = async (files: SplitFile[], name: string): Promise<ImageSet> => {
-    const set = await decodeImageSet(indexed(files), size, { signal, concurrency: 2 });
+    const set = await timePhase('decode', () => decodeImageSet(indexed(files), size, { signal, concurrency: 2 }));
     for (const s of set.skipped) logger.warn({ file: s.path, reason: s.reason }, `${name}: skipped an unreadable image`);
     return set;
   };
@@ -32,7 +33,7 @@ export async function trainScratch(ctx: ModeContext): Promise<TrainedModel> {
   const model = createCompactCnn({ imageSize: size, labels: labels.length, seed: settings.seed, ...(settings.filters ? { filters: settings.filters } : {}) });
   try {
     const batches = imageBatches(train, val.labels.length > 0 ? val : undefined, spec, settings.batchSize, settings.augment ? DEFAULT_AUGMENT : false);
-    const fit = await fitModel(model, batches, fitOptionsOf(ctx));
+    const fit = await timePhase('step', () => fitModel(model, batches, fitOptionsOf(ctx)));
     const exported = await exportCnn(model, spec, labels);
     return {
       ...exported,

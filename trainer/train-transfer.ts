@@ -3,6 +3,7 @@ import { arrayBatches, type FeatureSet } from './fit/array-batches.js';
 import { applyScaling, computeScaling, foldScalingIntoFirstDense } from './fit/feature-scaling.js';
 import { fitModel } from './fit/fit-model.js';
 import { fitOptionsOf } from './mode-fit-options.js';
+import { timePhase } from './profile/phase-profiler.js';
 import { deriveSeed } from './tfjs/seeded-random.js';
 import { createTransferHead, embedFiles, exportTransfer, openBackbone, TRANSFER_HEAD } from './train-parts.js';
 import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
@@ -49,13 +50,13 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   const scaledVariants = scaling ? variants.map((v) => applyScaling(v, scaling)) : variants;
   const scaledVal = scaling && val ? applyScaling(val, scaling) : val;
   try {
-    const fit = await fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), fitOptionsOf(ctx));
+    const fit = await timePhase('step', () => fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), fitOptionsOf(ctx)));
     if (scaling) foldScalingIntoFirstDense(head, scaling);
-    const exported = await exportTransfer(backbone, head, labels);
+    const exported = await exportTransfer(backbone, head, labels, { flipAverage: settings.tta === 'hflip' });
     return {
       ...exported,
       fit,
-      details: { featureDim: dim, featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, head: TRANSFER_HEAD, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
+      details: { featureDim: dim, tta: settings.tta ?? 'none', featureScaling: scaling ? 'standardised, folded into the first Dense layer' : `by the head's ${firstWeighted ?? 'first'} layer`, augmentedVariants: settings.augment ? AUGMENTED_VARIANTS : 0, head: TRANSFER_HEAD, headParameters: head.countParams(), embedSeconds: (Date.now() - started) / 1000 - fit.seconds },
     };
   } finally {
     head.dispose();

@@ -72,6 +72,8 @@ export interface TrainSettings {
   imageSize: number;
   filters?: number[];
   augment: boolean;
+  /** Transfer mode: 'hflip' averages the image's and its mirror's features inside the exported model. */
+  tta?: 'none' | 'hflip';
 }
 
 /** What a mode's trainer receives from the orchestration. */

@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { sha256File } from '../core/hash.js';
+import { sha256, sha256File } from '../core/hash.js';
 import { SkywatchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { manifestSchema, type EvalMetrics, type ModelManifest } from '../core/model/manifest.js';
@@ -14,8 +14,20 @@ import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, rende
 import type { PublishDecision, SplitFile, Splits, TrainedModel, TrainSettings } from './train-types.js';
 import { trainScratch } from './train-scratch.js';
 import { trainTransfer } from './train-transfer.js';
+import { PhaseProfiler, timePhase, withProfiler } from './profile/phase-profiler.js';
+import { openRunStore } from './runs/open-run-store.js';
+import { RunTracker } from './runs/run-tracker.js';
+import type { RunRecord } from './runs/run-record.js';
+import { trainingDriftBaseline } from '../drift/training-baseline.js';
 
 export type TrainMode = 'transfer' | 'scratch';
+
+/** The data fingerprint of a data set trained with feedback: changes when either changes. */
+export function combineFingerprints(data: string, feedback: string | null): string {
+  return feedback ? sha256(`${data}\nfeedback:${feedback}`) : data;
+}
+/** Default test-time augmentation of transfer models (docs/BENCHMARKS.md, photo accuracy). */
+export const TRANSFER_TTA: 'none' | 'hflip' = 'none';
 
 export const TRAINING_DEFAULTS = {
   transfer: { epochs: 80, batchSize: 32, learningRate: 1e-3, patience: 10 },
@@ -55,6 +67,18 @@ export interface TrainOptions {
   now?: () => Date;
   /** Splits decided by the caller (a benchmark with its own test folder); `data` is then only recorded as the source. */
   splits?: Splits;
+  /**
+   * Extra training examples (operators' feedback): added to the train split only, never to val or
+   * test, so champion/challenger still decides on the data set's fixed test set. Their fingerprint is
+   * folded into the data fingerprint. Examples of a label the data set lacks are left out.
+   */
+  extraTrain?: { files: SplitFile[]; fingerprint: string };
+  /** Transfer mode: test-time flip averaging baked into the exported model (default TRANSFER_TTA). */
+  tta?: 'none' | 'hflip';
+  /** Time the run's phases and its first N training steps into profile.json (run folder and run record). */
+  profileSteps?: number;
+  /** Experiment tracking (on by default: runs/<version>/run.json in the registry's store); false turns it off. */
+  tracking?: false | { sweep?: RunRecord['sweep']; tags?: Record<string, string> };
 }
 
 export interface TrainResult {
@@ -84,7 +108,18 @@ function resolveSettings(o: TrainOptions): ResolvedSettings {
     imageSize: o.imageSize ?? TRAINING_DEFAULTS.scratch.imageSize,
     ...(o.filters ? { filters: o.filters } : {}),
     augment: o.augment ?? true,
+    ...(o.mode === 'transfer' ? { tta: o.tta ?? TRANSFER_TTA } : {}),
   };
+}
+
+/** The splits with feedback examples added to train (see TrainOptions.extraTrain). */
+function withExtraTrain(splits: Splits, extra: TrainOptions['extraTrain'], logger: Logger): Splits {
+  if (!extra) return splits;
+  const files = extra.files.filter((f) => splits.labels.includes(f.label));
+  const unknown = [...new Set(extra.files.filter((f) => !splits.labels.includes(f.label)).map((f) => f.label))];
+  if (unknown.length) logger.warn({ labels: unknown }, `feedback of labels the data set lacks was left out (add a folder per label to learn them): ${unknown.join(', ')}`);
+  if (files.length) logger.info({ files: files.length }, `feedback: ${files.length} extra training images`);
+  return { ...splits, train: [...splits.train, ...files], fingerprint: combineFingerprints(splits.fingerprint, extra.fingerprint) };
 }
 
 function checkAbort(signal: AbortSignal | undefined, phase: string): void {
@@ -120,7 +155,20 @@ function fitSummary(fit: FitResult): Record<string, unknown> {
  */
 export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const logger = options.logger ?? silentLogger;
-  const progress = options.progress ?? silentProgress;
+  const tracker = options.tracking === false ? undefined : new RunTracker(await openRunStore(options.registry, options.stateDir, options.gcs), logger);
+  const profiler = options.profileSteps !== undefined ? new PhaseProfiler(options.profileSteps) : undefined;
+  try {
+    return await withProfiler(profiler, () => trainOnce(options, tracker, profiler));
+  } catch (err) {
+    await tracker?.fail(err);
+    throw err;
+  }
+}
+
+async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined, profiler: PhaseProfiler | undefined): Promise<TrainResult> {
+  const logger = options.logger ?? silentLogger;
+  const baseProgress = options.progress ?? silentProgress;
+  const progress: typeof baseProgress = profiler ? { step: (p) => { profiler.step(); baseProgress.step(p); }, epoch: (r, n) => baseProgress.epoch(r, n), note: (t) => baseProgress.note(t), close: () => baseProgress.close() } : baseProgress;
   const signal = options.signal;
   const settings = resolveSettings(options);
   const started = Date.now();
@@ -130,17 +178,20 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const backend = await initTfBackend(options.backend ?? 'auto', logger);
   checkAbort(signal, 'before loading data');
 
-  const splits = options.splits ?? (await loadDataSplits(
+  const loaded = options.splits ?? (await timePhase('scan', async () => loadDataSplits(
     options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets'), options.gcs) : options.data,
     settings.seed,
-  ));
+  )));
+  const splits = withExtraTrain(loaded, options.extraTrain, logger);
   if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
   const labels = splits.labels;
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `need at least two labels, found ${labels.length}: ${labels.join(', ')}`);
   for (const [name, files] of Object.entries({ train: splits.train, test: splits.test })) {
     if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `the ${name} split is empty`);
   }
-  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test });
+  const feedbackFiles = options.extraTrain?.files.filter((f) => labels.includes(f.label)) ?? [];
+  // Train counts include the feedback; `feedback` says how much of it there was.
+  const counts = countsOf({ train: splits.train, val: splits.val, test: splits.test, ...(options.extraTrain ? { feedback: feedbackFiles } : {}) });
   logger.info({ labels, counts }, `data: ${splits.train.length} train, ${splits.val.length} val, ${splits.test.length} test images`);
   checkAbort(signal, 'before training');
 
@@ -151,7 +202,15 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
   const folder = await createRunFolder(options.stateDir, version);
   logger.info({ version, runDir: folder.dir, mode: settings.mode, backend: backend.name }, `run ${version}: training (${settings.mode}) on ${backend.name}`);
 
-  const common = { settings, labels, splits, logger, progress, signal, cacheDir, onEpoch: metricsLog(folder.metricsJsonlPath) };
+  tracker?.start({ id: version, params: { ...settings, ...(options.backbone && settings.mode === 'transfer' ? { backbone: path.basename(options.backbone) } : {}) }, data: { source: options.data, fingerprint: splits.fingerprint, counts }, backend: backend.name, ...(options.tracking ? options.tracking : {}) });
+  const log = metricsLog(folder.metricsJsonlPath);
+  const onEpoch = async (record: Parameters<typeof log>[0]): Promise<void> => {
+    await log(record);
+    tracker?.epoch(record);
+    profiler?.epochStart();
+  };
+  profiler?.epochStart();
+  const common = { settings, labels, splits, logger, progress, signal, cacheDir, onEpoch };
   let trained: TrainedModel;
   if (settings.mode === 'transfer') {
     if (!options.backbone) throw new SkywatchError('BAD_REQUEST', 'transfer mode needs a backbone (--backbone or trainer.backbone)');
@@ -163,7 +222,7 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
 
   // The exported file is what serving runs, so it is what gets evaluated and compared.
   await writeRunModel(folder, trained.onnx);
-  const evaluation = await evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal });
+  const evaluation = await timePhase('evaluate', () => evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal }));
   const metrics = evaluation.metrics;
   if (evaluation.skipped > 0) logger.warn({ skipped: evaluation.skipped }, `${evaluation.skipped} test images could not be read and were left out of the evaluation`);
   logger.info({ accuracy: metrics.accuracy, macroF1: metrics.macroF1, count: metrics.count }, `test accuracy ${metrics.accuracy.toFixed(4)} on ${metrics.count} images`);
@@ -192,6 +251,15 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
     training,
     parent,
   });
+  // The drift baseline travels with the model (run folder, registry); a failure costs only drift monitoring.
+  const driftBaseline = await timePhase('baseline', () => trainingDriftBaseline({
+    modelPath: folder.modelPath, manifest, files: [...splits.val, ...splits.test].map((f) => f.path), source: `val+test splits of ${options.data}`,
+    ...(settings.mode === 'transfer' && options.backbone ? { backbonePath: options.backbone } : {}), cacheDir, signal,
+  })).then((b) => JSON.stringify(b), (err: unknown) => {
+    logger.warn({ err }, 'could not build the drift baseline; the model is published without one');
+    return undefined;
+  });
+  if (driftBaseline) await writeFile(path.join(folder.dir, 'drift-baseline.json'), driftBaseline);
   const reportHtml = renderReport({ manifest, metrics, history: trained.fit.history, labels, curves: evaluation.curves });
   await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, training, history: trained.fit.history }, reportHtml });
   logger.info({ runDir: folder.dir }, `run folder written: ${folder.dir}`);
@@ -206,9 +274,26 @@ export async function runTraining(options: TrainOptions): Promise<TrainResult> {
       reportHtml,
       promote: options.force ? 'force' : 'auto',
       ...(options.margin !== undefined ? { margin: options.margin } : {}),
-      files: { 'metrics.jsonl': await readFile(folder.metricsJsonlPath, 'utf8').catch(() => '') },
+      files: { 'metrics.jsonl': await readFile(folder.metricsJsonlPath, 'utf8').catch(() => ''), ...(driftBaseline ? { 'drift-baseline.json': driftBaseline } : {}) },
     });
     logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
   }
+  const profile = profiler?.result(version);
+  if (profile) {
+    await writeFile(path.join(folder.dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
+    await tracker?.attach('profile.json', JSON.stringify(profile, null, 2));
+    logger.info({ profile: profile.phases }, `profile written: ${path.join(folder.dir, 'profile.json')}`);
+  }
+  await tracker?.finish({
+    metrics: { ...metrics },
+    modelVersion: decision ? version : null,
+    published: decision ? { promoted: decision.promoted, reason: decision.reason } : null,
+    artifacts: [
+      { name: 'model.onnx', where: decision ? `models/${version}/model.onnx` : folder.modelPath, sizeBytes: trained.onnx.length },
+      { name: 'run folder', where: folder.dir },
+      ...(profile ? [{ name: 'profile.json', where: `runs/${version}/profile.json` }] : []),
+    ],
+    profile: profile ? { ...profile } : null,
+  });
   return { version, runDir: folder.dir, mode: settings.mode, metrics, ...(decision ? { decision } : {}), training };
 }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import compress from '@fastify/compress';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
@@ -21,10 +22,17 @@ import { installErrorHandler } from './error-handler.js';
 import { ServerMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limiter.js';
 import { installRequestGuards } from './request-guards.js';
+import { registerStageMetrics } from './stage-metrics.js';
+import type { DriftMonitor } from '../drift/drift-monitor.js';
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
+import { driftRoutes } from './routes/drift.js';
 import { healthRoutes, type ReadinessCheck } from './routes/health.js';
 import { modelRoutes } from './routes/models.js';
+import { processUsage } from './process-usage.js';
 import { predictRoutes } from './routes/predict.js';
 import { sessionRoutes } from './routes/session.js';
+import { whoamiRoutes } from './routes/whoami.js';
+import { staticOptions } from './static-assets.js';
 
 const DASHBOARD = fileURLToPath(new URL('./dist', import.meta.url));
 export const SERVER_VERSION = '0.1.0';
@@ -41,6 +49,8 @@ export interface ServerDeps {
   plugins?: Array<(app: FastifyInstance, guards: Guards) => Promise<void>>;
   /** Route plugins that guard their routes with `requireRole(role)` from web/auth.ts. */
   extraPlugins?: Array<(app: FastifyInstance) => Promise<void>>;
+  /** The live drift monitor (drift/drift-monitor.ts): adds GET /v1/drift, /v1/drift/report and drift gauges. */
+  drift?: DriftMonitor;
 }
 
 export interface Guards {
@@ -64,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   const { config, logger } = deps;
   const registry = deps.registry ?? new ModelRegistry(await openStore(config.registry, { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId }));
   const metrics = new ServerMetrics();
+  const stopStageMetrics = registerStageMetrics(metrics.registry);
   const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
@@ -77,6 +88,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   metrics.setModel(holder.current?.version ?? null);
   const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs, onBatch: (n, ms) => metrics.observeBatch(n, ms) });
   const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
+  metrics.registerSummarySource('process', processUsage());
   metrics.registerSummarySource('inference', () => ({ model: holder.current?.version ?? null, queued: batcher.queued, lastReloadError: holder.lastError }));
   const tokens = { viewerTokens: config.api.viewerTokens, adminTokens: config.api.adminTokens };
   const guards: Guards = { viewer: requireRole(tokens, 'viewer'), admin: requireRole(tokens, 'admin') };
@@ -120,6 +132,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   // Non-file parts are refused by the predict routes as soon as they are seen; the field limits only
   // bound what the parser holds before that.
   await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 4, fieldSize: 1024, parts: 68 } });
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(websocket, {
     options: { maxPayload: 64 * 1024 },
     // A client that breaks the protocol (a message over maxPayload, bad frames, a dropped link) is
@@ -151,10 +164,15 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   await app.register(sessionRoutes, { tokens, ttlSeconds: config.api.sessionTtlSeconds });
   await app.register(predictRoutes, { predictor, metrics, viewer: guards.viewer, maxBatchImages: 64, maxRequestBytes: config.api.maxRequestBytes });
   await app.register(modelRoutes, { registry, holder, ...guards });
+  await app.register(whoamiRoutes, { tokens });
+  if (deps.drift) {
+    registerDriftMetrics(metrics.registry, deps.drift);
+    await app.register(driftRoutes, { monitor: deps.drift, viewer: guards.viewer });
+  }
   for (const plugin of deps.plugins ?? []) await app.register(async (scope) => plugin(scope, guards));
   for (const plugin of deps.extraPlugins ?? []) await app.register(plugin);
   if (existsSync(path.join(DASHBOARD, 'index.html'))) {
-    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, { root: DASHBOARD, prefix: '/', index: ['index.html'], wildcard: false, ...staticOptions() });
   } else {
     app.get('/', async (_req, reply) => reply.type('text/plain').send('Skywatch API. The dashboard is not built: run `npm run build`. API docs: /docs\n'));
   }
@@ -188,6 +206,7 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
         clearInterval(sweep);
       }
       if (ownsHolder) await holder.stop();
+      stopStageMetrics();
     },
   };
 }

@@ -6,6 +6,7 @@ import { scanDataset } from '../../trainer/data/scan.js';
 import { hasSplits, makeSplits, writeSplits, clipGrouping } from '../../trainer/data/splits.js';
 import { datasetStats } from '../../trainer/data/stats.js';
 import { printResult, type CliContext } from '../context.js';
+import { registerFeedbackCommand } from './data-feedback.js';
 import { registerFromVideosCommand } from './data-from-videos.js';
 
 function ratios(value: string): [number, number, number] {
@@ -61,6 +62,7 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
     });
 
   registerFromVideosCommand(data, ctx);
+  registerFeedbackCommand(data, ctx);
 
   data.command('sync')
     .argument('<dir>', 'local data set folder')

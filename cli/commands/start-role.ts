@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { trainingDataFolder } from '../../trainer/data/split-folders.js';
 import { createProgress } from '../../trainer/fit/progress.js';
+import { trainDefaultModel } from '../../trainer/track/default-model.js';
 import { runTraining } from '../../trainer/train.js';
 import type { CliContext } from '../context.js';
 import { runUntilSignal } from './api-role.js';
@@ -27,7 +28,13 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
       const registry = await openRegistry(ctx, opts.registry);
       if (!(await registry.latest())) {
         const data = path.resolve(config.data);
-        if (!existsSync(data)) {
+        // The labelled sky clips beside the photographs serve cameras best (docs/BENCHMARKS.md).
+        const videos = path.join(path.dirname(data), 'videos');
+        if (existsSync(videos)) {
+          logger.info({ videos }, 'the registry is empty: training a first model on the labelled sky clips (crop classifier + track model)');
+          const result = await trainDefaultModel({ videos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
+          logger.info({ version: result.version, accuracy: result.metrics?.accuracy }, `first model ${result.version} published`);
+        } else if (!existsSync(data)) {
           logger.warn({ data }, `the registry is empty and there is no data at ${data}: train and publish a model with \`skywatch train --data DIR --publish\`; serving without a model until then`);
         } else {
           logger.info({ data }, 'the registry is empty: training a first model (transfer learning on the shared backbone)');

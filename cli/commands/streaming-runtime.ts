@@ -7,19 +7,26 @@ import { ensureRedis } from '../../core/redis-launcher.js';
 import { createCamera } from '../../ingest/camera.js';
 import { createIngest } from '../../ingest/create-ingest.js';
 import { AlertRules } from '../../inference/alert-rules.js';
+import { CameraAlertPolicies } from '../../inference/camera-alert-policy.js';
 import { FrameWorker } from '../../inference/frame-worker.js';
 import { MicroBatcher } from '../../inference/micro-batcher.js';
 import { ModelHolder } from '../../inference/model-holder.js';
 import { Predictor } from '../../inference/predictor.js';
-import { WebhookSink } from '../../inference/webhook-sink.js';
 import { AlertStream } from '../../queue/alert-stream.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { createRedis } from '../../queue/redis-connection.js';
+import { AlertRecorder } from '../../review/alert-recorder.js';
+import { FeedbackStore } from '../../review/feedback-store.js';
+import { openAlertRecords } from '../../review/open-alert-records.js';
+import { redisCropSource } from '../../review/redis-crop-source.js';
+import { RetentionTimer } from '../../review/retention.js';
+import { createSinks } from '../../sinks/create-sinks.js';
 import { AlertHub } from '../../web/alert-hub.js';
 import { registerPipelineMetrics } from '../../web/pipeline-metrics.js';
 import { startRoleHealthServer } from '../../web/role-health-server.js';
 import { alertRoutes } from '../../web/routes/alerts.js';
 import { camerasRoutes } from '../../web/routes/cameras.js';
+import { reviewRoutes } from '../../web/routes/review.js';
 import { buildServer, type SkywatchServer } from '../../web/server.js';
 
 export interface Roles {
@@ -74,14 +81,21 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
   const modelInput = () => (holder?.current ? { width: holder.current.manifest.input.width, height: holder.current.manifest.input.height } : watcher?.get() ?? null);
   const queue = new FrameQueue({ redis, prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs), modelInput });
   const ingest = createIngest({ config, redis, sink: queue, logger });
+  // Alert sinks (webhook, MQTT) for the roles that raise events: workers (alerts), ingest (cameras down).
+  const sinks = roles.worker || roles.ingest ? createSinks(config, logger) : null;
+  if (sinks && roles.ingest) {
+    ingest.board.onChange((change) => void ingest.store.get(change.cameraId).then(
+      (camera) => sinks.deliver({ type: 'camera', ...change, ...(camera ? { name: camera.name } : {}) }),
+      () => sinks.deliver({ type: 'camera', ...change }),
+    ));
+  }
 
   let worker: FrameWorker | null = null;
   if (roles.worker && holder) {
     const batcher = new MicroBatcher({ maxBatch: config.inference.maxBatch, maxWaitMs: config.inference.maxWaitMs });
     const predictor = new Predictor(holder, batcher, { maxPixels: config.api.maxPixels });
     const rules = new AlertRules({ k: config.alerts.k, n: config.alerts.n, threshold: config.alerts.threshold, cooldownMs: config.alerts.cooldownMs, endAfterMs: 3_000 });
-    const webhook = config.alerts.webhookUrl ? new WebhookSink({ url: config.alerts.webhookUrl, cooldownMs: config.alerts.webhookCooldownMs, logger }) : undefined;
-    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs, webhook });
+    const w = new FrameWorker({ redis: createRedis(redisHandle.url), prefix, predictor, rules, alerts: stream, logger, deadlineMs: config.ingest.frameDeadlineMs, sinks: sinks ?? undefined, policies: new CameraAlertPolicies(ingest.store) });
     worker = w;
     // No jobs are taken before a model is loaded: they wait in the queue (or pass their deadline).
     if (holder.current) w.start();
@@ -95,6 +109,21 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     await hub.start();
     stops.push(() => hub.stop());
     const runtime = roles.ingest ? ingest.ingestor : ingest.board;
+    // Alert review: the live stream folded into records in the review database, old ones deleted.
+    const records = await openAlertRecords(config);
+    const recorderRedis = createRedis(redisHandle.url);
+    const recorder = new AlertRecorder({ stream, reader: recorderRedis, repo: records, settings: { threshold: config.alerts.threshold, uncertainBand: config.review.uncertainBand }, logger });
+    recorder.start();
+    // Every judged alert's crops go to the feedback data set in the registry's store (for the trainer).
+    const feedback = new FeedbackStore(registry.store, redisCropSource(redis));
+    const retention = new RetentionTimer(records, { days: config.review.retentionDays, logger });
+    retention.start();
+    stops.push(async () => {
+      await recorder.stop();
+      await retention.stop();
+      recorderRedis.disconnect();
+      await records.close();
+    });
     server = await buildServer({
       config,
       logger,
@@ -104,6 +133,8 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
       plugins: [
         (app, guards) => camerasRoutes(app, { store: ingest.store, ingestor: runtime, rules: ingest.rules, requireAdmin: guards.admin, requireViewer: guards.viewer }),
         (app, guards) => alertRoutes(app, { stream, hub, viewer: guards.viewer }),
+        (app, guards) => reviewRoutes(app, { repo: records, viewer: guards.viewer, admin: guards.admin, labels: () => holder?.current?.manifest.labels ?? [],
+          feedback: async (record, verdict) => feedback.save(record, verdict, await records.snapshot(record.alertId)) }),
       ],
     });
     const w = worker;
@@ -152,6 +183,8 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     redisUrl: redisHandle.url,
     async stop() {
       for (const stop of stops) await stop().catch((err: Error) => logger.warn({ err }, 'stopping a role failed'));
+      // After the roles that deliver to them, so their last events still go out.
+      await sinks?.close();
       watcher?.stop();
       await queue.close().catch(() => {});
       redis.disconnect();

@@ -1,10 +1,15 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveLocal } from '../../core/config.js';
 import { SkywatchError } from '../../core/errors.js';
+import path from 'node:path';
 import { trainingDataFolder } from '../../trainer/data/split-folders.js';
 import { createProgress } from '../../trainer/fit/progress.js';
+import { trainTrackModel } from '../../trainer/track/train-track-model.js';
 import { runTraining, TRAINING_DEFAULTS, type TrainMode } from '../../trainer/train.js';
 import { printResult, type CliContext } from '../context.js';
+import { readFile } from 'node:fs/promises';
+import { parseSweepSpec } from '../../trainer/sweep/sweep-spec.js';
+import { runSweep, type SweepResult } from '../../trainer/sweep/run-sweep.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -24,6 +29,7 @@ function decimal(min: number, max: number, exclusiveMin = false) {
 
 interface TrainFlags {
   data?: string;
+  kind: 'frame' | 'track';
   registry?: string;
   mode: TrainMode;
   backbone?: string;
@@ -39,6 +45,9 @@ interface TrainFlags {
   margin?: number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   json: boolean;
+  profileSteps?: number;
+  sweep?: string;
+  tta?: 'none' | 'hflip';
 }
 
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
@@ -56,7 +65,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         'Ctrl-C stops after the current step and publishes nothing (exit code 130); a second Ctrl-C exits at once.',
       ].join('\n\n'),
     )
-    .option('--data <dir|gs://...>', 'data set: a folder with one subfolder per label, or a gs:// prefix (default: config data)')
+    .option('--data <dir|gs://...>', 'data set: a folder with one subfolder per label, or a gs:// prefix (default: config data); with --kind track, a track data set from `skywatch data from-videos`')
+    .addOption(new Option('--kind <kind>', 'frame: one image classifier (photographs); track: crop classifier + track model for cameras').choices(['frame', 'track']).default('frame'))
     .option('--registry <dir|gs://...>', 'model registry to publish to (default: config registry)')
     .addOption(new Option('--mode <mode>', 'transfer: head on a pretrained backbone; scratch: compact CNN').choices(['transfer', 'scratch']).default('transfer'))
     .option('--backbone <file>', 'ONNX backbone for transfer mode (default: config trainer.backbone)')
@@ -72,6 +82,9 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--margin <x>', 'with --publish: how much lower its test accuracy may be than the current model\'s and still become latest (default: the registry\'s, 0.01)', decimal(0, 1))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'))
     .option('--json', 'print the result as one JSON document on stdout', false)
+    .option('--sweep <file.json>', 'grid or random search over training settings (see docs/MLOPS.md): every trial recorded, only the best (lowest validation loss) published, through champion/challenger, with --publish')
+    .addOption(new Option('--tta <kind>', 'transfer mode: test-time augmentation baked into the exported model (hflip: average with the mirror image)').choices(['none', 'hflip']))
+    .option('--profile-steps <n>', 'write profile.json into the run folder: seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
     .action(async (flags: TrainFlags) => {
       const config = ctx.config();
@@ -88,9 +101,32 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       };
       process.on('SIGINT', onSigint);
       try {
+        if (flags.kind === 'track') {
+          const result = await trainTrackModel({
+            tracks: resolveLocal(flags.data ?? path.join(config.stateDir, 'datasets', 'tracks')),
+            registry: resolveLocal(flags.registry ?? config.registry),
+            stateDir: config.stateDir,
+            backbone: resolveLocal(flags.backbone ?? config.trainer.backbone),
+            seed: flags.seed,
+            publish: flags.publish,
+            force: flags.force,
+            margin: flags.margin,
+            backend: flags.backend,
+            gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
+            logger,
+            signal: controller.signal,
+          });
+          printResult(flags.json, { ...result, outcomes: undefined }, () => [
+            `version ${result.version} (track)`,
+            `test clips: track accuracy ${result.metrics?.accuracy.toFixed(4)}; clips alerted ${Object.entries(result.detection.alertedShare).map(([l, v]) => `${l} ${(v * 100).toFixed(0)}%`).join(', ')}`,
+            `run folder ${result.runDir}`,
+            ...(result.decision ? [`published: ${result.decision.promoted ? 'promoted to latest' : 'kept as a candidate'} (${result.decision.reason})`] : []),
+          ].join('\n'));
+          return;
+        }
         const { folder, setAside } = trainingDataFolder(resolveLocal(flags.data ?? config.data));
         if (setAside.length) logger.warn({ data: folder, setAside }, `the data set is split into folders: training on ${folder} (its splits are made there); ${setAside.join(', ')} not used`);
-        const result = await runTraining({
+        const base = {
           data: folder,
           registry: resolveLocal(flags.registry ?? config.registry),
           stateDir: config.stateDir,
@@ -107,11 +143,22 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           force: flags.force,
           margin: flags.margin,
           backend: flags.backend,
+          profileSteps: flags.profileSteps,
+          ...(flags.tta ? { tta: flags.tta } : {}),
           gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
           logger,
           progress: createProgress(process.stderr),
           signal: controller.signal,
-        });
+        };
+        if (flags.sweep) {
+          const spec = parseSweepSpec(await readFile(flags.sweep, 'utf8').catch(() => {
+            throw new SkywatchError('BAD_REQUEST', `cannot read the sweep file ${flags.sweep}`);
+          }), flags.sweep);
+          const sweep = await runSweep(spec, base, { onTrial: (t, n) => process.stderr.write(`trial ${t.trial}/${n}: ${t.error ? `failed (${t.error.code})` : `val loss ${t.valLoss?.toFixed(4) ?? '–'}, test accuracy ${t.testAccuracy?.toFixed(4) ?? '–'}`} in ${t.seconds.toFixed(0)} s\n`) });
+          printResult(flags.json, sweep, () => sweepTable(sweep));
+          return;
+        }
+        const result = await runTraining(base);
         printResult(flags.json, result, () => {
           const m = result.metrics;
           const lines = [
@@ -126,4 +173,18 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
         process.off('SIGINT', onSigint);
       }
     });
+}
+
+function sweepTable(s: SweepResult): string {
+  const keys = [...new Set(s.trials.flatMap((t) => Object.keys(t.params)))];
+  const lines = [`sweep ${s.id}: ${s.trials.length} trials (${s.method}) in ${(s.seconds / 60).toFixed(1)} min, ranked by ${s.metric}`, ''];
+  lines.push(`${'trial'.padEnd(7)}${keys.map((k) => k.padStart(14)).join('')}${'val loss'.padStart(10)}${'test acc'.padStart(10)}  run`);
+  for (const t of s.trials) {
+    const mark = s.best?.trial === t.trial ? '*' : ' ';
+    lines.push(`${`${mark}${t.trial}`.padEnd(7)}${keys.map((k) => String(t.params[k as keyof typeof t.params] ?? '–').slice(0, 12).padStart(14)).join('')}${(t.valLoss?.toFixed(4) ?? '–').padStart(10)}${(t.testAccuracy?.toFixed(4) ?? '–').padStart(10)}  ${t.run ?? t.error?.code ?? ''}`);
+  }
+  if (s.best) lines.push('', `best: trial ${s.best.trial} (run ${s.best.run})`);
+  if (s.decision) lines.push(`published: ${s.decision.promoted ? 'promoted to latest' : 'kept as a candidate'} (${s.decision.reason})`);
+  lines.push(`compare: skywatch runs list --sweep ${s.id}`);
+  return lines.join('\n');
 }

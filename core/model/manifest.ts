@@ -35,12 +35,32 @@ export const evalMetricsSchema = z.object({
   splitFingerprint: z.string().optional(),
 });
 
+/**
+ * The track model beside a crop classifier: it takes the features named here (tracking/track-features.ts,
+ * in this order) and gives a verdict over `labels`. The alert policy it was validated with travels with it.
+ */
+export const trackModelSchema = z.object({
+  file: z.literal('track.onnx'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  inputName: z.string().min(1),
+  outputName: z.string().min(1),
+  features: z.array(z.string().min(1)).min(1).max(512),
+  labels: z.array(z.string().min(1)).min(2),
+  /** Frames per second the tracks it learnt from were sampled at (motion features depend on it). */
+  fps: z.number().positive(),
+  policy: z.object({
+    threshold: z.number().gt(0).max(1),
+    minCrops: z.number().int().min(1).max(100),
+    alertLabels: z.array(z.string().min(1)).min(1),
+  }),
+});
+
 export const manifestSchema = z.object({
   version: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
   created: z.string(),
   labels: z.array(z.string().min(1)).min(2),
-  kind: z.enum(['frame', 'clip']).default('frame'),
-  clipLength: z.number().int().positive().optional(),
+  /** `frame`: one classifier for images and crops. `track`: a crop classifier plus a track model (`track`). */
+  kind: z.enum(['frame', 'track']).default('frame'),
   input: modelInputSchema,
   output: z.object({ name: z.string().min(1), kind: z.enum(['probabilities']).default('probabilities') }),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -53,12 +73,14 @@ export const manifestSchema = z.object({
   }).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
   parent: z.string().nullable().default(null),
-});
+  track: trackModelSchema.optional(),
+}).refine((m) => (m.kind === 'track') === (m.track !== undefined), { message: 'a manifest of kind track (and only one) describes its track model', path: ['track'] });
 
 export type ModelInput = z.infer<typeof modelInputSchema>;
 export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
 export type LabelMetrics = z.infer<typeof labelMetricsSchema>;
 export type ModelManifest = z.infer<typeof manifestSchema>;
+export type TrackModelSpec = z.infer<typeof trackModelSchema>;
 
 /** `latest.json` at the registry root: the version the workers serve. */
 export const latestSchema = z.object({

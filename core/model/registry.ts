@@ -281,7 +281,21 @@ export class ModelRegistry {
         throw new SkywatchError('MODEL_CHECKSUM', `model ${manifest.version}: sha256 ${got} differs from the manifest's ${manifest.sha256}`, { version: manifest.version });
       }
     }
+    if (manifest.track) await this.fetchChecked(manifest.version, manifest.track.file, manifest.track.sha256, dir);
     return { modelPath, manifest };
+  }
+
+  /** One extra file of a version into `dir`, checked against the sha256 its manifest gives. */
+  private async fetchChecked(version: string, name: string, expected: string, dir: string): Promise<string> {
+    const file = path.join(dir, name);
+    if (existsSync(file) && (await sha256File(file)) === expected) return file;
+    await this.store.download(this.key(version, name), file);
+    const got = await sha256File(file);
+    if (got !== expected) {
+      await rm(file, { force: true });
+      throw new SkywatchError('MODEL_CHECKSUM', `model ${version}: ${name} has sha256 ${got}, the manifest says ${expected}`, { version });
+    }
+    return file;
   }
 }
 

@@ -73,4 +73,23 @@ describe('loadConfig', () => {
     writeFileSync(file, '{ nope');
     expect(() => loadConfig({ env: {}, file })).toThrow(/bad\.json/);
   });
+
+  it('SKYWATCH_STATE_DIR moves the registry and the review database unless they are set themselves', () => {
+    const moved = loadConfig({ env: { SKYWATCH_STATE_DIR: '/var/lib/skywatch' } });
+    expect(moved.registry).toBe(path.join('/var/lib/skywatch', 'registry'));
+    expect(moved.review.db).toBe(path.join('/var/lib/skywatch', 'skywatch.db'));
+    const plain = loadConfig({ env: {} });
+    expect(plain.registry).toBe(path.join('.state', 'registry'));
+    expect(plain.review.db).toBe(path.join('.state', 'skywatch.db'));
+    const own = loadConfig({ env: { SKYWATCH_STATE_DIR: '/s', SKYWATCH_REGISTRY: 'gs://bucket/models', SKYWATCH_REVIEW_DB: '/db/review.db' } });
+    expect(own.registry).toBe('gs://bucket/models');
+    expect(own.review.db).toBe('/db/review.db');
+  });
+
+  it('validates the review and MQTT settings', () => {
+    const config = loadConfig({ env: { SKYWATCH_MQTT_ENABLED: 'true', SKYWATCH_MQTT_TOPIC_PREFIX: 'home/skywatch', SKYWATCH_REVIEW_RETENTION_DAYS: '7' } });
+    expect(config.mqtt).toEqual({ enabled: true, url: 'mqtt://127.0.0.1:1883', topicPrefix: 'home/skywatch' });
+    expect(config.review.retentionDays).toBe(7);
+    expect(() => loadConfig({ env: { SKYWATCH_MQTT_TOPIC_PREFIX: 'a/#', SKYWATCH_REVIEW_POSTGRES_URL: 'mysql://x' } })).toThrow(/mqtt\.topicPrefix[\s\S]*review\.postgresUrl|review\.postgresUrl[\s\S]*mqtt\.topicPrefix/);
+  });
 });

@@ -72,7 +72,7 @@ describe('runTraining', () => {
     expect(messages().some((m) => /tfjs backend: wasm/.test(m))).toBe(true);
 
     const files = (await readdir(result.runDir)).sort();
-    expect(files).toEqual(['manifest.json', 'metrics.json', 'metrics.jsonl', 'model.onnx', 'report.html']);
+    expect(files).toEqual(['drift-baseline.json', 'manifest.json', 'metrics.json', 'metrics.jsonl', 'model.onnx', 'report.html']);
     const manifest = manifestSchema.parse(JSON.parse(await readFile(path.join(result.runDir, 'manifest.json'), 'utf8')));
     expect(manifest).toMatchObject({ version: result.version, kind: 'frame', labels: ['bar', 'disc'], output: { name: expect.any(String) }, parent: null });
     expect(manifest.sha256).toBe(await sha256File(path.join(result.runDir, 'model.onnx')));

@@ -107,10 +107,11 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.selectOption('#f-label', 'drone');
     await expect(page.locator('li.alert[data-label="drone"]').count()).resolves.toBeGreaterThan(0);
     await page.locator('#f-score').fill('1');
-    await expect.poll(() => page.locator('li.alert').count()).toBe(0);
+    // Filtered cards are hidden in place, not removed.
+    await expect.poll(() => page.locator('li.alert:visible').count()).toBe(0);
     await screenshot(page, 'dashboard-6-filtered-away');
     await page.locator('#f-score').fill('0');
-    await expect.poll(() => page.locator('li.alert').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('li.alert:visible').count()).toBeGreaterThan(0);
   });
 
   it('shows models with metrics and a confusion matrix, promotes one and rolls back', async () => {
@@ -120,10 +121,12 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.getByRole('button', { name: 'v1' }).click();
     await page.locator('#model-detail svg[aria-label^="Confusion"]').waitFor();
     await v1.getByRole('button', { name: 'Promote' }).click();
+    await page.locator('#confirm-yes').click();
     await expect.poll(() => page.locator('section[aria-labelledby="models-title"] [role="status"]').textContent()).toMatch(/Promoted v1/);
     await expect.poll(() => page.locator('caption').textContent()).toMatch(/v1/);
     await screenshot(page, 'dashboard-7-models-promoted');
     await page.getByRole('button', { name: 'Roll back to previous' }).click();
+    await page.locator('#confirm-yes').click();
     await expect.poll(() => page.locator('caption').textContent(), { timeout: 10_000 }).toMatch(/v2/);
   });
 

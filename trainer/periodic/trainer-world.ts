@@ -5,7 +5,8 @@ import type { ModelRegistry } from '../../core/model/registry.js';
 import { datasetFingerprint } from '../data/fingerprint.js';
 import { materializeDataset } from '../data/materialize.js';
 import { createProgress } from '../fit/progress.js';
-import { runTraining, type TrainMode } from '../train.js';
+import { FeedbackStore } from '../../review/feedback-store.js';
+import { combineFingerprints, runTraining, type TrainMode } from '../train.js';
 import type { PeriodicTrainerDeps, TrainerRunRecord } from './periodic-trainer.js';
 
 export const RUNS_PREFIX = 'trainer-runs/';
@@ -25,11 +26,16 @@ export function trainerWorld(options: WorldOptions): PeriodicTrainerDeps {
   const cacheDir = path.join(config.stateDir, 'cache');
   const gcs = { gcsApiEndpoint: config.gcs.apiEndpoint, gcsProjectId: config.gcs.projectId };
   let localData: string | null = null;
+  // Operators' judged alerts, kept in the registry's store: extra training examples when present.
+  const feedbackStore = new FeedbackStore(registry.store);
+  let feedback: { files: Array<{ path: string; label: string }>; fingerprint: string } | null = null;
   return {
     logger,
     async dataFingerprint() {
       localData = await materializeDataset(options.data, cacheDir, gcs);
-      return datasetFingerprint(localData);
+      const fb = await feedbackStore.materialize(path.join(cacheDir, 'feedback'));
+      feedback = fb.fingerprint ? { files: fb.items, fingerprint: fb.fingerprint } : null;
+      return combineFingerprints(await datasetFingerprint(localData), feedback?.fingerprint ?? null);
     },
     async knownFingerprints() {
       const known: string[] = [];
@@ -58,6 +64,7 @@ export function trainerWorld(options: WorldOptions): PeriodicTrainerDeps {
         logger,
         signal,
         progress: createProgress(process.stderr, { tty: false }),
+        ...(feedback ? { extraTrain: feedback } : {}),
       });
       return { version: result.version, promoted: result.decision?.promoted ?? false, reason: result.decision?.reason ?? 'not published', accuracy: result.metrics.accuracy };
     },

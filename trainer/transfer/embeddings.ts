@@ -6,6 +6,7 @@ import { sha256File } from '../../core/hash.js';
 import { decodeImage, rgbToTensor } from '../../inference/preprocess.js';
 import { seededRandom } from '../data/seeded-shuffle.js';
 import { mapLimit } from '../data/scan.js';
+import { timePhase } from '../profile/phase-profiler.js';
 import { FEATURES, type Backbone } from './backbone.js';
 
 export interface EmbedOptions {
@@ -58,11 +59,11 @@ export async function computeEmbeddings(backbone: Backbone, files: string[], opt
       if (options.signal?.aborted) throw new SkywatchError('TRAINING_ABORTED', 'interrupted while computing embeddings');
       const chunk = todo.slice(start, start + batchSize);
       const batch = new Float32Array(chunk.length * per);
-      await Promise.all(chunk.map(async (fileIndex, j) => {
+      await timePhase('decode', () => Promise.all(chunk.map(async (fileIndex, j) => {
         const rgb = await imageRgb(files[fileIndex], input.width, input.height, options.augment ? seededRandom(options.augment.seed ^ parseInt(hashes[fileIndex].slice(0, 8), 16)) : null);
         rgbToTensor(rgb, input, batch, j * per);
-      }));
-      const result = await session.run({ input: new ort.Tensor('float32', batch, [chunk.length, 3, input.height, input.width]) });
+      })));
+      const result = await timePhase('embed', () => session.run({ input: new ort.Tensor('float32', batch, [chunk.length, 3, input.height, input.width]) }));
       const features = result[FEATURES].data as Float32Array;
       await Promise.all(chunk.map(async (fileIndex, j) => {
         const row = features.slice(j * featureDim, (j + 1) * featureDim);

@@ -34,6 +34,11 @@ const writable = {
   enabled: { type: 'boolean' },
   width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
   motion,
+  // Checked in detail by ingest/camera.ts, whose errors name the exact field (alertZones[1][0]).
+  motionMasks: { type: 'array', description: 'polygons motion ignores: [[[x, y], ...], ...], 0..1 of the frame, 3..64 points' },
+  alertZones: { type: 'array', description: 'polygons objects must be inside to alert (empty: the whole frame)' },
+  threshold: { type: 'number', description: 'alert threshold for this camera, 0..1 (default alerts.threshold)' },
+  labels: { type: 'array', description: 'labels that alert on this camera (default ["drone"])' },
 } as const;
 
 const idParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } } } as const;

@@ -1,3 +1,4 @@
+import { ApiError, whoami } from './api.js';
 import type { Alert } from './types.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'offline';
@@ -22,6 +23,8 @@ export class AlertsSocket {
   constructor(
     private readonly onAlert: (alert: Alert) => void,
     private readonly onState: (state: ConnectionState, detail?: string) => void,
+    /** Called once when the server refuses the token: the socket then stops instead of retrying forever. */
+    private readonly onRefused: () => void = () => undefined,
   ) {}
 
   start(since?: string | null): void {
@@ -45,18 +48,44 @@ export class AlertsSocket {
     this.onState(this.attempt === 0 ? 'connecting' : 'reconnecting');
     const ws = new WebSocket(url);
     this.ws = ws;
+    let opened = false;
     ws.addEventListener('open', () => {
+      opened = true;
       this.attempt = 0;
       this.onState('live');
     });
     ws.addEventListener('message', (ev) => this.handle(String(ev.data)));
     ws.addEventListener('close', (ev) => {
       if (this.closed) return;
-      this.onState(ev.code === 1008 ? 'offline' : 'reconnecting', ev.reason || undefined);
-      const delay = Math.min(30_000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
-      this.attempt++;
-      this.timer = setTimeout(() => this.connect(), delay);
+      // A refused upgrade looks like any network failure to the browser (1006): ask the server
+      // whether the token is the reason before retrying.
+      if (!opened) void this.retryUnlessRefused();
+      else this.retry(ev);
     });
+  }
+
+  private async retryUnlessRefused(): Promise<void> {
+    let refused = false;
+    try {
+      const me = await whoami();
+      refused = me.tokens && me.role === 'none';
+    } catch (err) {
+      refused = err instanceof ApiError && err.status === 401;
+    }
+    if (refused) {
+      this.closed = true;
+      this.onState('offline', 'token refused');
+      this.onRefused();
+      return;
+    }
+    if (!this.closed) this.retry(null);
+  }
+
+  private retry(ev: CloseEvent | null): void {
+    this.onState(ev?.code === 1008 ? 'offline' : 'reconnecting', ev?.reason || undefined);
+    const delay = Math.min(30_000, 500 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    this.attempt++;
+    this.timer = setTimeout(() => this.connect(), delay);
   }
 
   private handle(text: string): void {

@@ -1,47 +1,94 @@
-import { api, ApiError, withToken } from './api.js';
-import { clear, h } from './dom.js';
+import { api, ApiError, describeError, withToken } from './api.js';
+import { downSince, humanCameraError, isDown } from './camera-messages.js';
+import { confirmAction } from './confirm.js';
+import { append, clear, h } from './dom.js';
+import { modelLabels } from './model-labels.js';
+import { notice } from './notices.js';
+import { pageVisible, swapImage } from './visibility.js';
+import { ZonesEditor } from './zones-editor.js';
 import type { Camera } from './types.js';
 
 const REFRESH_MS = 2000;
-const FIELDS = ['name', 'url', 'fps'] as const;
+const FIELDS = ['name', 'url', 'fps', 'threshold', 'labels', 'zones'] as const;
+type Field = (typeof FIELDS)[number];
+type Errors = Partial<Record<Field | 'form', string>>;
 
-/** Camera grid with live snapshots and status, and a form to add or edit a camera. */
+interface Tile {
+  li: HTMLLIElement;
+  img: HTMLImageElement;
+  down: HTMLElement;
+  title: HTMLElement;
+  pill: HTMLElement;
+  url: HTMLElement;
+  stats: HTMLElement;
+  toggle: HTMLButtonElement;
+  camera: Camera;
+  frameAt: number | null;
+}
+
+/**
+ * Camera grid with live pictures and status, and a form to add or edit a camera (with its masks,
+ * zones, threshold and alerting labels). Tiles are updated in place every 2 s while the page is
+ * visible: a picture is only fetched when the camera has a new frame, and swapped in once loaded.
+ */
 export class CamerasView {
   readonly el = h('section', { class: 'view', 'aria-labelledby': 'cameras-title' });
   private readonly grid = h('ul', { class: 'cameras', 'aria-label': 'Cameras' });
-  private readonly form = h('form', { class: 'camera-form', novalidate: true, 'aria-labelledby': 'camera-form-title' });
+  private readonly placeholder = h('li', { class: 'muted placeholder' }, 'No cameras yet.');
+  private readonly tiles = new Map<string, Tile>();
+  private readonly form = h('form', { class: 'camera-form admin-only', novalidate: true, 'aria-labelledby': 'camera-form-title' });
   private readonly formTitle = h('h3', { id: 'camera-form-title' }, 'Add a camera');
   private readonly inputs = {
     name: h('input', { id: 'cam-name', name: 'name', required: true, autocomplete: 'off' }),
     url: h('input', { id: 'cam-url', name: 'url', required: true, autocomplete: 'off', placeholder: 'rtsp://host:554/stream' }),
     fps: h('input', { id: 'cam-fps', name: 'fps', type: 'number', min: 0.1, max: 60, step: 0.1, value: 5 }),
+    threshold: h('input', { id: 'cam-threshold', name: 'threshold', type: 'number', min: 0, max: 1, step: 0.01, placeholder: 'server default' }),
     enabled: h('input', { id: 'cam-enabled', name: 'enabled', type: 'checkbox', checked: true }),
   };
-  private readonly errors = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'error', id: `cam-${f}-error`, 'aria-live': 'polite' })])) as Record<(typeof FIELDS)[number], HTMLSpanElement>;
+  private labelBoxes: HTMLInputElement[] = [];
+  private readonly labelField = h('fieldset', { class: 'labels', 'aria-describedby': 'cam-labels-error' }, h('legend', {}, 'Labels that raise an alert'));
+  private readonly zones = new ZonesEditor();
+  private readonly errors = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'error', id: `cam-${f}-error`, 'aria-live': 'polite' })])) as Record<Field, HTMLSpanElement>;
   private readonly formError = h('p', { class: 'error', role: 'alert' });
-  private editing: string | null = null;
+  private readonly saveButton = h('button', { type: 'submit', id: 'cam-save' }, 'Save camera');
+  private editing: Camera | null = null;
+  private saving = false;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
-    const field = (f: (typeof FIELDS)[number], label: string) =>
+    const field = (f: 'name' | 'url' | 'fps' | 'threshold', label: string) =>
       h('div', { class: 'field' }, h('label', { for: `cam-${f}` }, label), this.inputs[f], this.errors[f]);
-    for (const f of FIELDS) this.inputs[f].setAttribute('aria-describedby', `cam-${f}-error`);
+    for (const f of ['name', 'url', 'fps', 'threshold'] as const) this.inputs[f].setAttribute('aria-describedby', `cam-${f}-error`);
     this.form.append(
       this.formTitle,
       field('name', 'Name'),
       field('url', 'Stream URL (rtsp, http, or a file when allowed)'),
-      field('fps', 'Frames per second to analyse'),
+      h('div', { class: 'row fields' }, field('fps', 'Frames per second to analyse'), field('threshold', 'Alert threshold (0 to 1)')),
+      this.labelField,
       h('div', { class: 'field check' }, this.inputs.enabled, h('label', { for: 'cam-enabled' }, 'Enabled')),
+      this.zones.el,
+      this.errors.zones,
       this.formError,
-      h('div', { class: 'row' }, h('button', { type: 'submit' }, 'Save camera'), h('button', { type: 'button', class: 'ghost', onclick: () => this.resetForm() }, 'Clear')),
+      h('div', { class: 'row' }, this.saveButton, h('button', { type: 'button', class: 'ghost', onclick: () => this.resetForm() }, 'Clear')),
     );
     this.form.addEventListener('submit', (e) => { e.preventDefault(); void this.save(); });
     this.el.append(h('h2', { id: 'cameras-title' }, 'Cameras'), this.grid, this.form);
+    document.addEventListener('visibilitychange', () => { if (this.timer && pageVisible()) void this.refresh(); });
+  }
+
+  /** One checkbox per label of the served model (the labels the server accepts). */
+  private async loadLabels(): Promise<void> {
+    if (this.labelBoxes.length) return;
+    const labels = await modelLabels();
+    if (this.labelBoxes.length) return;
+    this.labelBoxes = labels.map((l) => h('input', { type: 'checkbox', name: 'labels', value: l, id: `cam-label-${l}`, checked: l === 'drone' }));
+    this.labelField.append(...this.labelBoxes.map((box) => h('span', { class: 'check' }, box, h('label', { for: box.id }, box.value))), this.errors.labels);
   }
 
   start(): void {
+    void this.loadLabels();
     void this.refresh();
-    this.timer ??= setInterval(() => void this.refresh(), REFRESH_MS);
+    this.timer ??= setInterval(() => { if (pageVisible()) void this.refresh(); }, REFRESH_MS);
   }
 
   stop(): void {
@@ -55,44 +102,107 @@ export class CamerasView {
       const body = await api<{ cameras?: Camera[] } | Camera[]>('v1/cameras');
       cameras = Array.isArray(body) ? body : body.cameras ?? [];
     } catch (err) {
-      clear(this.grid);
-      this.grid.append(h('li', { class: 'error' }, `Cameras unavailable: ${(err as Error).message}`));
+      this.placeholder.textContent = `Cameras unavailable: ${describeError(err)}`;
+      this.placeholder.className = 'error placeholder';
+      if (!this.placeholder.parentElement) this.grid.prepend(this.placeholder);
       return;
     }
-    clear(this.grid);
-    if (cameras.length === 0) this.grid.append(h('li', { class: 'muted' }, 'No cameras yet: add one below.'));
-    const stamp = Date.now();
-    for (const cam of cameras) this.grid.append(this.card(cam, stamp));
+    this.placeholder.className = 'muted placeholder';
+    this.placeholder.textContent = 'No cameras yet.';
+    if (cameras.length === 0) {
+      if (!this.placeholder.parentElement) this.grid.prepend(this.placeholder);
+    } else this.placeholder.remove();
+    const seen = new Set<string>();
+    for (const cam of cameras) {
+      seen.add(cam.id);
+      let tile = this.tiles.get(cam.id);
+      if (!tile) {
+        tile = this.createTile(cam);
+        this.tiles.set(cam.id, tile);
+        this.grid.append(tile.li);
+      }
+      this.updateTile(tile, cam);
+    }
+    for (const [id, tile] of this.tiles) {
+      if (seen.has(id)) continue;
+      tile.li.remove();
+      this.tiles.delete(id);
+    }
   }
 
-  private card(cam: Camera, stamp: number): HTMLLIElement {
+  private createTile(cam: Camera): Tile {
+    const img = h('img', { alt: `Latest frame of ${cam.name}`, width: 320, height: 256, hidden: true });
+    const down = h('div', { class: 'down', hidden: true, role: 'status' });
+    const title = h('strong');
+    const pill = h('span', { class: 'pill' });
+    const url = h('div', { class: 'muted url' });
+    const stats = h('div', { class: 'muted stats' });
+    const toggle = h('button', { type: 'button', class: 'ghost admin-only' });
+    const tile: Tile = { li: h('li', { class: 'camera', 'data-camera-id': cam.id }), img, down, title, pill, url, stats, toggle, camera: cam, frameAt: null };
+    toggle.addEventListener('click', () => void this.patch(tile.camera.id, { enabled: !tile.camera.enabled }));
+    tile.li.append(h('div', { class: 'picture' }, img, down),
+      h('div', { class: 'meta' }, title, ' ', pill, url, stats,
+        h('div', { class: 'row admin-only' },
+          h('button', { type: 'button', class: 'ghost', onclick: () => this.edit(tile.camera) }, 'Edit'),
+          toggle,
+          h('button', { type: 'button', class: 'danger', onclick: () => void this.remove(tile.camera) }, 'Delete'))));
+    return tile;
+  }
+
+  private updateTile(tile: Tile, cam: Camera): void {
+    tile.camera = cam;
     const st = cam.status ?? {};
-    const state = cam.enabled ? st.state ?? 'unknown' : 'stopped';
-    return h('li', { class: 'camera', 'data-camera-id': cam.id, 'data-state': state },
-      h('img', { src: withToken(`v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?t=${stamp}`), alt: `Latest frame of ${cam.name}`, width: 320, height: 256, onerror: (e: Event) => ((e.target as HTMLImageElement).classList.add('missing')) }),
-      h('div', { class: 'meta' },
-        h('strong', {}, cam.name), ' ', h('span', { class: `pill state-${state}` }, state),
-        h('div', { class: 'muted url' }, cam.url),
-        h('div', { class: 'muted' }, `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured · ${st.framesDropped ?? 0} dropped`),
-        st.lastError ? h('div', { class: 'error' }, `Last error: ${st.lastError}`) : null,
-        h('div', { class: 'row' },
-          h('button', { type: 'button', class: 'ghost', onclick: () => this.edit(cam) }, 'Edit'),
-          h('button', { type: 'button', class: 'ghost', onclick: () => void this.patch(cam.id, { enabled: !cam.enabled }) }, cam.enabled ? 'Disable' : 'Enable'),
-          h('button', { type: 'button', class: 'danger', onclick: () => void this.remove(cam) }, 'Delete'),
-        ),
-      ),
-    );
+    const dead = isDown(cam);
+    const state = !cam.enabled ? 'stopped' : dead ? 'down' : st.state ?? 'unknown';
+    tile.li.dataset.state = state;
+    tile.title.textContent = cam.name;
+    tile.pill.textContent = { live: 'live', connecting: 'connecting', down: 'down', stopped: 'stopped', unknown: 'no status' }[state] ?? state;
+    tile.pill.className = `pill state-${state}`;
+    tile.url.textContent = cam.url;
+    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped`;
+    tile.toggle.textContent = cam.enabled ? 'Disable' : 'Enable';
+    if (dead) {
+      const since = downSince(cam);
+      clear(tile.down);
+      append(tile.down, [
+        h('strong', {}, `Camera down${since ? ` since ${since}` : ''}`),
+        h('p', {}, `No pictures: ${humanCameraError(st.lastError)}. Skywatch keeps retrying.`),
+        st.lastError ? h('details', {}, h('summary', {}, 'Technical detail'), h('code', {}, st.lastError)) : null]);
+    }
+    else if (!cam.enabled) {
+      clear(tile.down);
+      tile.down.append(h('strong', {}, 'Stopped'), h('p', {}, 'This camera is disabled: enable it to watch its stream.'));
+    }
+    tile.down.hidden = !dead && cam.enabled;
+    tile.down.classList.toggle('stopped', !cam.enabled);
+    // A picture exists only once the camera has delivered a frame: never ask for one before (404s).
+    const frameAt = st.lastFrameAt ?? null;
+    const hasFrame = !dead && cam.enabled && (frameAt !== null || (st.state === 'live' && (st.framesDecoded ?? 0) > 0));
+    tile.img.hidden = !hasFrame && !tile.img.getAttribute('src');
+    if (dead || !cam.enabled) tile.img.hidden = true;
+    if (hasFrame && frameAt !== tile.frameAt) {
+      tile.frameAt = frameAt;
+      swapImage(tile.img, withToken(`v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?t=${frameAt ?? Date.now()}`));
+    }
   }
 
   private edit(cam: Camera): void {
-    this.editing = cam.id;
+    this.editing = cam;
     this.formTitle.textContent = `Edit ${cam.name}`;
     this.inputs.name.value = cam.name;
     this.inputs.url.value = '';
     this.inputs.url.placeholder = `${cam.url} (leave empty to keep)`;
     this.inputs.url.required = false;
     this.inputs.fps.value = String(cam.fps);
+    this.inputs.threshold.value = cam.threshold === undefined ? '' : String(cam.threshold);
+    const labels = cam.labels ?? ['drone'];
+    for (const box of this.labelBoxes) box.checked = labels.includes(box.value);
     this.inputs.enabled.checked = cam.enabled;
+    const st = cam.status ?? {};
+    const hasFrame = st.lastFrameAt != null || st.state === 'live';
+    this.zones.setPicture(hasFrame ? withToken(`v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?t=${Date.now()}`) : null, st.width && st.height ? st.width / st.height : 16 / 9);
+    this.zones.set(cam.motionMasks, cam.alertZones);
+    this.showErrors({});
     this.inputs.name.focus();
   }
 
@@ -102,57 +212,118 @@ export class CamerasView {
     this.formTitle.textContent = 'Add a camera';
     this.inputs.url.placeholder = 'rtsp://host:554/stream';
     this.inputs.url.required = true;
+    this.zones.setPicture(null, 16 / 9);
+    this.zones.set([], []);
     this.showErrors({});
   }
 
-  private showErrors(errors: Partial<Record<(typeof FIELDS)[number] | 'form', string>>): void {
+  private showErrors(errors: Errors): void {
     for (const f of FIELDS) {
       this.errors[f].textContent = errors[f] ?? '';
-      this.inputs[f].setAttribute('aria-invalid', errors[f] ? 'true' : 'false');
+      if (f in this.inputs) this.inputs[f as keyof typeof this.inputs].setAttribute('aria-invalid', errors[f] ? 'true' : 'false');
     }
     this.formError.textContent = errors.form ?? '';
   }
 
+  private values(): Record<string, string> {
+    return { name: this.inputs.name.value, url: this.inputs.url.value, fps: this.inputs.fps.value, threshold: this.inputs.threshold.value };
+  }
+
+  /**
+   * One save at a time: the button is busy until the server answers, so a double click cannot add
+   * the camera twice. Afterwards only the fields nobody changed meanwhile are cleared.
+   */
   private async save(): Promise<void> {
-    const name = this.inputs.name.value.trim();
-    const url = this.inputs.url.value.trim();
-    const fps = Number(this.inputs.fps.value);
-    const local: Partial<Record<(typeof FIELDS)[number], string>> = {};
+    if (this.saving) return;
+    const submitted = this.values();
+    const name = submitted.name.trim();
+    const url = submitted.url.trim();
+    const fps = Number(submitted.fps);
+    const threshold = submitted.threshold.trim() === '' ? undefined : Number(submitted.threshold);
+    const labels = this.labelBoxes.filter((b) => b.checked).map((b) => b.value);
+    const local: Errors = {};
     if (!name) local.name = 'A name is required.';
     if (!url && !this.editing) local.url = 'A stream URL is required.';
-    if (!(fps > 0 && fps <= 60)) local.fps = 'Between 0.1 and 60.';
+    if (!(fps >= 0.1 && fps <= 60)) local.fps = 'Between 0.1 and 60.';
+    if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) local.threshold = 'Between 0 and 1.';
+    if (labels.length === 0 && this.labelBoxes.length) local.labels = 'Choose at least one label.';
+    if (this.zones.drafting) local.zones = 'Finish the shape being drawn (close it) or undo its points.';
     this.showErrors(local);
     if (Object.keys(local).length) return;
     const body: Record<string, unknown> = { name, fps, enabled: this.inputs.enabled.checked };
     if (url) body.url = url;
+    // Masks, zones, threshold and labels are sent when set (or when the camera already has them), so a
+    // server without these fields still takes a plain camera.
+    const shapes = this.zones.value;
+    const had = this.editing;
+    if (shapes.motionMasks.length || had?.motionMasks?.length) body.motionMasks = shapes.motionMasks;
+    if (shapes.alertZones.length || had?.alertZones?.length) body.alertZones = shapes.alertZones;
+    if (threshold !== undefined || had?.threshold !== undefined) body.threshold = threshold ?? null;
+    if (labels.length && (labels.join() !== 'drone' || had?.labels)) body.labels = labels;
+    if (body.threshold === null) delete body.threshold;
+    this.saving = true;
+    this.saveButton.disabled = true;
+    this.saveButton.setAttribute('aria-busy', 'true');
+    this.saveButton.textContent = 'Saving…';
     try {
-      if (this.editing) await api(`v1/cameras/${encodeURIComponent(this.editing)}`, { method: 'PATCH', body: JSON.stringify(body) });
+      if (had) await api(`v1/cameras/${encodeURIComponent(had.id)}`, { method: 'PATCH', body: JSON.stringify(body) });
       else await api('v1/cameras', { method: 'POST', body: JSON.stringify(body) });
-      this.resetForm();
+      notice(`Camera ${name} saved.`, 'ok');
+      const now = this.values();
+      const untouched = Object.keys(submitted).every((k) => now[k] === submitted[k]);
+      if (untouched) this.resetForm();
+      else {
+        // Someone typed while the save ran: keep their text, clear only what they did not touch.
+        for (const k of ['name', 'url', 'fps', 'threshold'] as const) if (now[k] === submitted[k]) this.inputs[k].value = k === 'fps' ? '5' : '';
+        this.editing = null;
+        this.formTitle.textContent = 'Add a camera';
+      }
       await this.refresh();
     } catch (err) {
       this.showErrors(fieldErrors(err));
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) notice(describeError(err));
+    } finally {
+      this.saving = false;
+      this.saveButton.disabled = false;
+      this.saveButton.removeAttribute('aria-busy');
+      this.saveButton.textContent = 'Save camera';
     }
   }
 
   private async patch(id: string, body: Record<string, unknown>): Promise<void> {
     try {
       await api(`v1/cameras/${encodeURIComponent(id)}`, { method: 'PATCH', body: JSON.stringify(body) });
+    } catch (err) {
+      notice(describeError(err));
     } finally {
       await this.refresh();
     }
   }
 
   private async remove(cam: Camera): Promise<void> {
-    if (!confirm(`Delete camera ${cam.name}?`)) return;
-    await api(`v1/cameras/${encodeURIComponent(cam.id)}`, { method: 'DELETE' });
+    if (!(await confirmAction('Delete camera', `Delete camera ${cam.name}? Its stream stops being watched.`, 'Delete'))) return;
+    try {
+      await api(`v1/cameras/${encodeURIComponent(cam.id)}`, { method: 'DELETE' });
+    } catch (err) {
+      notice(describeError(err));
+    }
     await this.refresh();
   }
 }
 
-/** Places an API validation error next to the field it is about. */
-function fieldErrors(err: unknown): Partial<Record<(typeof FIELDS)[number] | 'form', string>> {
-  if (!(err instanceof ApiError)) return { form: String(err) };
-  const field = (err.details?.field as string | undefined) ?? FIELDS.find((f) => new RegExp(`\\b${f}\\b`).test(err.message)) ?? (err.code.startsWith('CAMERA_URL') ? 'url' : undefined);
-  return field && (FIELDS as readonly string[]).includes(field) ? { [field]: err.message } : { form: err.message };
+/** Places an API validation error next to the field it is about (the server names the field). */
+function fieldErrors(err: unknown): Errors {
+  if (!(err instanceof ApiError)) return { form: describeError(err) };
+  if (err.status === 401 || err.status === 403) return { form: describeError(err) };
+  const named = (err.details?.field as string | undefined) ?? (err.details?.path as string | undefined);
+  const guess = named ?? ['name', 'url', 'fps', 'threshold', 'labels', 'motionMasks', 'alertZones'].find((f) => new RegExp(`\\b${f}\\b`).test(err.message));
+  const field = guess ?? (err.code.startsWith('CAMERA_URL') ? 'url' : undefined);
+  if (!field) return { form: err.message };
+  const base = field.replace(/^\/?(body\/)?/, '').split(/[.[/]/)[0];
+  const index = /\[(\d+)\]|\/(\d+)/.exec(field);
+  if (base === 'motionMasks' || base === 'alertZones') {
+    const which = `${base === 'motionMasks' ? 'Motion mask' : 'Alert zone'}${index ? ` ${Number(index[1] ?? index[2]) + 1}` : 's'}`;
+    return { zones: `${which}: ${err.message}` };
+  }
+  return (FIELDS as readonly string[]).includes(base) ? { [base]: err.message } : { form: err.message };
 }

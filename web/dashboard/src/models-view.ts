@@ -1,4 +1,6 @@
-import { api } from './api.js';
+import { api, describeError, withToken } from './api.js';
+import { confirmAction } from './confirm.js';
+import { notice } from './notices.js';
 import { clear, h, pct, svg } from './dom.js';
 import type { ModelEntry } from './types.js';
 
@@ -9,15 +11,34 @@ interface ManifestLike {
   metrics?: { accuracy: number; macroF1?: number; confusion?: number[][]; perLabel?: Record<string, { f1: number }> };
 }
 
-/** Registry versions with their metrics, the live one, and promote / roll back (admin token). */
+/** Registry versions with their metrics, the live one, and promote / roll back (admin token, confirmed). */
 export class ModelsView {
   readonly el = h('section', { class: 'view', 'aria-labelledby': 'models-title' });
   private readonly body = h('div');
   private readonly status = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
+  private models: ModelEntry[] = [];
+  private live: string | undefined;
 
   constructor() {
     this.el.append(h('h2', { id: 'models-title' }, 'Models'), this.status, this.body,
-      h('div', { class: 'row' }, h('button', { type: 'button', id: 'rollback', class: 'danger', onclick: () => void this.act('v1/models/rollback', 'Rolled back') }, 'Roll back to previous')));
+      h('div', { class: 'row admin-only' }, h('button', { type: 'button', id: 'rollback', class: 'danger', onclick: () => void this.rollback() }, 'Roll back to previous')));
+  }
+
+  private describe(version: string | undefined): string {
+    const m = this.models.find((x) => x.version === version);
+    return m ? `${m.version} (accuracy ${pct(m.accuracy ?? undefined)})` : version ?? 'none';
+  }
+
+  private async promote(version: string): Promise<void> {
+    const ok = await confirmAction('Promote model', `Make ${this.describe(version)} the live model? It replaces ${this.describe(this.live)} in every worker.`, `Promote ${version}`);
+    if (ok) await this.act(`v1/models/${encodeURIComponent(version)}/promote`, `Promoted ${version}`);
+  }
+
+  private async rollback(): Promise<void> {
+    const previous = this.models.filter((m) => m.status === 'previous');
+    const target = previous.length === 1 ? ` back to ${this.describe(previous[0].version)}` : ' back to the version it replaced';
+    const ok = await confirmAction('Roll back model', `Replace the live model ${this.describe(this.live)}${target}?`, 'Roll back');
+    if (ok) await this.act('v1/models/rollback', 'Rolled back');
   }
 
   async start(): Promise<void> {
@@ -33,8 +54,10 @@ export class ModelsView {
       models = Array.isArray(body) ? body : body.models ?? [];
       const info = await api<{ model?: { version?: string } | null; manifest?: { version?: string } | null }>('v1/info').catch(() => null);
       live = info?.model?.version ?? info?.manifest?.version;
+      this.models = models;
+      this.live = live;
     } catch (err) {
-      this.body.append(h('p', { class: 'error' }, `Registry unavailable: ${(err as Error).message}`));
+      this.body.append(h('p', { class: 'error' }, `Registry unavailable: ${describeError(err)}`));
       return;
     }
     const table = h('table', { class: 'models' },
@@ -46,13 +69,13 @@ export class ModelsView {
       tbody.append(h('tr', { 'data-version': m.version, class: m.version === live ? 'live' : '' },
         h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link', onclick: () => void this.show(m.version) }, m.version)),
         h('td', {}, m.created ? new Date(m.created).toLocaleString() : '–'),
-        h('td', {}, pct(m.accuracy)),
+        h('td', {}, pct(m.accuracy ?? undefined)),
         h('td', {}, m.isLatest ? 'latest' : m.status ?? ''),
-        h('td', {}, m.isLatest ? '' : h('button', { type: 'button', class: 'ghost', onclick: () => void this.act(`v1/models/${encodeURIComponent(m.version)}/promote`, `Promoted ${m.version}`) }, 'Promote')),
+        h('td', {}, m.isLatest ? '' : h('button', { type: 'button', class: 'ghost admin-only', onclick: () => void this.promote(m.version) }, 'Promote')),
       ));
     }
     table.append(tbody);
-    this.body.append(models.length ? table : h('p', { class: 'muted' }, 'No model published yet.'), h('div', { id: 'model-detail' }));
+    this.body.append(models.length ? h('div', { class: 'table-wrap' }, table) : h('p', { class: 'muted' }, 'No model published yet.'), h('div', { id: 'model-detail' }));
   }
 
   private async show(version: string): Promise<void> {
@@ -64,9 +87,10 @@ export class ModelsView {
       detail.append(h('h3', {}, `Model ${manifest.version}`),
         h('p', {}, `Accuracy ${pct(manifest.metrics?.accuracy)} · macro F1 ${pct(manifest.metrics?.macroF1)}`),
         manifest.metrics?.confusion ? confusion(manifest.labels, manifest.metrics.confusion) : h('p', { class: 'muted' }, 'No test metrics recorded.'),
-        h('p', {}, h('a', { href: `v1/models/${encodeURIComponent(version)}/report.html`, target: '_blank', rel: 'noopener' }, 'Full training report')));
+        // A link cannot send the Authorization header: the token rides in the URL like images do.
+        h('p', {}, h('a', { href: withToken(`v1/models/${encodeURIComponent(version)}/report.html`), target: '_blank', rel: 'noopener', class: 'report-link' }, `Full training report of ${manifest.version}`)));
     } catch (err) {
-      detail.append(h('p', { class: 'error' }, (err as Error).message));
+      detail.append(h('p', { class: 'error' }, describeError(err)));
     }
   }
 
@@ -74,8 +98,10 @@ export class ModelsView {
     try {
       await api(path, { method: 'POST', body: '{}' });
       this.status.textContent = done;
+      notice(done, 'ok');
     } catch (err) {
-      this.status.textContent = `Failed: ${(err as Error).message}`;
+      this.status.textContent = `Failed: ${describeError(err)}`;
+      notice(`${done.split(' ')[0]} failed: ${describeError(err)}`);
     }
     await this.refresh();
   }

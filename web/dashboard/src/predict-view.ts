@@ -1,4 +1,4 @@
-import { api, ApiError } from './api.js';
+import { api, describeError } from './api.js';
 import { clear, h, pct } from './dom.js';
 import type { Prediction } from './types.js';
 
@@ -40,7 +40,7 @@ export class PredictView {
         );
       } catch (err) {
         clear(meta);
-        meta.append(h('strong', {}, file.name), h('div', { class: 'error', role: 'alert' }, err instanceof ApiError ? `${err.message} (${err.code})` : String(err)));
+        meta.append(h('strong', {}, file.name), h('div', { class: 'error', role: 'alert' }, describeError(err)));
       }
     }));
   }

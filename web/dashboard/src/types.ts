@@ -1,5 +1,19 @@
 /** Shapes the dashboard reads from the API. Fields are optional where older servers may omit them. */
+export interface PathPoint {
+  x: number;
+  y: number;
+  at: number;
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 export interface Alert {
+  /** The stream entry id of this event: ids grow with time, so the larger id is the newer event. */
   id: string;
   /** Stable across updates of one alert; the stream entry id of its first event. */
   alertId?: string;
@@ -10,9 +24,37 @@ export interface Alert {
   firstAt: number;
   lastAt: number;
   frames?: number;
-  snapshotUrl?: string;
+  snapshotUrl?: string | null;
+  clipUrl?: string | null;
   modelVersion?: string;
   status?: 'open' | 'update' | 'closed';
+  trackId?: string;
+  scores?: Record<string, number>;
+  path?: PathPoint[];
+  uncertain?: boolean;
+}
+
+export type ReviewAction = 'acknowledge' | 'false_alarm' | 'relabel';
+
+/** One alert as the review database keeps it (GET /v1/review). */
+export interface AlertRecord {
+  alertId: string;
+  cameraId: string;
+  label: string;
+  score: number;
+  scores?: Record<string, number>;
+  trackId?: string;
+  status: 'open' | 'closed';
+  firstAt: number;
+  lastAt: number;
+  frames: number;
+  box: Box | null;
+  path?: PathPoint[];
+  snapshotUrl: string | null;
+  clipUrl: string | null;
+  modelVersion: string;
+  uncertain: boolean;
+  review: null | { action: ReviewAction; label?: string; note?: string; by: string; at: number };
 }
 
 export interface CameraStatus {
@@ -21,7 +63,15 @@ export interface CameraStatus {
   fps?: number;
   framesDropped?: number;
   framesDecoded?: number;
+  lastFrameAt?: number | null;
+  since?: number;
+  restarts?: number;
+  width?: number | null;
+  height?: number | null;
 }
+
+/** A polygon in frame coordinates normalised to 0..1. */
+export type Polygon = Array<[number, number]>;
 
 export interface Camera {
   id: string;
@@ -30,6 +80,10 @@ export interface Camera {
   fps: number;
   enabled: boolean;
   status?: CameraStatus;
+  motionMasks?: Polygon[];
+  alertZones?: Polygon[];
+  threshold?: number;
+  labels?: string[];
 }
 
 export interface Prediction {
@@ -44,7 +98,7 @@ export interface Prediction {
 export interface ModelEntry {
   version: string;
   created?: string;
-  accuracy?: number;
+  accuracy?: number | null;
   isLatest?: boolean;
   status?: string;
 }

@@ -1,0 +1,63 @@
+import sharp from 'sharp';
+
+/**
+ * The one pixel path. Live crops (ingest cuts, the worker resizes), training crops (`data from-videos`
+ * writes native-resolution PNGs that training decodes and resizes) and uploaded photographs all reach a
+ * model through these functions with this kernel, so a model sees in service the pixels it was trained on.
+ */
+export const RESIZE_KERNEL = 'cubic' as const;
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface ContextOptions {
+  /** Context around the object on each side, as a share of its larger side. */
+  context?: number;
+  /** Smallest side of the box in frame pixels: tiny objects still get some sky around them. */
+  minSide?: number;
+}
+
+export const DEFAULT_CONTEXT = 0.5;
+export const DEFAULT_MIN_SIDE = 32;
+
+/** A square box around an object with context, kept inside the frame (smaller only when the frame is). */
+export function contextBox(box: Box, frameWidth: number, frameHeight: number, options: ContextOptions = {}): Box {
+  const context = options.context ?? DEFAULT_CONTEXT;
+  const minSide = options.minSide ?? DEFAULT_MIN_SIDE;
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const wanted = Math.max(minSide, Math.max(box.width, box.height) * (1 + 2 * context));
+  const side = Math.max(1, Math.round(Math.min(wanted, frameWidth, frameHeight)));
+  const x = Math.round(Math.min(Math.max(0, cx - side / 2), frameWidth - side));
+  const y = Math.round(Math.min(Math.max(0, cy - side / 2), frameHeight - side));
+  return { x, y, width: side, height: side };
+}
+
+/** The native-resolution RGB24 pixels of a box (which must lie inside the frame). */
+export function cutRgb(frame: Uint8Array, frameWidth: number, box: Box): Buffer {
+  const frameHeight = frame.length / (frameWidth * 3);
+  if (box.x < 0 || box.y < 0 || box.x + box.width > frameWidth || box.y + box.height > frameHeight || box.width < 1 || box.height < 1) {
+    throw new RangeError(`box ${box.width}x${box.height}+${box.x}+${box.y} is not inside a ${frameWidth}x${frameHeight} frame`);
+  }
+  const out = Buffer.alloc(box.width * box.height * 3);
+  for (let y = 0; y < box.height; y++) {
+    const start = ((box.y + y) * frameWidth + box.x) * 3;
+    out.set(frame.subarray(start, start + box.width * 3), y * box.width * 3);
+  }
+  return out;
+}
+
+/** Packed RGB24 stretched to a model input with the project's kernel. */
+export async function resizeRgb(rgb: Uint8Array, width: number, height: number, to: { width: number; height: number }): Promise<Buffer> {
+  if (width === to.width && height === to.height) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).resize(to.width, to.height, { fit: 'fill', kernel: RESIZE_KERNEL }).raw().toBuffer();
+}
+
+/** Lossless PNG of native RGB24 (training crops on disk decode to exactly these pixels). */
+export function encodePng(rgb: Uint8Array, width: number, height: number): Promise<Buffer> {
+  return sharp(rgb, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 3 }).toBuffer();
+}

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import { arrayBatches, type FeatureSet } from '../fit/array-batches.js';
+import { applyScaling, computeScaling, foldScalingIntoFirstDense } from '../fit/feature-scaling.js';
+import { fitModel, type FitResult } from '../fit/fit-model.js';
+import { deriveSeed } from '../tfjs/seeded-random.js';
+import { createHead } from '../transfer/head.js';
+
+export interface HeadFit {
+  epochs: number;
+  learningRate: number;
+  batchSize: number;
+  seed: number;
+  signal?: AbortSignal;
+}
+
+/** Crop classifier on backbone embeddings: the transfer head (batch norm, one hidden layer, softmax). */
+export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: HeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
+  const model = createHead(dim, labels, { seed: fit.seed, hidden: 64, dropout: 0.5 });
+  const result = await fitModel(model, arrayBatches(set, undefined, [dim], fit.batchSize), { epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal });
+  return { model, fit: result };
+}
+
+/**
+ * Track model on track features: standardised inputs (folded into the first Dense layer afterwards, so
+ * the exported model takes raw features), a small hidden layer, softmax over the track labels.
+ */
+export async function fitTrackHead(set: FeatureSet, dim: number, labels: number, fit: HeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
+  const model = tf.sequential({ name: 'track_model' });
+  model.add(tf.layers.dense({ inputShape: [dim], name: 'track_hidden', units: 32, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: deriveSeed(fit.seed, 'track_hidden') }), kernelRegularizer: tf.regularizers.l2({ l2: 1e-3 }) }));
+  model.add(tf.layers.dropout({ name: 'track_dropout', rate: 0.2, seed: deriveSeed(fit.seed, 'track_dropout') }));
+  model.add(tf.layers.dense({ name: 'track_classifier', units: labels, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(fit.seed, 'track_classifier') }) }));
+  const scaling = computeScaling(set, dim);
+  const result = await fitModel(model, arrayBatches(applyScaling(set, scaling), undefined, [dim], fit.batchSize), { epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal });
+  foldScalingIntoFirstDense(model, scaling);
+  return { model, fit: result };
+}
+
+/** Row-major probabilities of a model on row-major inputs. */
+export function predictRows(model: tf.LayersModel, rows: Float32Array, dim: number): Float32Array {
+  const n = rows.length / dim;
+  if (n === 0) return new Float32Array(0);
+  return tf.tidy(() => (model.predict(tf.tensor2d(rows, [n, dim])) as tf.Tensor).dataSync() as Float32Array).slice();
+}
