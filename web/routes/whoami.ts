@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { SkywatchError } from '../../core/errors.js';
-import { roleOf, tokenOf, type TokenSettings } from '../auth.js';
+import { requestRole, type TokenSettings } from '../auth.js';
 
 /**
  * The role of the caller's token, so the dashboard can hide what that role may not do. No token
@@ -17,9 +17,9 @@ export async function whoamiRoutes(app: FastifyInstance, options: { tokens: Toke
       response: { 200: { type: 'object', properties: { role: { type: 'string', enum: ['admin', 'viewer', 'none'] }, tokens: { type: 'boolean' } } } },
     },
   }, async (request) => {
-    const token = tokenOf(request);
-    const role = roleOf(tokens, token);
-    if (!role && token) throw new SkywatchError('UNAUTHORIZED', 'this token is not valid');
+    // The bearer token, else the dashboard's session cookie.
+    const { role, presented } = requestRole(tokens, request);
+    if (!role && presented) throw new SkywatchError('UNAUTHORIZED', 'this token is not valid');
     return { role: role ?? 'none', tokens: configured };
   });
 }
