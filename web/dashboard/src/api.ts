@@ -76,7 +76,7 @@ export async function whoami(): Promise<{ role: Role; tokens: boolean }> {
   // A token an older version of the page kept in localStorage is exchanged for a session once, then
   // dropped: the page keeps no token of its own.
   const legacy = localStorage.getItem(TOKEN_KEY);
-  if (legacy) await setToken(legacy).catch(() => undefined);
+  if (legacy && !(await setToken(legacy).then(() => true, () => false))) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
   const res = await fetch('v1/whoami');
   if (res.status === 401) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
   if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
