@@ -21,6 +21,7 @@ export const ERRORS = {
   CAMERA_LIMIT: { status: 409, message: 'the camera limit is reached' },
   HOST_NOT_ALLOWED: { status: 421, message: 'the Host header does not name this server' },
   ORIGIN_NOT_ALLOWED: { status: 403, message: 'cross-origin request refused' },
+  URI_TOO_LONG: { status: 414, message: 'a path parameter is too long' },
   // auth and limits
   UNAUTHORIZED: { status: 401, message: 'a valid token is required' },
   FORBIDDEN: { status: 403, message: 'this token may not do that' },

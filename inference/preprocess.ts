@@ -19,9 +19,10 @@ export interface DecodedImage {
 }
 
 const DEFAULT_MAX_PIXELS = 40_000_000;
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 /**
- * Decodes JPEG/PNG/WebP/GIF/TIFF with sharp, applies EXIF orientation, drops alpha, expands greyscale
+ * Decodes JPEG, PNG and WebP (and nothing else) with sharp, applies EXIF orientation, drops alpha, expands greyscale
  * and stretches to the model's input size. Training and serving both call this, so a model sees the
  * same pixels in both.
  */
@@ -33,6 +34,11 @@ export async function decodeImage(input: Buffer | string, width: number, height:
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new SkywatchError('IMAGE_INVALID', `not a readable image: ${(err as Error).message}`, undefined, { cause: err });
+  }
+  // libvips reads many more formats (SVG, TIFF, HEIF, PDF, GIF...), each a parser reachable from the
+  // API; only the three the documentation promises are decoded.
+  if (!ACCEPTED_FORMATS.has(meta.format ?? '')) {
+    throw new SkywatchError('UNSUPPORTED_MEDIA_TYPE', `images must be JPEG, PNG or WebP, not ${meta.format ?? 'unknown'}`, { format: meta.format ?? null });
   }
   if (!meta.width || !meta.height) throw new SkywatchError('IMAGE_INVALID', 'image has no dimensions');
   if (meta.width * meta.height > maxPixels) {

@@ -26,6 +26,14 @@ function compareIds(a: string, b: string): number {
   return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
+const U64_MAX = 18446744073709551615n;
+
+/** True when both parts of `ms-seq` fit the 64-bit fields Redis keeps them in. */
+export function streamIdFits(id: string): boolean {
+  const m = /^(\d{1,20})-(\d{1,20})$/.exec(id);
+  return !!m && BigInt(m[1]) <= U64_MAX && BigInt(m[2]) <= U64_MAX;
+}
+
 export function matches(filter: AlertFilter, a: Alert): boolean {
   return (!filter.camera || a.cameraId === filter.camera) && (!filter.label || a.label === filter.label) && (filter.minScore === undefined || a.score >= filter.minScore);
 }
@@ -90,6 +98,13 @@ export class AlertHub {
 
   /** Adds a socket; replays history after `since` when given, then streams live. */
   async add(socket: WebSocket, filter: AlertFilter, since: string | null): Promise<Client> {
+    // Ids whose parts do not fit Redis's 64-bit fields would make the replay fail (and the socket
+    // drop with 1006): they are refused as the bad requests they are.
+    if (since && !streamIdFits(since)) {
+      socket.send(JSON.stringify({ type: 'error', code: 'BAD_REQUEST', message: 'since must be a stream id whose parts are below 2^64' }));
+      socket.close(1008, 'bad since');
+      return { socket, filter, lastId: this.lastSeen, pending: null };
+    }
     const c: Client = { socket, filter, lastId: since ?? this.lastSeen, pending: since ? [] : null };
     this.clients.add(c);
     socket.on('close', () => this.clients.delete(c));

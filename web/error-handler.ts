@@ -22,6 +22,8 @@ export function installErrorHandler(app: FastifyInstance, metrics: ServerMetrics
     else {
       const mapped = (error.code && FRAMEWORK_CODES[error.code]) || (error.validation ? 'BAD_REQUEST' : undefined) || (error.statusCode === 429 ? 'RATE_LIMITED' : undefined);
       if (mapped) err = new SkywatchError(mapped, error.message);
+      // Redis refusing an id it cannot represent (`since=99999999999999999999-0`) is a bad request.
+      else if (/Invalid stream ID/i.test(error.message ?? '')) err = new SkywatchError('BAD_REQUEST', 'not a valid stream id (milliseconds-sequence, each below 2^64)');
       else if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) err = new SkywatchError('BAD_REQUEST', error.message);
       else {
         request.log.error({ err: error }, 'unexpected error');

@@ -60,7 +60,8 @@ export class ServerMetrics {
         // A source backed by Redis must not hold the summary open while Redis is away.
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<never>((_r, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2_000)));
-        out[name] = await Promise.race([Promise.resolve(source()), late]).finally(() => clearTimeout(timer));
+        // (then(): a source that throws at once still clears the timer)
+        out[name] = await Promise.race([Promise.resolve().then(() => source()), late]).finally(() => clearTimeout(timer));
       } catch (err) {
         out[name] = { error: (err as Error).message };
       }

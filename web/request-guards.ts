@@ -16,6 +16,8 @@ export interface RequestGuardSettings {
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]', '::1'];
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** /v1 routes that answer without credentials: the session exchange, and who the caller is. */
+const PUBLIC_V1 = ['/v1/session', '/v1/whoami'];
 
 /** The host name of a Host header without its port, lower case; null when malformed. */
 export function hostnameOf(host: string | undefined): string | null {
@@ -43,7 +45,7 @@ function normaliseOrigin(origin: string): string | null {
  * - Origin: a browser request from another site (its Origin differs from the Host it was sent to and
  *   is not in `api.allowedOrigins`) may read nothing and change nothing: refused on every method but
  *   GET/HEAD/OPTIONS, and on the WebSocket upgrade.
- * - Credentials, with tokens: every /v1 route except the session exchange needs a valid token or
+ * - Credentials, with tokens: every /v1 route except the session exchange and whoami needs a valid token or
  *   session before its body is read (the routes' own guards then check the role).
  */
 export function installRequestGuards(app: FastifyInstance, settings: RequestGuardSettings): void {
@@ -60,7 +62,7 @@ export function installRequestGuards(app: FastifyInstance, settings: RequestGuar
     }
     const upgrade = (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
     if (!SAFE_METHODS.has(request.method) || upgrade) checkOrigin(request, origins);
-    if (withTokens && request.url.startsWith('/v1/') && !request.url.startsWith('/v1/session')) {
+    if (withTokens && request.url.startsWith('/v1/') && !PUBLIC_V1.some((p) => request.url === p || request.url.startsWith(`${p}?`))) {
       const { role, presented } = requestRole(settings.tokens, request);
       if (!role) throw new SkywatchError('UNAUTHORIZED', presented ? 'this token or session is not valid' : 'a token is required (Authorization: Bearer <token>, or a dashboard session)');
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import compress from '@fastify/compress';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
@@ -103,6 +103,14 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
     loggerInstance: logger.child({ part: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: config.api.bodyLimitBytes,
     return503OnClosing: true,
+    // Errors fastify raises before routing (a malformed URL, an over-long path parameter) answer in
+    // the one error shape too.
+    frameworkErrors: (error, _request, reply) => {
+      const err = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? new SkywatchError('URI_TOO_LONG', 'a path parameter is too long') : new SkywatchError('BAD_REQUEST', error.message);
+      metrics.errors.inc({ code: err.code });
+      // The hook's reply is typed with fastify's generic defaults; it is the plain reply underneath.
+      void (reply as unknown as FastifyReply).status(err.status).send(err.toJSON());
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   app.decorate('skywatchTokens', tokens);
@@ -117,7 +125,17 @@ export async function buildServer(deps: ServerDeps): Promise<SkywatchServer> {
   // bound what the parser holds before that.
   await app.register(multipart, { limits: { fileSize: config.api.bodyLimitBytes, files: 64, fields: 4, fieldSize: 1024, parts: 68 } });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
-  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 64 * 1024 },
+    // A client that breaks the protocol (a message over maxPayload, bad frames, a dropped link) is
+    // the client's problem, not the server's: a warning, not an error line per message.
+    errorHandler: (error, socket, request) => {
+      const code = (error as { code?: string }).code;
+      if (code?.startsWith('WS_ERR_') || code === 'ECONNRESET' || code === 'EPIPE') request.log.warn({ code, message: error.message }, 'websocket client error; closed');
+      else request.log.error({ err: error }, 'websocket handler failed');
+      socket.terminate();
+    },
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Skywatch API', version: SERVER_VERSION, description: 'Drone vs bird detection: predictions, models, cameras and alerts.' },

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { trainingDataFolder } from '../../trainer/data/split-folders.js';
 import { createProgress } from '../../trainer/fit/progress.js';
 import { trainDefaultModel } from '../../trainer/track/default-model.js';
 import { runTraining } from '../../trainer/train.js';
@@ -39,9 +40,8 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
           logger.warn({ data }, `the registry is empty and there is no data at ${data}: train and publish a model with \`skywatch train --data DIR --publish\`; serving without a model until then`);
         } else {
           logger.info({ data }, 'the registry is empty: training a first model (transfer learning on the shared backbone)');
-          const train = path.join(data, 'train');
           const result = await runTraining({
-            data: existsSync(train) ? train : data,
+            data: trainingDataFolder(data).folder,
             registry: opts.registry ?? config.registry,
             stateDir: config.stateDir,
             mode: 'transfer',

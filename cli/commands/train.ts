@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { resolveLocal } from '../../core/config.js';
 import { SkywatchError } from '../../core/errors.js';
 import path from 'node:path';
+import { trainingDataFolder } from '../../trainer/data/split-folders.js';
 import { createProgress } from '../../trainer/fit/progress.js';
 import { trainTrackModel } from '../../trainer/track/train-track-model.js';
 import { runTraining, TRAINING_DEFAULTS, type TrainMode } from '../../trainer/train.js';
@@ -123,8 +124,10 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           ].join('\n'));
           return;
         }
+        const { folder, setAside } = trainingDataFolder(resolveLocal(flags.data ?? config.data));
+        if (setAside.length) logger.warn({ data: folder, setAside }, `the data set is split into folders: training on ${folder} (its splits are made there); ${setAside.join(', ')} not used`);
         const base = {
-          data: resolveLocal(flags.data ?? config.data),
+          data: folder,
           registry: resolveLocal(flags.registry ?? config.registry),
           stateDir: config.stateDir,
           mode: flags.mode,

@@ -24,10 +24,15 @@ async function skywatchAnswers(port: number): Promise<boolean> {
   }
 }
 
-/** The API port can be bound; when it cannot because Skywatch already runs there, that is only a warning. */
+/**
+ * The API port can be bound; when it cannot because Skywatch already runs there, that is only a
+ * warning. A wildcard bind is tried on loopback instead (a port taken on 0.0.0.0 is taken there
+ * too): the check must not open the port to the network, even for a moment.
+ */
 export async function checkPort(config: Config): Promise<CheckResult> {
   const { port } = config.api;
-  const host = apiBindHost(config);
+  const bind = apiBindHost(config);
+  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
   const err = await tryListen(host, port);
   if (!err) return { name: 'port', level: 'ok', detail: `${host}:${port} is free` };
   if (err.code === 'EADDRINUSE' && (await skywatchAnswers(port))) {

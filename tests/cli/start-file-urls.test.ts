@@ -5,7 +5,10 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../core/free-port.js';
+import { ModelRegistry } from '../../core/model/registry.js';
+import { LocalStore } from '../../core/storage/local-store.js';
 import { makeClip } from '../support/clips.js';
+import { publishTiny } from '../support/tiny-model.js';
 
 const BIN = path.resolve('bin/skywatch.mjs');
 const prefix = `test-start-files-${process.pid}-${Date.now()}`;
@@ -17,8 +20,9 @@ afterAll(async () => {
 describe('skywatch start and file cameras', () => {
   it('keeps SKYWATCH_ALLOW_FILE_URLS=false: only its own demo camera reads a file, and a file path answers the same whether it exists or not', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'sw-start-'));
-    // No data set (so no training) but a demo clip where `start` looks for one.
+    // A demo clip where `start` looks for one, and a model already published (so nothing is trained).
     makeClip(path.join(dir, 'videos', 'drone', 'demo.mp4'), { moving: true, seconds: 2 });
+    await publishTiny(new ModelRegistry(new LocalStore(path.join(dir, 'registry'))), path.join(dir, 'm'), 'v1');
     const secret = path.join(dir, 'secret.txt');
     writeFileSync(secret, 'not for cameras');
     const port = await freePort();

@@ -50,7 +50,8 @@ export async function startDashboardServer(name: string, opts: { ingest?: boolea
     overrides: {
       stateDir: path.join(root, 'state'), registry: registryDir, redis: { prefix },
       api: { port: 0, host: '127.0.0.1', adminTokens: [ADMIN], viewerTokens: [VIEWER] },
-      ingest: { allowFileUrls: true, backoffMinMs: 200, backoffMaxMs: 1000, allowHosts: ['127.0.0.1'], denyHosts: [] },
+      // Test cameras are on loopback, which the token mode's default camera host policy refuses.
+      ingest: { allowFileUrls: true, backoffMinMs: 200, backoffMaxMs: 1000, allowHosts: ['127.0.0.0/8'] },
     },
   });
   const running: RunningRoles = await runRoles({ config, logger: silentLogger, registry, roles: { api: true, ingest: !!opts.ingest, worker: false } });

@@ -122,8 +122,9 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in a real browser', () => {
     await page.locator('#model-detail svg[aria-label^="Confusion"]').waitFor();
     await v1.getByRole('button', { name: 'Promote' }).click();
     await page.locator('#confirm-yes').click();
-    await expect.poll(() => page.locator('section[aria-labelledby="models-title"] [role="status"]').textContent(), { timeout: 10_000 }).toMatch(/Promoted v1/);
-    await expect.poll(() => page.locator('caption').textContent(), { timeout: 10_000 }).toMatch(/v1/);
+    // A promotion verifies the version first (checksum, ONNX Runtime load): give it time under load.
+    await expect.poll(() => page.locator('section[aria-labelledby="models-title"] [role="status"]').textContent(), { timeout: 30_000 }).toMatch(/Promoted v1/);
+    await expect.poll(() => page.locator('caption').textContent()).toMatch(/v1/);
     await screenshot(page, 'dashboard-7-models-promoted');
     await page.getByRole('button', { name: 'Roll back to previous' }).click();
     await page.locator('#confirm-yes').click();

@@ -118,6 +118,15 @@ describe('token mode: nothing read before the token, nothing held forever', () =
     expect(answer).toBe('HTTP/1.1 401 Unauthorized');
   });
 
+  it('still answers who the caller is without credentials, and from a session cookie', async () => {
+    const { url } = await start(tokens);
+    expect(await (await fetch(`${url}/v1/whoami`)).json()).toEqual({ role: 'none', tokens: true });
+    const login = await fetch(`${url}/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'viewer-token-0123456789' }) });
+    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    expect(await (await fetch(`${url}/v1/whoami`, { headers: { cookie } })).json()).toEqual({ role: 'viewer', tokens: true });
+    expect((await fetch(`${url}/v1/whoami`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+  });
+
   it('cuts off a client that sends its body too slowly', async () => {
     const { port } = await start({ ...tokens, SKYWATCH_REQUEST_TIMEOUT_MS: '1500' });
     const outcome = await new Promise<string>((resolve) => {

@@ -26,6 +26,15 @@ async function loadsInOnnxRuntime(modelPath: string, manifest: ModelManifest): P
   }
 }
 
+/**
+ * Loads what latest.json names now. A poll that started before the pointer moved may be in flight, and
+ * reload() joins it: when it did not bring the new version, one more check (started after it) does.
+ */
+async function reloadAfterMove(holder: ModelHolder, version: string): Promise<void> {
+  await holder.reload(true);
+  if (holder.current?.version !== version) await holder.reload(true);
+}
+
 /** The registry over HTTP: listing, manifests, reports, promote, roll back and a forced reload. */
 export async function modelRoutes(app: FastifyInstance, options: { registry: ModelRegistry; holder: ModelHolder } & Guards): Promise<void> {
   const { registry, holder } = options;
@@ -50,13 +59,13 @@ export async function modelRoutes(app: FastifyInstance, options: { registry: Mod
   app.post('/v1/models/:version/promote', { onRequest: options.admin, config: { handlerTimeoutMs: 120_000 }, schema: { summary: 'Make a version latest (workers follow on their next poll)', tags: ['models'], params: versionParam } }, async (request) => {
     const { version } = request.params as { version: string };
     const decision = await registry.promote(version, loadsInOnnxRuntime);
-    await holder.reload(true);
+    await reloadAfterMove(holder, decision.version);
     return { ...decision, serving: holder.current?.version ?? null };
   });
 
   app.post('/v1/models/rollback', { onRequest: options.admin, config: { handlerTimeoutMs: 120_000 }, schema: { summary: 'Make the previous latest version latest again', tags: ['models'] } }, async () => {
     const decision = await registry.rollback(loadsInOnnxRuntime);
-    await holder.reload(true);
+    await reloadAfterMove(holder, decision.version);
     return { ...decision, serving: holder.current?.version ?? null };
   });
 

@@ -73,6 +73,10 @@ export type Role = 'admin' | 'viewer' | 'none';
 
 /** The role of this page's session (GET /v1/whoami); ApiError 401 when its token is not valid. */
 export async function whoami(): Promise<{ role: Role; tokens: boolean }> {
+  // A token an older version of the page kept in localStorage is exchanged for a session once, then
+  // dropped: the page keeps no token of its own.
+  const legacy = localStorage.getItem(TOKEN_KEY);
+  if (legacy && !(await setToken(legacy).then(() => true, () => false))) throw new ApiError(401, 'UNAUTHORIZED', 'this token is not valid');
   const res = await fetch('v1/whoami');
   if (res.status === 401) {
     // The server's request guard answers 401 before whoami runs when no credentials came at all
