@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
-import { checkPort } from '../../core/doctor/port-check.js';
+import { checkPort } from '../../cli/doctor/port-check.js';
 import { freePort } from '../../core/free-port.js';
 
 describe('doctor port check', () => {
