@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SkywatchError } from '../../core/errors.js';
 import { REVIEW_ACTIONS, type AlertRecord, type ReviewVerdict } from '../../review/alert-record.js';
 import type { AlertRecordRepository } from '../../review/alert-record-repository.js';
-import { roleOf, tokenOf, type Guard } from '../auth.js';
+import { cookieOf, requestRole, SESSION_COOKIE, tokenOf, type Guard } from '../auth.js';
 
 export interface ReviewRoutesOptions {
   repo: AlertRecordRepository;
@@ -48,10 +48,12 @@ function invalid(err: z.ZodError): SkywatchError {
 /** Who judged: the role and a short fingerprint of the token (never the token itself). */
 export function reviewerOf(request: FastifyRequest): string {
   const settings = request.server.skywatchTokens;
-  const token = tokenOf(request);
-  if (!settings || !token) return 'local-admin';
-  const role = roleOf(settings, token) ?? 'unknown';
-  return `${role}:${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
+  if (!settings) return 'local-admin';
+  const { role, presented } = requestRole(settings, request);
+  if (!presented) return 'local-admin';
+  // The bearer token, else the session cookie: a short hash names who judged, never the secret.
+  const secret = tokenOf(request) ?? cookieOf(request, SESSION_COOKIE) ?? '';
+  return `${role ?? 'unknown'}:${createHash('sha256').update(secret).digest('hex').slice(0, 8)}`;
 }
 
 /** Alert review: the records listed with filters and paging, one in detail with its snapshot, and verdicts. */
