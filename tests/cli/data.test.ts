@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -96,30 +96,26 @@ describe('skywatch data and eval as child processes', () => {
     expect(noManifest.stderr).toMatch(/MODEL_INVALID.*no manifest\.json/);
   });
 
-  it('builds a crop data set from labelled clips, with progress lines and splits by clip', async () => {
+  it('builds a track data set from labelled clips: points and native crops per track, one folder per clip', async () => {
     const clips = path.join(root, 'clips');
     makeClip(path.join(clips, 'drone', 'a.mp4'), { moving: true, seconds: 2 });
     makeClip(path.join(clips, 'drone', 'b.mp4'), { moving: true, seconds: 2 });
     makeClip(path.join(clips, 'bird', 'still.mp4'), { moving: false, seconds: 2 });
-    const out = path.join(root, 'crops');
-    const made = await skywatch(['data', 'from-videos', clips, out, '--fps', '5', '--crop-size', '48', '--max-per-clip', '4', '--min-area', '20', '--json']);
+    const out = path.join(root, 'tracks');
+    const made = await skywatch(['data', 'from-videos', clips, out, '--fps', '5', '--min-area', '20', '--json']);
     expect(made.code, made.stderr).toBe(0);
-    expect(made.stderr).toMatch(/\[3\/3\] drone\/b\.mp4/);
+    expect(made.stderr).toMatch(/\[3\/3\] /);
     const result = JSON.parse(made.stdout);
-    expect(result).toMatchObject({ clips: 3, crops: { bird: 0, drone: 8 }, skipped: [] });
-    const stats = JSON.parse((await skywatch(['data', 'stats', out, '--json'])).stdout);
-    expect(stats.sizes.mostCommon).toBe('48x48');
-    const sources = JSON.parse(readFileSync(path.join(out, 'sources.json'), 'utf8')) as Record<string, string>;
-    const splitOfClip = new Map<string, string>();
-    let listed = 0;
-    for (const split of ['train', 'val', 'test']) {
-      for (const crop of readFileSync(path.join(out, 'splits', `${split}_files.txt`), 'utf8').split('\n').filter(Boolean)) {
-        expect(splitOfClip.get(sources[crop]) ?? split).toBe(split);
-        splitOfClip.set(sources[crop], split);
-        listed++;
-      }
-    }
-    expect(listed).toBe(8);
-    expect([...splitOfClip.keys()].sort()).toEqual(['drone/a.mp4', 'drone/b.mp4']);
+    expect(result).toMatchObject({ clips: 3, skipped: [] });
+    // The moving square is followed in both drone clips; the still clip has no track.
+    expect(result.perLabel.drone).toMatchObject({ clips: 2, clipsWithoutTracks: 0 });
+    expect(result.perLabel.drone.tracks).toBeGreaterThanOrEqual(2);
+    expect(result.perLabel.bird).toMatchObject({ clips: 1, tracks: 0, clipsWithoutTracks: 1 });
+    // One folder per clip: tracks.json with every point's native crop beside it.
+    const track = JSON.parse(readFileSync(path.join(out, 'drone', 'a', 'tracks.json'), 'utf8')) as { fps: number; tracks: Array<{ points: Array<{ seq: number; crop: string }> }> };
+    expect(track.fps).toBe(5);
+    const longest = track.tracks.sort((x, y) => y.points.length - x.points.length)[0];
+    expect(longest.points.length).toBeGreaterThanOrEqual(4);
+    for (const p of longest.points) expect(existsSync(path.join(out, 'drone', 'a', p.crop))).toBe(true);
   });
 });
