@@ -24,7 +24,7 @@ import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, trainTrackParts,
 import { clipFolds, primaryTrack, readTrackSet } from './track-set.js';
 
 /** The alert policy a track model ships with: validated by cross-validation on the shared clips (docs/BENCHMARKS.md). */
-export const DEFAULT_ALERT_POLICY: AlertPolicy = { threshold: 0.8, minCrops: 5, alertLabels: ['drone'], blend: 0.5 };
+export const DEFAULT_ALERT_POLICY: AlertPolicy = { threshold: 0.7, minCrops: 3, alertLabels: ['drone'], blend: 0.5 };
 
 export interface TrackTrainingRequest {
   /** Track data set (`skywatch data from-videos` output). */
