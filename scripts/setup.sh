@@ -25,4 +25,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# npm may skip install scripts without failing: the native SQLite driver (alert review) must load.
+node -e "require('better-sqlite3')" 2>/dev/null || { echo "setup: rebuilding better-sqlite3"; npm rebuild better-sqlite3 --loglevel=error; }
 echo "setup: done"
