@@ -1,13 +1,14 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { SkywatchError } from '../../core/errors.js';
+import { listLabelledClips } from './labelled-clips.js';
 import { decodeFrames } from '../../ingest/frame-decoder.js';
 import { cropBox, cropRgb, MotionDetector, type MotionOptions } from '../../ingest/motion.js';
 import type { DataItem, SkippedFile } from './scan.js';
 import { makeSplits, writeSplits } from './splits.js';
 
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mkv', '.avi', '.mov', '.webm', '.ts', '.m4v']);
+export { VIDEO_EXTENSIONS } from './labelled-clips.js';
 
 export interface FromVideosOptions {
   fps?: number;
@@ -39,19 +40,7 @@ export async function buildCropsFromVideos(clipsDir: string, outDir: string, opt
   const cropSize = options.cropSize ?? 224;
   const maxPerClip = options.maxCropsPerClip ?? 40;
   const perFrame = options.regionsPerFrame ?? 1;
-  let labels: string[];
-  try {
-    labels = (await readdir(clipsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  } catch (err) {
-    throw new SkywatchError('DATA_INVALID', `cannot read clips folder ${clipsDir}: ${(err as Error).message}`);
-  }
-  const clips: Array<{ label: string; file: string }> = [];
-  for (const label of labels) {
-    for (const f of (await readdir(path.join(clipsDir, label))).sort()) {
-      if (VIDEO_EXTENSIONS.has(path.extname(f).toLowerCase())) clips.push({ label, file: f });
-    }
-  }
-  if (clips.length === 0) throw new SkywatchError('DATA_EMPTY', `no video clips in ${clipsDir} (expected one folder per label)`);
+  const clips = await listLabelledClips(clipsDir);
   const sources: Record<string, string> = {};
   const items: DataItem[] = [];
   const skipped: SkippedFile[] = [];

@@ -1,6 +1,7 @@
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../../core/errors.js';
+import { listLabelledClips } from './labelled-clips.js';
 import { contextBox, cutRgb, encodePng, type ContextOptions } from '../../core/image/crop-pixels.js';
 import type { MotionOptions } from '../../ingest/motion.js';
 import { trackClip } from '../../tracking/clip-tracks.js';
@@ -9,7 +10,7 @@ import type { ClipTracksFile, TrackFilePoint } from '../track/track-set.js';
 import { TRACKS_FILE } from '../track/track-set.js';
 import { mapLimit, type SkippedFile } from './scan.js';
 
-export const VIDEO_EXTENSIONS = new Set(['.mp4', '.mkv', '.avi', '.mov', '.webm', '.ts', '.m4v']);
+export { VIDEO_EXTENSIONS } from './labelled-clips.js';
 
 export interface TracksFromVideosOptions {
   /** Frames per second sampled: the rate cameras run at (5 by default). */
@@ -41,19 +42,7 @@ export interface TracksFromVideosResult {
  */
 export async function buildTracksFromVideos(clipsDir: string, outDir: string, options: TracksFromVideosOptions = {}): Promise<TracksFromVideosResult> {
   const fps = options.fps ?? 5;
-  let labels: string[];
-  try {
-    labels = (await readdir(clipsDir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  } catch (err) {
-    throw new SkywatchError('DATA_INVALID', `cannot read clips folder ${clipsDir}: ${(err as Error).message}`);
-  }
-  const clips: Array<{ label: string; file: string }> = [];
-  for (const label of labels) {
-    for (const f of (await readdir(path.join(clipsDir, label))).sort()) {
-      if (VIDEO_EXTENSIONS.has(path.extname(f).toLowerCase())) clips.push({ label, file: f });
-    }
-  }
-  if (clips.length === 0) throw new SkywatchError('DATA_EMPTY', `no video clips in ${clipsDir} (expected one folder per label)`);
+  const clips = await listLabelledClips(clipsDir);
   const perLabel: TracksFromVideosResult['perLabel'] = {};
   const skipped: SkippedFile[] = [];
   let done = 0;
