@@ -222,7 +222,8 @@ describe('REST API', () => {
   });
 
   it('refuses a corrupt model and keeps serving the old one', async () => {
-    const { url, registry, dir, server } = await start();
+    // Reloads by hand only: a background poll between publishing v2 and corrupting it would load v2.
+    const { url, registry, dir, server } = await start({ SKYWATCH_POLL_INTERVAL_MS: '3600000' });
     await publishTiny(registry, path.join(dir, 'm'), 'v1');
     await server.holder.reload();
     await publishTiny(registry, path.join(dir, 'm'), 'v2', true);
