@@ -18,6 +18,7 @@ import { alertRoutes } from '../../web/routes/alerts.js';
 import { camerasRoutes } from '../../web/routes/cameras.js';
 import { buildServer, type SkywatchServer } from '../../web/server.js';
 import { publishTiny } from '../support/tiny-model.js';
+import { seededRandom } from '../../trainer/data/seeded-shuffle.js';
 
 /**
  * A seeded fuzz of the surfaces a client reaches: cameras, predict, models, alerts and the alert
@@ -35,18 +36,8 @@ const CAMERA_PASSWORD = 'Cam3raPassw0rd';
 const QUERY_SECRET = 'QueryS3cretValue';
 const SECRETS = [ADMIN, VIEWER, CAMERA_PASSWORD, QUERY_SECRET];
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
 const int = (n: number) => Math.floor(random() * n);
 
