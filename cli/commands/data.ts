@@ -3,7 +3,7 @@ import { SkywatchError } from '../../core/errors.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { syncFolderToStore } from '../../core/storage/sync.js';
 import { scanDataset } from '../../trainer/data/scan.js';
-import { hasSplits, makeSplits, writeSplits, clipGrouping } from '../../trainer/data/splits.js';
+import { hasSplits, makeSplits, writeSplits, splitGrouping } from '../../trainer/data/splits.js';
 import { datasetStats } from '../../trainer/data/stats.js';
 import { printResult, type CliContext } from '../context.js';
 import { registerFeedbackCommand } from './data-feedback.js';
@@ -22,7 +22,7 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
 
   data.command('split')
     .argument('<dir>', 'data set folder (one subfolder per label)')
-    .description('write seeded, stratified splits (crops from one clip stay in one split when sources.json is present)')
+    .description('write seeded, stratified splits (crops from one clip stay in one split when sources.json is present; otherwise a photograph and its horizontally flipped copy, found from pixels)')
     .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), 42)
     .option('--ratios <train,val,test>', 'split shares', ratios, [0.7, 0.15, 0.15] as [number, number, number])
     .option('--force', 'overwrite existing splits files')
@@ -32,7 +32,7 @@ export function registerDataCommands(program: Command, ctx: CliContext): void {
       const scanned = await scanDataset(dir);
       for (const s of scanned.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       if (scanned.items.length === 0) throw new SkywatchError('DATA_EMPTY', `no readable images in ${dir}`);
-      const splits = makeSplits(scanned.items, { seed: opts.seed, ratios: opts.ratios, groupOf: await clipGrouping(dir) });
+      const splits = makeSplits(scanned.items, { seed: opts.seed, ratios: opts.ratios, groupOf: await splitGrouping(dir, scanned.items) });
       await writeSplits(dir, splits);
       const counts = Object.fromEntries(Object.entries(splits).map(([k, v]) => [k, v.length]));
       printResult(!!opts.json, { dir, seed: opts.seed, counts, skipped: scanned.skipped }, () => `wrote ${dir}/splits: train ${counts.train}, val ${counts.val}, test ${counts.test} (seed ${opts.seed}, ${scanned.skipped.length} files skipped)`);

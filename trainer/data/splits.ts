@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../../core/errors.js';
+import { mirrorGrouping } from './mirror-groups.js';
 import { scanDataset, type DataItem, type SkippedFile } from './scan.js';
 import { seededRandom, shuffled } from './seeded-shuffle.js';
 
@@ -103,9 +104,18 @@ export async function loadSplits(dir: string, options: { seed: number; groupOf?:
     const { splits, missing } = await readSplits(dir, scanned.items);
     return { ...splits, generated: false, skipped: [...scanned.skipped, ...missing], labels: scanned.labels };
   }
-  const groupOf = options.groupOf ?? (await clipGrouping(dir));
+  const groupOf = options.groupOf ?? (await splitGrouping(dir, scanned.items));
   const splits = makeSplits(scanned.items, { seed: options.seed, groupOf });
   return { ...splits, generated: true, skipped: scanned.skipped, labels: scanned.labels };
+}
+
+/**
+ * What a folder's splits keep together: the crops of one clip when `data from-videos` made it (its
+ * sources.json), else a photograph and its flipped copy (found from pixels), so the test split scores
+ * photographs the model never saw in any orientation.
+ */
+export async function splitGrouping(dir: string, items: readonly DataItem[]): Promise<(item: DataItem) => string> {
+  return (await clipGrouping(dir)) ?? (await mirrorGrouping(dir, items)).groupOf;
 }
 
 /** Data sets made by `data from-videos` carry sources.json: crops of one clip stay together. */
