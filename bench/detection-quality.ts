@@ -29,6 +29,7 @@ import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
+import { detectionTable } from './support/detection-table.js';
 
 const VIDEOS = path.resolve('../shared/data/videos');
 const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
@@ -101,17 +102,8 @@ for (const p of policies) {
   const s = summarise(outcomes);
   report[p.name] = { summary: s, outcomes };
   console.log(`\n${p.name}: threshold ${p.threshold}, ${p.minCrops} crops, blend ${p.blend}`);
-  console.log('| label | clips | with a drone alert | drone alerts per alerted clip |');
-  console.log('|---|---|---|---|');
-  for (const label of Object.keys(s.clips)) {
-    const own = outcomes.filter((o) => o.label === label);
-    const alerted = own.filter((o) => o.alerted);
-    console.log(`| ${label} | ${s.clips[label]} | ${pct(s.alertedShare[label])} (${alerted.length}) | ${(alerted.reduce((a, o) => a + o.alerts, 0) / Math.max(1, alerted.length)).toFixed(2)} |`);
-  }
-  console.log(`median time to the first drone alert on drone clips: ${s.medianAlertMs ?? '-'} ms of clip time (${s.medianFromTrackStartMs ?? '-'} ms after the alerting track's first point)`);
+  for (const line of detectionTable(outcomes)) console.log(line);
   console.log(`motion recall (clips with a track): ${pct(s.motionRecall)}; per-track accuracy of the main objects: ${s.trackAccuracy.toFixed(3)}`);
-  console.log(`missed drone clips: ${outcomes.filter((o) => o.label === 'drone' && !o.alerted).map((o) => o.clip).join(', ') || 'none'}`);
-  console.log(`false alarms: ${outcomes.filter((o) => o.label !== 'drone' && o.alerted).map((o) => o.clip).join(', ') || 'none'}`);
 }
 if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
 console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}: ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);

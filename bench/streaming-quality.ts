@@ -1,11 +1,28 @@
 /**
- * Detection quality through the whole pipeline (npm run bench:quality): a model trained on crops of
- * some clips (every third clip of each label), then the OTHER clips played as cameras (file, at camera
- * speed, 4 at a time, one pass of about 10 s each) through ingest, motion gating, the queue, the worker
- * and the alert rules with their defaults. Reported: the share of drone clips that raised a drone alert
- * and the share of bird, airplane and helicopter clips that raised a false drone alert.
+ * Detection quality with clips played as cameras through the whole service (npm run bench:quality:live).
+ *
+ * The same 5-fold cross-validation by clip as `npm run bench:quality` (same track set, same fold
+ * assignment: trainer/track/track-set.ts clipFolds with the same seed, same embeddings cache): for each
+ * fold, the model `skywatch train --kind track` and `npm start`'s default model train (crop model +
+ * track model, with the photographs' training split) is trained on the other folds and published into
+ * a local folder registry. The service then starts through its composition root (api + ingest + worker
+ * in one process, as `skywatch start`, with default settings but for what a bench must set), and each
+ * held-out clip of the fold is added over REST as a play-once file camera (`loop: false`, the default
+ * 5 fps), at most BENCH_CONCURRENCY at once, played at camera speed until the camera reports `ended`.
+ * Its drone alerts are then read over REST. Every clip is judged by a model that never saw it.
+ *
+ * Reported per label, as bench:quality: clips, share with a drone alert, drone alerts per alerted clip,
+ * median capture time from the clip's first frame to its first drone alert, missed drone clips and
+ * false-alarm clips by name; beside it the offline replay of the same clips by the same fold models
+ * (trainTrackModel's own test-split judgement) and the clips on which the two disagree; frames dropped
+ * (ingest and worker) and the load average.
+ *
+ * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_SEED (1), BENCH_CONCURRENCY
+ * (4), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
+ * .cache/bench-tracks, built from ../shared/data/videos when absent, as bench:quality builds it).
  */
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runRoles } from '../app/run-roles.js';
@@ -13,66 +30,172 @@ import { loadConfig } from '../core/config.js';
 import { silentLogger } from '../core/logger.js';
 import { ModelRegistry } from '../core/model/registry.js';
 import { LocalStore } from '../core/storage/local-store.js';
+import type { Alert } from '../queue/alert-stream.js';
 import { createRedis } from '../queue/redis-connection.js';
-import { buildCropsFromVideos } from '../trainer/data/from-videos.js';
-import { runTraining } from '../trainer/train.js';
+import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
+import type { ClipOutcome } from '../trainer/track/evaluate-clips.js';
+import { summarise } from '../trainer/track/evaluate-clips.js';
+import { trainTrackModel } from '../trainer/track/train-track-model.js';
+import { clipFolds, readTrackSet, type ClipRecord } from '../trainer/track/track-set.js';
+import { detectionTable } from './support/detection-table.js';
+import { SQUEEZENET } from './support/realistic-model.js';
 
 const VIDEOS = path.resolve('../shared/data/videos');
-const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
-const PER_LABEL = Number(process.env.BENCH_CLIPS_PER_LABEL ?? 6);
-const root = mkdtempSync(path.join(os.tmpdir(), 'sw-quality-'));
-const labels = readdirSync(VIDEOS).filter((l) => !l.startsWith('.')).sort();
-const train: Record<string, string[]> = {};
-const test: Array<{ label: string; file: string }> = [];
-for (const label of labels) {
-  const files = readdirSync(path.join(VIDEOS, label)).filter((f) => f.endsWith('.mp4')).sort();
-  train[label] = files.filter((_, i) => i % 3 === 0);
-  test.push(...files.filter((_, i) => i % 3 !== 0).slice(0, PER_LABEL).map((file) => ({ label, file })));
-  mkdirSync(path.join(root, 'clips', label), { recursive: true });
-  for (const f of train[label]) symlinkSync(path.join(VIDEOS, label, f), path.join(root, 'clips', label, f));
+const FOLDS = Number(process.env.BENCH_FOLDS ?? 5);
+const FOLD_LIMIT = Number(process.env.BENCH_FOLD_LIMIT ?? FOLDS);
+const SEED = Number(process.env.BENCH_SEED ?? 1);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
+const tracksDir = path.resolve(process.env.BENCH_TRACKS ?? '.cache/bench-tracks');
+/** A clip is about 10 s: a camera not ended after this long is reported and removed. */
+const CLIP_LIMIT_MS = 120_000;
+const RESULTS = `bench/results/streaming-quality-${Date.now()}.json`;
+if (!existsSync(VIDEOS)) {
+  console.log(`no clips at ${VIDEOS}: nothing to measure`);
+  process.exit(0);
 }
-const t0 = Date.now();
-await buildCropsFromVideos(path.join(root, 'clips'), path.join(root, 'crops'), { fps: 3, maxCropsPerClip: 24, seed: 7 });
-const registryDir = path.join(root, 'registry');
-const trained = await runTraining({ data: path.join(root, 'crops'), registry: registryDir, stateDir: path.join(root, 'state'), mode: 'transfer', backbone: BACKBONE, publish: true, seed: 1, logger: silentLogger });
-console.log(`model ${trained.version} trained on crops of ${Object.values(train).flat().length} clips in ${((Date.now() - t0) / 1000).toFixed(0)} s; crop test accuracy ${trained.metrics.accuracy.toFixed(3)}`);
+const started = Date.now();
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+if (!existsSync(path.join(tracksDir, 'drone'))) {
+  console.log(`following the objects of ${VIDEOS} into ${tracksDir} ...`);
+  await buildTracksFromVideos(VIDEOS, tracksDir);
+}
+const clips = await readTrackSet(tracksDir);
+const folds = clipFolds(clips, FOLDS, SEED);
+const root = await mkdtemp(path.join(os.tmpdir(), 'sw-quality-live-'));
+console.log(`${clips.length} clips, ${FOLDS} folds (seed ${SEED}), running ${Math.min(FOLD_LIMIT, FOLDS)}; ${CONCURRENCY} cameras at once; ${os.cpus().length} cores; load average ${load()}`);
 
-const prefix = `bench-quality-${Date.now()}`;
-const config = loadConfig({ env: {}, overrides: { stateDir: path.join(root, 'state'), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true } } });
-const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
-const url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
-const redis = createRedis('redis://127.0.0.1:6379');
-const raised = new Map<string, Set<string>>();
-for (let i = 0; i < test.length; i += 4) {
-  const group = test.slice(i, i + 4);
-  const ids: string[] = [];
-  for (const clip of group) {
-    const res = await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `${clip.label}/${clip.file}`, url: path.join(VIDEOS, clip.label, clip.file), fps: 5 }) });
-    ids.push(((await res.json()) as { id: string }).id);
+interface CameraView { id: string; status: { state: string; since: number; framesDecoded: number; framesDropped: number; lastError: string | null } | null }
+interface LiveClip { outcome: ClipOutcome; framesDecoded: number; framesDropped: number; endState: string; wallMs: number }
+
+/** Plays one clip as a play-once camera and turns its drone alerts into the outcome the offline judge reports. */
+async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
+  const t0 = Date.now();
+  const res = await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), loop: false }) });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/cameras for ${clip.id}: ${res.status} ${await res.text()}`);
+  const { id } = (await res.json()) as { id: string };
+  // The capture time of the first frame: the camera turns live on it (its stream clock is anchored there).
+  let firstFrameAt: number | null = null;
+  let view: CameraView | undefined;
+  for (;;) {
+    view = ((await (await fetch(`${url}/v1/cameras/${id}`)).json()) as CameraView);
+    const state = view.status?.state;
+    if (firstFrameAt === null && state === 'live') firstFrameAt = view.status!.since;
+    if (state === 'ended' || state === 'failed' || Date.now() - t0 > CLIP_LIMIT_MS) break;
+    await sleep(250);
   }
-  await new Promise((r) => setTimeout(r, 13_000));
-  for (const id of ids) await fetch(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
-  const rows = (await redis.xrange(`${prefix}:alerts`, '-', '+')) as Array<[string, string[]]>;
-  for (const [, f] of rows) {
-    const a = JSON.parse(f[1]) as { cameraId: string; label: string };
-    const at = ids.indexOf(a.cameraId);
-    if (at < 0) continue;
-    const key = `${group[at].label}/${group[at].file}`;
-    raised.set(key, (raised.get(key) ?? new Set()).add(a.label));
+  const alertsUrl = `${url}/v1/alerts?camera=${id}&label=drone&since=0-0&limit=1000`;
+  // The tracks close when the file ends; their last events are written just after.
+  await sleep(1_000);
+  const events = ((await (await fetch(alertsUrl)).json()) as { alerts: Alert[] }).alerts;
+  await fetch(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
+  const opens = events.filter((a) => a.status === 'open').sort((a, b) => a.lastAt - b.lastAt);
+  const first = opens[0];
+  const outcome: ClipOutcome = {
+    clip: clip.id,
+    label: clip.label,
+    alerted: opens.length > 0,
+    firstAlertMs: first && firstFrameAt !== null ? first.lastAt - firstFrameAt : null,
+    fromTrackStartMs: first ? first.lastAt - first.firstAt : null,
+    alerts: opens.length,
+    tracks: new Set(events.map((a) => a.trackId)).size,
+    primaryVerdict: null,
+  };
+  return { outcome, framesDecoded: view.status?.framesDecoded ?? 0, framesDropped: view.status?.framesDropped ?? 0, endState: view.status?.state ?? 'unknown', wallMs: Date.now() - t0 };
+}
+
+/** Clips the live service and the offline replay judged differently (alert or not). */
+function disagreements(): string[] {
+  const offlineByName = new Map(offline.map((o) => [o.clip, o]));
+  return live.map((c) => c.outcome).filter((o) => o.alerted !== offlineByName.get(o.clip)?.alerted).map((o) => `${o.clip} (live ${o.alerted ? 'alert' : 'none'})`);
+}
+
+/** Written after every fold, so a run cut short still leaves what it measured. */
+async function writeResults(): Promise<void> {
+  const liveOutcomes = live.map((c) => c.outcome);
+  const decoded = live.reduce((a, c) => a + c.framesDecoded, 0);
+  const dropped = live.reduce((a, c) => a + c.framesDropped, 0);
+  await mkdir('bench/results', { recursive: true });
+  await writeFile(RESULTS, JSON.stringify({
+    command: 'npm run bench:quality:live',
+    settings: { folds: FOLDS, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
+    live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
+    offline: { summary: summarise(offline), outcomes: offline },
+    disagree: disagreements(),
+    frames: { decoded, droppedIngest: dropped, droppedWorker: workerDropped },
+    folds: foldReports,
+    machine: { cpus: os.cpus().length, load: os.loadavg() },
+    finished: new Date().toISOString(),
+  }, null, 1));
+}
+
+const live: LiveClip[] = [];
+const offline: ClipOutcome[] = [];
+const foldReports: unknown[] = [];
+let workerDropped = 0;
+for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
+  const registryDir = path.join(root, `registry-${f}`);
+  const trainStarted = Date.now();
+  // What `skywatch train --kind track` and npm start's default model run, with this fold as the test split.
+  const trained = await trainTrackModel({
+    tracks: tracksDir,
+    photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : undefined,
+    registry: registryDir,
+    stateDir: path.join(root, `state-${f}`),
+    cacheDir: path.resolve('.cache/bench-embeddings'),
+    backbone: SQUEEZENET,
+    seed: SEED,
+    testFolds: FOLDS,
+    testFold: f,
+    publish: true,
+    logger: silentLogger,
+  });
+  const trainSeconds = (Date.now() - trainStarted) / 1000;
+  offline.push(...trained.outcomes);
+  const held = clips.filter((_c, i) => folds[i] === f);
+  console.log(`fold ${f + 1}/${FOLDS}: model ${trained.version} trained in ${(trainSeconds / 60).toFixed(1)} min; playing its ${held.length} held-out clips (load average ${load()})`);
+
+  const prefix = `live-quality-${f}-${Date.now()}`;
+  const config = loadConfig({ env: {}, overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false } } });
+  const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true }, demoCamera: false });
+  const playStarted = Date.now();
+  const loadBefore = os.loadavg()[0];
+  let foldLive: LiveClip[] = [];
+  try {
+    for (let i = 0; i < 600 && !running.server!.holder.current; i++) await sleep(100);
+    const url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
+    const queue = [...held];
+    foldLive = (await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      const mine: LiveClip[] = [];
+      for (let clip = queue.shift(); clip; clip = queue.shift()) mine.push(await playClip(url, clip));
+      return mine;
+    }))).flat();
+    workerDropped += Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0);
+  } finally {
+    await running.stop();
+    const redis = createRedis(running.redisUrl);
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
-  console.log(`  ${Math.min(i + 4, test.length)}/${test.length} clips played`);
+  live.push(...foldLive);
+  const byName = new Map(trained.outcomes.map((o) => [o.clip, o]));
+  foldReports.push({ fold: f, version: trained.version, trainSeconds, playSeconds: (Date.now() - playStarted) / 1000, loadBefore, loadAfter: os.loadavg()[0], clips: foldLive.map((c) => ({ ...c, offline: byName.get(c.outcome.clip) })) });
+  await writeResults();
+  console.log(`  played in ${((Date.now() - playStarted) / 60000).toFixed(1)} min: ${foldLive.filter((c) => c.outcome.label === 'drone' && c.outcome.alerted).length}/${foldLive.filter((c) => c.outcome.label === 'drone').length} drone clips alerted live (offline ${trained.outcomes.filter((o) => o.label === 'drone' && o.alerted).length}); load average ${load()}`);
 }
-const drone = test.filter((c) => c.label === 'drone');
-const others = test.filter((c) => c.label !== 'drone');
-const hit = drone.filter((c) => raised.get(`${c.label}/${c.file}`)?.has('drone')).length;
-const falseHits = others.filter((c) => raised.get(`${c.label}/${c.file}`)?.has('drone'));
-console.log(`drone clips raising a drone alert: ${hit}/${drone.length}; other clips raising a false drone alert: ${falseHits.length}/${others.length}${falseHits.length ? ` (${falseHits.map((c) => `${c.label}/${c.file}`).join(', ')})` : ''}`);
-for (const label of labels.filter((l) => l !== 'drone')) {
-  const of = others.filter((c) => c.label === label);
-  console.log(`  ${label}: ${of.filter((c) => raised.get(`${c.label}/${c.file}`)?.has('drone')).length}/${of.length} false drone alerts`);
-}
-await running.stop();
-const keys = await redis.keys(`${prefix}*`);
-if (keys.length) await redis.del(...keys);
-redis.disconnect();
+
+const liveOutcomes = live.map((c) => c.outcome);
+console.log('\nplayed as cameras (live service):');
+for (const line of detectionTable(liveOutcomes)) console.log(line);
+console.log('\nthe same clips replayed offline by the same fold models (trainTrackModel test split):');
+for (const line of detectionTable(offline)) console.log(line);
+console.log(`\nclips live and offline disagree on: ${disagreements().join(', ') || 'none'}`);
+const decoded = live.reduce((a, c) => a + c.framesDecoded, 0);
+const dropped = live.reduce((a, c) => a + c.framesDropped, 0);
+const notEnded = live.filter((c) => c.endState !== 'ended').map((c) => `${c.outcome.clip} (${c.endState})`);
+console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, dropped by the worker ${workerDropped}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
+console.log(`${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS} folds, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
+await writeResults();
 process.exit(0);

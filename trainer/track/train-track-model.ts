@@ -35,6 +35,10 @@ export interface TrackTrainingRequest {
   seed?: number;
   /** The test split is one of this many folds of the clips (5: a fifth), the same clips on every run with the seed. */
   testFolds?: number;
+  /** Which of the `testFolds` folds is the test split (default 0; a benchmark trains one model per fold). */
+  testFold?: number;
+  /** Embedding cache (default: `<stateDir>/cache`; a benchmark shares one across its runs). */
+  cacheDir?: string;
   policy?: AlertPolicy;
   /** A photograph data set (one folder per label) whose images also train the crop model (single-image predict). */
   photos?: string;
@@ -75,14 +79,16 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
   const backend = await initTfBackend(request.backend ?? 'auto', logger);
   const clips = await readTrackSet(request.tracks);
   const testFolds = request.testFolds ?? 5;
-  // Fold 0 of a fixed assignment is the test split: the same clips for every run with this seed.
+  const testFold = request.testFold ?? 0;
+  if (!Number.isInteger(testFold) || testFold < 0 || testFold >= testFolds) throw new SkywatchError('DATA_INVALID', `test fold ${testFold} is not one of 0..${testFolds - 1}`);
+  // One fold of a fixed assignment is the test split: the same clips for every run with this seed.
   const folds = clipFolds(clips, testFolds, seed);
-  const test = clips.map((_c, i) => i).filter((i) => folds[i] === 0);
-  const train = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
+  const test = clips.map((_c, i) => i).filter((i) => folds[i] === testFold);
+  const train = clips.map((_c, i) => i).filter((i) => folds[i] !== testFold);
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name }, `track model: ${train.length} training clips, ${test.length} test clips`);
   const backbone = await loadBackbone(request.backbone);
-  const cacheDir = path.join(request.stateDir, 'cache');
+  const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {
     cacheDir,
