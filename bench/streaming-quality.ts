@@ -123,7 +123,7 @@ async function writeResults(): Promise<void> {
     live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
     offline: { summary: summarise(offline), outcomes: offline },
     disagree: disagreements(),
-    frames: { decoded, droppedIngest: dropped, droppedWorker: workerDropped },
+    frames: { decoded, droppedIngest: dropped, workerJobs, workerDropped },
     folds: foldReports,
     machine: { cpus: os.cpus().length, load: os.loadavg() },
     finished: new Date().toISOString(),
@@ -133,7 +133,9 @@ async function writeResults(): Promise<void> {
 const live: LiveClip[] = [];
 const offline: ClipOutcome[] = [];
 const foldReports: unknown[] = [];
-let workerDropped = 0;
+/** Crop jobs the worker answered, and those it dropped by reason (`deadline`: older than ingest.frameDeadlineMs when taken). */
+const workerJobs = { inferred: 0 };
+const workerDropped: Record<string, number> = {};
 for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   const registryDir = path.join(root, `registry-${f}`);
   const trainStarted = Date.now();
@@ -162,6 +164,7 @@ for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   const playStarted = Date.now();
   const loadBefore = os.loadavg()[0];
   let foldLive: LiveClip[] = [];
+  let foldWorker: { inferred: number; dropped: Record<string, number> } = { inferred: 0, dropped: {} };
   try {
     for (let i = 0; i < 600 && !running.server!.holder.current; i++) await sleep(100);
     const url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
@@ -171,7 +174,9 @@ for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
       for (let clip = queue.shift(); clip; clip = queue.shift()) mine.push(await playClip(url, clip));
       return mine;
     }))).flat();
-    workerDropped += Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0);
+    foldWorker = { inferred: running.worker!.counters.inferred, dropped: { ...running.worker!.counters.dropped } };
+    workerJobs.inferred += running.worker!.counters.inferred;
+    for (const [reason, n] of Object.entries(running.worker!.counters.dropped)) workerDropped[reason] = (workerDropped[reason] ?? 0) + n;
   } finally {
     await running.stop();
     const redis = createRedis(running.redisUrl);
@@ -181,7 +186,7 @@ for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   }
   live.push(...foldLive);
   const byName = new Map(trained.outcomes.map((o) => [o.clip, o]));
-  foldReports.push({ fold: f, version: trained.version, trainSeconds, playSeconds: (Date.now() - playStarted) / 1000, loadBefore, loadAfter: os.loadavg()[0], clips: foldLive.map((c) => ({ ...c, offline: byName.get(c.outcome.clip) })) });
+  foldReports.push({ fold: f, version: trained.version, trainSeconds, playSeconds: (Date.now() - playStarted) / 1000, loadBefore, loadAfter: os.loadavg()[0], worker: foldWorker, clips: foldLive.map((c) => ({ ...c, offline: byName.get(c.outcome.clip) })) });
   await writeResults();
   console.log(`  played in ${((Date.now() - playStarted) / 60000).toFixed(1)} min: ${foldLive.filter((c) => c.outcome.label === 'drone' && c.outcome.alerted).length}/${foldLive.filter((c) => c.outcome.label === 'drone').length} drone clips alerted live (offline ${trained.outcomes.filter((o) => o.label === 'drone' && o.alerted).length}); load average ${load()}`);
 }
@@ -195,7 +200,7 @@ console.log(`\nclips live and offline disagree on: ${disagreements().join(', ') 
 const decoded = live.reduce((a, c) => a + c.framesDecoded, 0);
 const dropped = live.reduce((a, c) => a + c.framesDropped, 0);
 const notEnded = live.filter((c) => c.endState !== 'ended').map((c) => `${c.outcome.clip} (${c.endState})`);
-console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, dropped by the worker ${workerDropped}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
+console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, crop jobs the worker inferred ${workerJobs.inferred}, dropped ${JSON.stringify(workerDropped)}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
 console.log(`${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS} folds, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await writeResults();
 process.exit(0);
