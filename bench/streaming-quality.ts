@@ -69,17 +69,32 @@ console.log(`${clips.length} clips, ${FOLDS} folds (seed ${SEED}), running ${Mat
 interface CameraView { id: string; status: { state: string; since: number; framesDecoded: number; framesDropped: number; lastError: string | null } | null }
 interface LiveClip { outcome: ClipOutcome; framesDecoded: number; framesDropped: number; endState: string; wallMs: number }
 
+/**
+ * A request to the service, retried a few times: on a loaded machine a kept-alive connection is now and
+ * then reset between polls (ECONNRESET), which says nothing about the clip.
+ */
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 5) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
+
 /** Plays one clip as a play-once camera and turns its drone alerts into the outcome the offline judge reports. */
 async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
   const t0 = Date.now();
-  const res = await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), loop: false }) });
+  const res = await request(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), loop: false }) });
   if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/cameras for ${clip.id}: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
   // The capture time of the first frame: the camera turns live on it (its stream clock is anchored there).
   let firstFrameAt: number | null = null;
   let view: CameraView | undefined;
   for (;;) {
-    view = ((await (await fetch(`${url}/v1/cameras/${id}`)).json()) as CameraView);
+    view = ((await (await request(`${url}/v1/cameras/${id}`)).json()) as CameraView);
     const state = view.status?.state;
     if (firstFrameAt === null && state === 'live') firstFrameAt = view.status!.since;
     if (state === 'ended' || state === 'failed' || Date.now() - t0 > CLIP_LIMIT_MS) break;
@@ -88,8 +103,8 @@ async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
   const alertsUrl = `${url}/v1/alerts?camera=${id}&label=drone&since=0-0&limit=1000`;
   // The tracks close when the file ends; their last events are written just after.
   await sleep(1_000);
-  const events = ((await (await fetch(alertsUrl)).json()) as { alerts: Alert[] }).alerts;
-  await fetch(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
+  const events = ((await (await request(alertsUrl)).json()) as { alerts: Alert[] }).alerts;
+  await request(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
   const opens = events.filter((a) => a.status === 'open').sort((a, b) => a.lastAt - b.lastAt);
   const first = opens[0];
   const outcome: ClipOutcome = {
