@@ -17,7 +17,7 @@
  * (trainTrackModel's own test-split judgement) and the clips on which the two disagree; frames dropped
  * (ingest and worker) and the load average.
  *
- * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_SEED (1), BENCH_CONCURRENCY
+ * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_FOLD_FROM (1), BENCH_SEED (1), BENCH_CONCURRENCY
  * (4), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
  * .cache/bench-tracks, built from ../shared/data/videos when absent, as bench:quality builds it).
  */
@@ -43,6 +43,8 @@ import { SQUEEZENET } from './support/realistic-model.js';
 const VIDEOS = path.resolve('../shared/data/videos');
 const FOLDS = Number(process.env.BENCH_FOLDS ?? 5);
 const FOLD_LIMIT = Number(process.env.BENCH_FOLD_LIMIT ?? FOLDS);
+/** The first fold to run, from 1 (a long run split over sessions: BENCH_FOLD_FROM=3 runs folds 3 to BENCH_FOLD_LIMIT). */
+const FOLD_FROM = Number(process.env.BENCH_FOLD_FROM ?? 1);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
@@ -64,7 +66,7 @@ if (!existsSync(path.join(tracksDir, 'drone'))) {
 const clips = await readTrackSet(tracksDir);
 const folds = clipFolds(clips, FOLDS, SEED);
 const root = await mkdtemp(path.join(os.tmpdir(), 'sw-quality-live-'));
-console.log(`${clips.length} clips, ${FOLDS} folds (seed ${SEED}), running ${Math.min(FOLD_LIMIT, FOLDS)}; ${CONCURRENCY} cameras at once; ${os.cpus().length} cores; load average ${load()}`);
+console.log(`${clips.length} clips, ${FOLDS} folds (seed ${SEED}), running folds ${FOLD_FROM} to ${Math.min(FOLD_LIMIT, FOLDS)}; ${CONCURRENCY} cameras at once; ${os.cpus().length} cores; load average ${load()}`);
 
 interface CameraView { id: string; status: { state: string; since: number; framesDecoded: number; framesDropped: number; lastError: string | null } | null }
 interface LiveClip { outcome: ClipOutcome; framesDecoded: number; framesDropped: number; endState: string; wallMs: number }
@@ -134,7 +136,7 @@ async function writeResults(): Promise<void> {
   await mkdir('bench/results', { recursive: true });
   await writeFile(RESULTS, JSON.stringify({
     command: 'npm run bench:quality:live',
-    settings: { folds: FOLDS, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
+    settings: { folds: FOLDS, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
     live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
     offline: { summary: summarise(offline), outcomes: offline },
     disagree: disagreements(),
@@ -151,7 +153,7 @@ const foldReports: unknown[] = [];
 /** Crop jobs the worker answered, and those it dropped by reason (`deadline`: older than ingest.frameDeadlineMs when taken). */
 const workerJobs = { inferred: 0 };
 const workerDropped: Record<string, number> = {};
-for (let f = 0; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
+for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   const registryDir = path.join(root, `registry-${f}`);
   const trainStarted = Date.now();
   // What `skywatch train --kind track` and npm start's default model run, with this fold as the test split.
@@ -216,6 +218,6 @@ const decoded = live.reduce((a, c) => a + c.framesDecoded, 0);
 const dropped = live.reduce((a, c) => a + c.framesDropped, 0);
 const notEnded = live.filter((c) => c.endState !== 'ended').map((c) => `${c.outcome.clip} (${c.endState})`);
 console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, crop jobs the worker inferred ${workerJobs.inferred}, dropped ${JSON.stringify(workerDropped)}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
-console.log(`${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS} folds, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
+console.log(`folds ${FOLD_FROM} to ${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS}, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await writeResults();
 process.exit(0);
