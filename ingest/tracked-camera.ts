@@ -83,6 +83,8 @@ export class TrackedCamera implements FramePipeline {
   private readonly pending = new Map<number, PendingFrame>();
   private labels: readonly string[] = [];
   private publishing: Promise<void> = Promise.resolve();
+  /** Publishes handed over and not yet written. */
+  private readonly writing = new Set<Promise<void>>();
   modelVersion = '';
   lastFrameAt = 0;
   closed = false;
@@ -187,7 +189,7 @@ export class TrackedCamera implements FramePipeline {
   async close(): Promise<void> {
     this.closed = true;
     this.endAll();
-    await this.publishing;
+    await this.settled();
   }
 
   /** Nothing outstanding and no track left: the owner may forget this pipeline. */
@@ -203,6 +205,7 @@ export class TrackedCamera implements FramePipeline {
   /** Waits until every event so far has been published. */
   async settled(): Promise<void> {
     await this.publishing;
+    await Promise.all([...this.writing]);
   }
 
   private readonly finishedBest = new Map<number, TrackEntry['best']>();
@@ -261,12 +264,19 @@ export class TrackedCamera implements FramePipeline {
     if (this.finishedBest.size > 64) this.finishedBest.delete(this.finishedBest.keys().next().value!);
   }
 
-  /** Events of the judge go out in the order the judge produced them, one publish at a time. */
+  /**
+   * Events of the judge are handed to the publisher in the order the judge produced them. The
+   * publisher keeps each alert's events in order but lets alerts proceed side by side, so this does
+   * not wait for the writes: a slow one (a closing alert's clip) must not delay other tracks' alerts.
+   */
   private judged(events: Promise<TrackAlertEvent[]>): void {
     this.publishing = this.publishing.then(async () => {
       try {
         const ev = await events;
-        if (ev.length) await this.options.publish(this, ev);
+        if (!ev.length) return;
+        const written = this.options.publish(this, ev).catch((err: unknown) => this.options.onError?.(err as Error));
+        this.writing.add(written);
+        void written.finally(() => this.writing.delete(written));
       } catch (err) {
         this.options.onError?.(err as Error);
       }
