@@ -117,6 +117,10 @@ export const configSchema = z.strictObject({
     cropContext: num(0, 4).default(0.5),
     /** Smallest side of a crop, in frame pixels (tiny objects still get some sky). */
     cropMinSide: int(4, 4096).default(32),
+    /** A track's first crops that are all classified (its verdict and alert come from these). */
+    denseCrops: int(1, 100_000).default(8),
+    /** After those, one frame of the track in this many is classified (1: every frame). */
+    cropEvery: int(1, 100).default(3),
   }).prefault({}),
   alerts: z.strictObject({
     /** A track's verdict score for an alert label at or above this opens its alert (cameras can override). */
@@ -242,6 +246,8 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_TRACK_RESULT_TIMEOUT_MS: 'tracking.resultTimeoutMs',
   SKYWATCH_TRACK_CROP_CONTEXT: 'tracking.cropContext',
   SKYWATCH_TRACK_CROP_MIN_SIDE: 'tracking.cropMinSide',
+  SKYWATCH_TRACK_DENSE_CROPS: 'tracking.denseCrops',
+  SKYWATCH_TRACK_CROP_EVERY: 'tracking.cropEvery',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',

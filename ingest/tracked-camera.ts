@@ -1,4 +1,5 @@
 import { contextBox, cutRgb } from '../core/image/crop-pixels.js';
+import { EVERY_FRAME, wantsCrop, type CropSchedule } from '../tracking/crop-schedule.js';
 import { TrackJudge, type TrackAlertEvent } from '../tracking/track-judge.js';
 import type { Track } from '../tracking/track.js';
 import { Tracker, type TrackerOptions } from '../tracking/tracker.js';
@@ -22,6 +23,8 @@ export interface TrackedCameraOptions {
   motion?: Partial<MotionOptions>;
   tracker?: Partial<TrackerOptions>;
   crop: { context: number; minSide: number };
+  /** Which of a track's frames are classified (default: all). */
+  cropSchedule?: CropSchedule;
   /** The verdict model for crop probabilities over `labels` (the labels the workers' model answered with). */
   verdictFor: (labels: readonly string[]) => VerdictModel;
   threshold: number;
@@ -133,6 +136,10 @@ export class TrackedCamera implements FramePipeline {
       }
       if (o.admits && !o.admits(track.last.box)) {
         // Outside the alert zones: not worth a crop, and its verdict could not alert.
+        this.judged(this.judge.addScores(track, seq, null));
+        continue;
+      }
+      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME)) {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
