@@ -88,6 +88,8 @@ export class TrackedCamera implements FramePipeline {
   private publishing: Promise<void> = Promise.resolve();
   /** Publishes handed over and not yet written. */
   private readonly writing = new Set<Promise<void>>();
+  /** Judge results not yet written (waiting for the judge, or for the publisher). */
+  private unwritten = 0;
   modelVersion = '';
   lastFrameAt = 0;
   closed = false;
@@ -199,9 +201,9 @@ export class TrackedCamera implements FramePipeline {
     await this.settled();
   }
 
-  /** Nothing outstanding and no track left: the owner may forget this pipeline. */
+  /** Nothing outstanding, no track left and every alert event written: the owner may forget this pipeline. */
   get drained(): boolean {
-    return this.closed && this.pending.size === 0 && this.entries.size === 0;
+    return this.closed && this.pending.size === 0 && this.entries.size === 0 && this.unwritten === 0;
   }
 
   /** The best crops of a track so far (highest alert-label score first). */
@@ -277,14 +279,23 @@ export class TrackedCamera implements FramePipeline {
    * not wait for the writes: a slow one (a closing alert's clip) must not delay other tracks' alerts.
    */
   private judged(events: Promise<TrackAlertEvent[]>): void {
+    this.unwritten++;
     this.publishing = this.publishing.then(async () => {
       try {
         const ev = await events;
-        if (!ev.length) return;
-        const written = this.options.publish(this, ev).catch((err: unknown) => this.options.onError?.(err as Error));
+        if (!ev.length) {
+          this.unwritten--;
+          return;
+        }
+        const written: Promise<void> = this.options.publish(this, ev)
+          .catch((err: unknown) => this.options.onError?.(err as Error))
+          .finally(() => {
+            this.unwritten--;
+            this.writing.delete(written);
+          });
         this.writing.add(written);
-        void written.finally(() => this.writing.delete(written));
       } catch (err) {
+        this.unwritten--;
         this.options.onError?.(err as Error);
       }
     });
