@@ -106,7 +106,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
       settings: {
         tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },
         crop: { context: config.tracking.cropContext, minSide: config.tracking.cropMinSide },
-        cropSchedule: { dense: config.tracking.denseCrops, every: config.tracking.cropEvery },
+        cropSchedule: { dense: config.tracking.denseCrops, every: config.tracking.cropEvery, alertEvery: config.tracking.alertCropEvery },
         threshold: config.alerts.threshold,
         alertLabels: config.alerts.labels,
         minCrops: config.alerts.minCrops,

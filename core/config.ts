@@ -117,10 +117,12 @@ export const configSchema = z.strictObject({
     cropContext: num(0, 4).default(0.5),
     /** Smallest side of a crop, in frame pixels (tiny objects still get some sky). */
     cropMinSide: int(4, 4096).default(32),
-    /** A track's first crops that are all classified (its verdict and alert come from these). */
+    /** With `cropEvery` > 1: crops of a track without an alert that are all classified before thinning. */
     denseCrops: int(1, 100_000).default(8),
-    /** After those, one frame of the track in this many is classified (1: every frame). */
-    cropEvery: int(1, 100).default(3),
+    /** Then one frame in this many for tracks without an alert (1: every frame; more saves CPU and costs recall, see docs/PIPELINE.md). */
+    cropEvery: int(1, 100).default(1),
+    /** Once a track's alert is open, one of its frames in this many is classified. */
+    alertCropEvery: int(1, 100).default(3),
   }).prefault({}),
   alerts: z.strictObject({
     /** A track's verdict score for an alert label at or above this opens its alert (cameras can override). */
@@ -248,6 +250,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_TRACK_CROP_MIN_SIDE: 'tracking.cropMinSide',
   SKYWATCH_TRACK_DENSE_CROPS: 'tracking.denseCrops',
   SKYWATCH_TRACK_CROP_EVERY: 'tracking.cropEvery',
+  SKYWATCH_TRACK_ALERT_CROP_EVERY: 'tracking.alertCropEvery',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',

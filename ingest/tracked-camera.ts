@@ -141,7 +141,7 @@ export class TrackedCamera implements FramePipeline {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
-      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME)) {
+      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.isAlerting(track.id))) {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }

@@ -87,6 +87,11 @@ export class TrackJudge {
     });
   }
 
+  /** Whether the track has an alert open now. */
+  isAlerting(trackId: number): boolean {
+    return !!this.books.get(trackId)?.open;
+  }
+
   /** The latest verdict of a track (null before its first judged crop). */
   verdictOf(trackId: number): Verdict | null {
     return this.books.get(trackId)?.verdict ?? null;

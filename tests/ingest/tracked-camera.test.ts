@@ -4,6 +4,7 @@ import { OpenAlerts } from '../../queue/open-alerts.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { TrackAlertPublisher } from '../../ingest/track-alerts.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
+import type { CropSchedule } from '../../tracking/crop-schedule.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
 
 const prefix = `test-tracked-cam-${process.pid}-${Date.now()}`;
@@ -27,7 +28,7 @@ function frame(x: number): Buffer {
   return rgb;
 }
 
-function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: { dense: number; every: number } } = {}) {
+function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule } = {}) {
   const sink = new MemoryFrameSink();
   const stream = new AlertStream(redis, prefix, 1000);
   const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
@@ -52,7 +53,7 @@ function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?
 
 describe('TrackedCamera and its alerts', () => {
   it('classifies a track densely first, then one frame in `every`, and still judges and closes it', async () => {
-    const { sink, cam, answer, alerts } = setup({ cropSchedule: { dense: 4, every: 3 } });
+    const { sink, cam, answer, alerts } = setup({ cropSchedule: { dense: 4, every: 3, alertEvery: 1 } });
     for (let i = 0; i < 20; i++) await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
     const crops = sink.jobs.flatMap((j) => j.crops.map((c) => ({ seq: j.seq, trackId: c.trackId })));
     const ids = new Set(crops.map((c) => c.trackId));
@@ -66,6 +67,26 @@ describe('TrackedCamera and its alerts', () => {
     const events = await alerts();
     expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
     expect(events.at(-1)!.frames).toBe(seqs.length);
+    expect(cam.drained).toBe(true);
+  });
+
+  it('classifies every frame until the alert opens, then one in `alertEvery`', async () => {
+    const { sink, cam, answer, alerts } = setup({ cropSchedule: { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 3 } });
+    let answered = 0;
+    for (let i = 0; i < 20; i++) {
+      await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+      // Workers answer at once, and the judge has seen each answer before the next frame.
+      for (const job of sink.jobs.slice(answered)) answer(job, 0.9);
+      answered = sink.jobs.length;
+      await cam.settled();
+    }
+    const seqs = sink.jobs.map((j) => j.seq);
+    // Points 1 and 2 of the track (frames 5, 6) open the alert (2 crops needed); from then on only
+    // points 3, 6, 9, ... (frames 7, 10, 13, ...) are classified.
+    expect(seqs).toEqual([5, 6, 7, 10, 13, 16, 19]);
+    await cam.close();
+    const events = await alerts();
+    expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
     expect(cam.drained).toBe(true);
   });
 
