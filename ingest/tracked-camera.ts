@@ -105,6 +105,7 @@ export class TrackedCamera implements FramePipeline {
       minCrops: options.minCrops,
       updateEveryMs: options.updateEveryMs,
       admits: options.admits,
+      alertEvery: options.cropSchedule?.alertEvery,
       frameWidth: options.width,
       frameHeight: options.height,
     });
@@ -141,7 +142,7 @@ export class TrackedCamera implements FramePipeline {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
-      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.isAlerting(track.id))) {
+      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.openedAt(track.id))) {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }

@@ -19,7 +19,12 @@ export interface CropSchedule {
 
 export const EVERY_FRAME: CropSchedule = { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 1 };
 
-export function wantsCrop(pointIndex: number, schedule: CropSchedule, alerting: boolean): boolean {
-  if (alerting) return pointIndex % Math.max(1, schedule.alertEvery) === 0;
+/**
+ * Whether the point at `pointIndex` of a track is worth a crop. `openedAt`: the index of the point that
+ * opened the track's alert, when the camera knows of it (the judge, given the same `alertEvery`,
+ * ignores the crops in between anyway, so a camera that learns of the alert late only wastes work).
+ */
+export function wantsCrop(pointIndex: number, schedule: CropSchedule, openedAt: number | null): boolean {
+  if (openedAt !== null) return (pointIndex - openedAt) % Math.max(1, schedule.alertEvery) === 0;
   return pointIndex < schedule.dense || (pointIndex - schedule.dense) % Math.max(1, schedule.every) === 0;
 }

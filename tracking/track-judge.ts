@@ -17,6 +17,12 @@ export interface TrackJudgeOptions {
   frameHeight: number;
   /** Where a track may open an alert (a camera's alert zones): its latest box must be admitted. Absent: anywhere. */
   admits?: (box: Box) => boolean;
+  /**
+   * Once a track's alert is open, only the crops of one point in this many after the opening point
+   * count (default 1: all). Decided here, in point order, so the verdicts stay the same whichever
+   * crops a camera happened to send before it learnt the alert was open.
+   */
+  alertEvery?: number;
 }
 
 export interface TrackAlertEvent {
@@ -41,7 +47,7 @@ interface Book {
   pending: Map<number, Float32Array | null>;
   probabilities: Float32Array[];
   verdict: Verdict | null;
-  open: { label: string; best: number; lastEmit: number } | null;
+  open: { label: string; best: number; lastEmit: number; atPoint: number } | null;
   ending: boolean;
 }
 
@@ -87,9 +93,9 @@ export class TrackJudge {
     });
   }
 
-  /** Whether the track has an alert open now. */
-  isAlerting(trackId: number): boolean {
-    return !!this.books.get(trackId)?.open;
+  /** The index of the point whose crop opened the track's alert (null: no alert open). */
+  openedAt(trackId: number): number | null {
+    return this.books.get(trackId)?.open?.atPoint ?? null;
   }
 
   /** The latest verdict of a track (null before its first judged crop). */
@@ -122,7 +128,7 @@ export class TrackJudge {
       const p = book.pending.get(seq)!;
       book.pending.delete(seq);
       book.applied++;
-      if (!p) continue;
+      if (!p || this.thinned(book, book.applied - 1)) continue;
       book.probabilities.push(p);
       const event = await this.judge(book);
       if (event) events.push(event);
@@ -132,6 +138,11 @@ export class TrackJudge {
       this.books.delete(book.track.id);
     }
     return events;
+  }
+
+  private thinned(book: Book, index: number): boolean {
+    const every = this.options.alertEvery ?? 1;
+    return every > 1 && book.open !== null && (index - book.open.atPoint) % every !== 0;
   }
 
   private async judge(book: Book): Promise<TrackAlertEvent | null> {
@@ -151,7 +162,7 @@ export class TrackJudge {
     for (const label of o.alertLabels) {
       const score = book.verdict.scores[label] ?? 0;
       if (score > 0 && score >= o.threshold) {
-        book.open = { label, best: score, lastEmit: at };
+        book.open = { label, best: score, lastEmit: at, atPoint: book.applied - 1 };
         return this.event(book, 'open');
       }
     }

@@ -81,13 +81,24 @@ describe('TrackedCamera and its alerts', () => {
       await cam.settled();
     }
     const seqs = sink.jobs.map((j) => j.seq);
-    // Points 1 and 2 of the track (frames 5, 6) open the alert (2 crops needed); from then on only
-    // points 3, 6, 9, ... (frames 7, 10, 13, ...) are classified.
-    expect(seqs).toEqual([5, 6, 7, 10, 13, 16, 19]);
+    // Points 1 and 2 of the track (frames 5, 6) open the alert (2 crops needed) at point 2; from then
+    // on only points 5, 8, 11, ... (frames 9, 12, 15, ...) are classified.
+    expect(seqs).toEqual([5, 6, 9, 12, 15, 18]);
     await cam.close();
     const events = await alerts();
     expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
+    expect(events.at(-1)!.frames).toBe(6);
     expect(cam.drained).toBe(true);
+
+    // A camera that learns of the alert late (every answer comes back at the end) sends every crop,
+    // but the judge counts the same ones: the alert's events are the same.
+    const late = setup({ cropSchedule: { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 3 } });
+    for (let i = 0; i < 20; i++) await late.cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+    expect(late.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 5));
+    for (const job of late.sink.jobs) late.answer(job, 0.9);
+    await late.cam.close();
+    const shape = (list: typeof events) => list.map((a) => [a.status, a.score, a.frames, a.firstAt, a.lastAt]);
+    expect(shape(await late.alerts())).toEqual(shape(events));
   });
 
   it('applies answers that come back in any order, with some dropped, as one alert per track', async () => {
