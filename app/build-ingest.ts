@@ -111,6 +111,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
         alertLabels: config.alerts.labels,
         minCrops: config.alerts.minCrops,
         updateEveryMs: config.alerts.updateEveryMs,
+        rejoinMs: config.alerts.rejoinMs,
         clipSeconds: config.alerts.clipSeconds,
         bestCrops: config.alerts.bestCrops,
         maxInFlight: config.ingest.maxInFlightPerCamera,

@@ -133,6 +133,9 @@ export const configSchema = z.strictObject({
     minCrops: int(1, 1000).default(3),
     /** At most one update event per alert this often, in capture time. */
     updateEveryMs: int(0).default(1_000),
+    /** A lost drone that comes back as a new track this soon (capture time), near where it was lost,
+     * continues its alert instead of opening another (docs/DETECTION.md); 0: an alert ends with its track. */
+    rejoinMs: int(0, 60_000).default(4_000),
     /** Seconds of evidence clip per alert (MP4, made on open and on close); 0: no clips. */
     clipSeconds: num(0, 30).default(4),
     /** Best crops (PNG) stored per alert for review feedback. */
@@ -240,6 +243,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALERT_LABELS: 'alerts.labels',
   SKYWATCH_ALERT_MIN_CROPS: 'alerts.minCrops',
   SKYWATCH_ALERT_UPDATE_EVERY_MS: 'alerts.updateEveryMs',
+  SKYWATCH_ALERT_REJOIN_MS: 'alerts.rejoinMs',
   SKYWATCH_ALERT_CLIP_SECONDS: 'alerts.clipSeconds',
   SKYWATCH_ALERT_BEST_CROPS: 'alerts.bestCrops',
   SKYWATCH_TRACK_CONFIRM_HITS: 'tracking.confirmHits',

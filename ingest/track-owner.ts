@@ -20,6 +20,8 @@ export interface TrackOwnerSettings {
   alertLabels: string[];
   minCrops: number;
   updateEveryMs: number;
+  /** Re-identification window of the track judge (TrackJudgeOptions.rejoinMs); absent: off. */
+  rejoinMs?: number;
   clipSeconds: number;
   bestCrops: number;
   maxInFlight: number;
@@ -124,6 +126,7 @@ export class TrackOwner {
       alertLabels: Array.isArray(fields.labels) && fields.labels.length ? fields.labels : policy?.alertLabels ?? s.alertLabels,
       minCrops: policy?.minCrops ?? s.minCrops,
       updateEveryMs: s.updateEveryMs,
+      rejoinMs: s.rejoinMs,
       ringFrames: Math.ceil((s.clipSeconds + 2) * frame.fps),
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),

@@ -31,6 +31,8 @@ export interface TrackedCameraOptions {
   alertLabels: readonly string[];
   minCrops: number;
   updateEveryMs: number;
+  /** Re-identification window of the judge (TrackJudgeOptions.rejoinMs); absent: off. */
+  rejoinMs?: number;
   /** Frames kept for snapshots and clips. */
   ringFrames: number;
   /** Best crops kept per track (PNG evidence for feedback). */
@@ -104,6 +106,7 @@ export class TrackedCamera implements FramePipeline {
       alertLabels: options.alertLabels,
       minCrops: options.minCrops,
       updateEveryMs: options.updateEveryMs,
+      rejoinMs: options.rejoinMs,
       admits: options.admits,
       alertEvery: options.cropSchedule?.alertEvery,
       frameWidth: options.width,
@@ -157,6 +160,8 @@ export class TrackedCamera implements FramePipeline {
       this.judged(this.judge.endTrack(track));
       this.forgetIfDone(entry);
     }
+    // Held alerts may close now; a tentative track could still confirm, so time stops before its start.
+    this.judged(this.judge.tick(Math.min(capturedAt, ...this.tracker.tracks.filter((t) => !t.confirmed).map((t) => t.firstAt - 1))));
     if (crops.length === 0) return { outcome: 'gated', regions: regions.length };
     if (o.sink.inFlight(o.cameraId) >= o.maxInFlight) {
       for (const c of crops) this.answer(seq, c.trackId, null);
@@ -228,6 +233,7 @@ export class TrackedCamera implements FramePipeline {
       this.judged(this.judge.endTrack(track));
       this.forgetIfDone(entry);
     }
+    this.judged(this.judge.flush());
   }
 
   private failFrame(seq: number): void {
