@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { trackClip } from '../../tracking/clip-tracks.js';
 import { MeanVerdict } from '../../tracking/mean-verdict.js';
 import { Track } from '../../tracking/track.js';
 import { TrackJudge, type TrackAlertEvent } from '../../tracking/track-judge.js';
@@ -149,4 +152,52 @@ describe('TrackJudge rejoin', () => {
       expect(shuffled).toEqual(inOrder);
     }
   });
+});
+
+const CLIP = path.resolve('../shared/data/videos/drone/V_DRONE_102.mp4');
+
+describe.skipIf(!existsSync(CLIP))('TrackJudge rejoin on a real clip (skipped without ../shared/data)', () => {
+  it('V_DRONE_102, lost by motion three times: fewer alerts, each opened and closed once, the same in any result order', async () => {
+    // The live stages follow the clip; every crop is scored a drone, so every track long enough alerts
+    // without rejoin, and what rejoin merges is decided by time and place alone.
+    const steps: Array<{ at: number; observed: Track[]; ended: Track[] }> = [];
+    for await (const s of trackClip(CLIP, { fps: 5 })) steps.push({ at: s.at, observed: s.observed.filter((t) => t.confirmed), ended: s.ended });
+    const run = async (rejoinMs: number, reorder: boolean): Promise<TrackAlertEvent[]> => {
+      const j = judge(rejoinMs);
+      const events: TrackAlertEvent[] = [];
+      const held: Array<() => Promise<TrackAlertEvent[]>> = [];
+      const seen = new Set<number>();
+      for (const step of steps) {
+        for (const t of step.observed) {
+          const upTo = t.points.findIndex((p) => p.at === step.at);
+          // As a camera does: points from before confirmation are never cropped.
+          if (!seen.has(t.id)) for (const p of t.points.slice(0, upTo)) events.push(...(await j.addScores(t, p.seq, null)));
+          seen.add(t.id);
+          const seq = t.points[upTo].seq;
+          const result = () => j.addScores(t, seq, drone);
+          if (reorder) held.push(result);
+          else events.push(...(await result()));
+        }
+        for (const t of step.ended) if (seen.has(t.id)) events.push(...(await j.endTrack(t)));
+        events.push(...(await j.tick(step.at)));
+      }
+      for (const r of held.reverse()) events.push(...(await r()));
+      events.push(...(await j.flush()));
+      return events;
+    };
+    const off = await run(0, false);
+    const on = await run(4_000, false);
+    const opens = (events: TrackAlertEvent[]) => events.filter((e) => e.kind === 'open').length;
+    expect(opens(off)).toBeGreaterThan(opens(on));
+    expect(opens(on)).toBeGreaterThan(0);
+    for (const events of [off, on]) {
+      const byAlert = new Map<number, TrackAlertEvent[]>();
+      for (const e of events) byAlert.set(e.trackId, [...(byAlert.get(e.trackId) ?? []), e]);
+      for (const group of byAlert.values()) {
+        expect(group.map((e) => e.kind).filter((k) => k !== 'update')).toEqual(['open', 'closed']);
+        expect(group.at(-1)!.frames).toBeGreaterThanOrEqual(group[0].frames);
+      }
+    }
+    expect(await run(4_000, true)).toEqual(on);
+  }, 120_000);
 });
