@@ -127,7 +127,8 @@ export class TrackOwner {
       minCrops: policy?.minCrops ?? s.minCrops,
       updateEveryMs: s.updateEveryMs,
       rejoinMs: s.rejoinMs,
-      ringFrames: Math.ceil((s.clipSeconds + 2) * frame.fps),
+      // The closing clip is cut when the alert closes, up to rejoinMs after its last point.
+      ringFrames: Math.ceil((s.clipSeconds + 2 + (s.rejoinMs ?? 0) / 1000) * frame.fps),
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),
       onError: (err) => this.logger.error({ err, camera: cameraId }, 'track judge failed'),
