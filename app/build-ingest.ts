@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createCamera } from '../ingest/camera.js';
 import { createIngest, type IngestParts } from '../ingest/create-ingest.js';
+import { ClipEncoder } from '../ingest/clip-encoder.js';
 import { TrackAlertPublisher } from '../ingest/track-alerts.js';
 import { TrackOwner } from '../ingest/track-owner.js';
 import { CropResults } from '../queue/crop-results.js';
@@ -59,11 +60,15 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
   if (options.ingesting) {
     const list = createSinks(config, logger);
     sinks = list;
+    const clips = new ClipEncoder({ logger });
+    // Stopped last: the alerts that close while ingest stops still get their clips.
+    ctx.onStop('evidence clips', () => clips.close());
     publisher = new TrackAlertPublisher({
       stream: ctx.stream,
       openAlerts: new OpenAlerts(ctx.redis, ctx.prefix),
       deliver: (alert) => list.deliver({ type: 'alert', alert }),
       clipSeconds: config.alerts.clipSeconds,
+      clips,
       logger,
     });
   }
@@ -101,10 +106,12 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
       settings: {
         tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },
         crop: { context: config.tracking.cropContext, minSide: config.tracking.cropMinSide },
+        cropSchedule: { dense: config.tracking.denseCrops, every: config.tracking.cropEvery, alertEvery: config.tracking.alertCropEvery },
         threshold: config.alerts.threshold,
         alertLabels: config.alerts.labels,
         minCrops: config.alerts.minCrops,
         updateEveryMs: config.alerts.updateEveryMs,
+        rejoinMs: config.alerts.rejoinMs,
         clipSeconds: config.alerts.clipSeconds,
         bestCrops: config.alerts.bestCrops,
         maxInFlight: config.ingest.maxInFlightPerCamera,

@@ -10,7 +10,11 @@
  * median clip time to the first alert, motion recall (clips where a track was found) and per-track
  * accuracy of each clip's main object; the same for the mean-of-crops verdict as a baseline.
  *
- * BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
+ * Each policy runs with the judge's rejoin rule (DEFAULT_REJOIN: a lost drone that comes back continues
+ * its alert) and once without it, for where the extra alerts come from (each extra drone alert against
+ * the alerting track nearest before it: time gap, distance in object sizes).
+ *
+ * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos).
  */
@@ -22,11 +26,12 @@ import { scanDataset } from '../trainer/data/scan.js';
 import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, type NamedPolicy } from '../trainer/track/cross-validate.js';
-import { summarise } from '../trainer/track/evaluate-clips.js';
+import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
 import { predictRows } from '../trainer/track/heads.js';
 import { embedClips } from '../trainer/track/train-track.js';
 import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
+import { DEFAULT_REJOIN } from '../tracking/track-judge.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
 import { detectionTable } from './support/detection-table.js';
@@ -61,12 +66,16 @@ if (process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS)) {
   extraCrops = { features: await computeEmbeddings(backbone, scanned.items.map((i) => path.join(PHOTOS, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }), labels: scanned.items.map((i) => i.label) };
   console.log(`${scanned.items.length} photographs join every crop model`);
 }
-const policies: NamedPolicy[] = [{ name: 'shipped policy', ...DEFAULT_ALERT_POLICY }];
+const NO_REJOIN = { rejoinMs: 0 };
+const policies: NamedPolicy[] = [{ name: 'shipped policy', ...DEFAULT_ALERT_POLICY }, { name: 'shipped policy, no rejoin', ...DEFAULT_ALERT_POLICY, rejoin: NO_REJOIN }];
+if (process.env.BENCH_REJOIN) {
+  for (const rejoinMs of [2_000, 4_000, 6_000, 10_000]) for (const rejoinSizes of [2, 4, 8]) for (const rejoinSizesPerSecond of [0, 2]) policies.push({ name: `rejoin ${rejoinMs} ms, ${rejoinSizes} sizes + ${rejoinSizesPerSecond}/s`, ...DEFAULT_ALERT_POLICY, rejoin: { rejoinMs, rejoinSizes, rejoinSizesPerSecond } });
+}
 // BENCH_SWEEP=1: the grid the shipped policy was chosen from (track model, crops' mean, and blends).
 if (process.env.BENCH_SWEEP) {
   for (const blend of [1, 0.5, 0]) for (const threshold of [0.7, 0.8, 0.9]) for (const minCrops of [3, 5]) policies.push({ name: `blend ${blend}, threshold ${threshold}, ${minCrops} crops`, threshold, minCrops, blend, alertLabels: ['drone'] });
 } else {
-  policies.push({ name: 'crops mean only (baseline)', ...DEFAULT_ALERT_POLICY, blend: 0 }, { name: 'track model only', ...DEFAULT_ALERT_POLICY, blend: 1 });
+  policies.push({ name: 'crops mean only (baseline)', ...DEFAULT_ALERT_POLICY, blend: 0, rejoin: NO_REJOIN }, { name: 'track model only', ...DEFAULT_ALERT_POLICY, blend: 1, rejoin: NO_REJOIN });
 }
 // Single-image predict: each fold's crop model on the photographs' valid split (never trained on).
 const VALID = path.resolve('../shared/data/images/valid');
@@ -101,11 +110,27 @@ for (const p of policies) {
   const outcomes = cv.outcomes.get(p.name)!;
   const s = summarise(outcomes);
   report[p.name] = { summary: s, outcomes };
-  console.log(`\n${p.name}: threshold ${p.threshold}, ${p.minCrops} crops, blend ${p.blend}`);
+  const rejoin = { ...DEFAULT_REJOIN, ...p.rejoin };
+  console.log(`\n${p.name}: threshold ${p.threshold}, ${p.minCrops} crops, blend ${p.blend}, ${rejoin.rejoinMs ? `rejoin ${rejoin.rejoinMs} ms within ${rejoin.rejoinSizes} sizes + ${rejoin.rejoinSizesPerSecond}/s` : 'no rejoin'}`);
   for (const line of detectionTable(outcomes)) console.log(line);
   console.log(`motion recall (clips with a track): ${pct(s.motionRecall)}; per-track accuracy of the main objects: ${s.trackAccuracy.toFixed(3)}`);
+  printExtraAlerts(outcomes.filter((o) => o.label === 'drone'));
 }
 if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
 console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}: ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await mkdir('bench/results', { recursive: true });
 await writeFile(`bench/results/detection-quality-${Date.now()}.json`, JSON.stringify(report, null, 1));
+
+/** Where the extra drone alerts on drone clips come from: overlapping tracks, or a gap, and how far. */
+function printExtraAlerts(outcomes: ClipOutcome[]): void {
+  const extra = outcomes.flatMap((o) => o.extraAlerts.map((e) => ({ clip: o.clip, ...e })));
+  if (!extra.length) return;
+  const q = (v: number[], f: number) => v.sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor(f * v.length))];
+  const quartiles = (v: number[]) => [0.25, 0.5, 0.75, 0.9].map((f) => q([...v], f).toFixed(1)).join(' / ');
+  const overlap = extra.filter((e) => e.gapMs < 0);
+  const gaps = extra.filter((e) => e.gapMs >= 0);
+  console.log(`extra drone alerts on drone clips: ${extra.length} (${overlap.length} from a track living beside the earlier one, ${gaps.length} after a gap)`);
+  if (overlap.length) console.log(`  beside: distance in sizes (quartiles, p90) ${quartiles(overlap.map((e) => e.sizes))}; alert after its start, ms ${quartiles(overlap.map((e) => e.openAfterMs))}`);
+  if (gaps.length) console.log(`  gap: ms ${quartiles(gaps.map((e) => e.gapMs))}; distance in sizes ${quartiles(gaps.map((e) => e.sizes))}; alert after its start, ms ${quartiles(gaps.map((e) => e.openAfterMs))}`);
+  if (process.env.BENCH_VERBOSE) for (const e of extra) console.log(`  ${e.clip}: gap ${e.gapMs} ms, ${e.sizes.toFixed(1)} sizes of ${e.size} px, alert ${e.openAfterMs} ms after its start`);
+}

@@ -21,7 +21,7 @@ import { scanDataset, type DataItem } from '../trainer/data/scan.js';
 import { makeSplits } from '../trainer/data/splits.js';
 import { evaluateDetailed } from '../trainer/eval/evaluate.js';
 import { runTraining } from '../trainer/train.js';
-import type { Splits } from '../trainer/train-types.js';
+import type { Splits } from '../trainer/training-splits.js';
 import { SQUEEZENET } from './support/realistic-model.js';
 
 const IMAGES = path.resolve('../shared/data/images');

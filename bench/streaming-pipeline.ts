@@ -6,7 +6,8 @@
  * alert threshold 0 so every track alerts (the heaviest case for evidence encoding). Steps of
  * BENCH_CAMERAS (default 4,8,12,16,20,24), in one process (`skywatch start`'s wiring) and as separate
  * api / ingest / worker processes (BENCH_MODE=one-process|processes|both, default both).
- * Per step: fps held (lowest camera), frames dropped (ingest and worker), CPU per camera for Node and
+ * Per step: fps held (lowest camera), frames dropped (ingest and worker), crops classified a second
+ * (the crop schedule decides how many), CPU per camera for Node and
  * ffmpeg apart, p50/p99 capture-to-alert (alert written minus capture time of the frame that opened
  * or updated it), RSS of the Node processes, load average. A mode stops at the first step that misses
  * the targets (every camera >= 4.5 fps, no drops, p99 < 500 ms) and says why.
@@ -92,13 +93,13 @@ console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); Node ${p
 
 for (const mode of MODES) {
   console.log(`\n${mode}`);
-  console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | CPU/camera node | CPU/camera ffmpeg | capture-to-alert p50/p99 ms (events) | RSS MB | load 1m');
+  console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | crops/s | CPU/camera node | CPU/camera ffmpeg | capture-to-alert p50/p99 ms (events) | RSS MB | load 1m');
   for (const n of COUNTS) {
     const prefix = `bench-stream-${n}-${Date.now()}`;
     const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
     let url: string;
     let stopAll: () => Promise<void>;
-    let summary: () => Promise<{ workerDropped: number }>;
+    let summary: () => Promise<{ workerDropped: number; crops: number }>;
     if (mode === 'processes') {
       const [apiPort, ingestPort, wPort] = [await freePort(), await freePort(), await freePort()];
       const env = { ...process.env, SKYWATCH_STATE_DIR: overrides.stateDir, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_LOG_LEVEL: 'warn' };
@@ -116,13 +117,14 @@ for (const mode of MODES) {
       summary = async () => {
         const metrics = await (await fetch(`http://127.0.0.1:${wPort}/metrics`)).text();
         const dropped = [...metrics.matchAll(/skywatch_worker_frames\{what="dropped",reason="[^"]*"\} (\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
-        return { workerDropped: dropped };
+        const crops = Number(/skywatch_worker_frames\{what="crops",reason=""\} (\d+)/.exec(metrics)?.[1] ?? 0);
+        return { workerDropped: dropped, crops };
       };
     } else {
       const running = await runRoles({ config: loadConfig({ env: {}, overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
       url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
       stopAll = () => running.stop();
-      summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0) });
+      summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0), crops: running.worker!.counters.crops });
       for (let i = 0; i < 600 && !running.server!.holder.current; i++) await new Promise((r) => setTimeout(r, 100));
     }
     for (let i = 0; i < n; i++) {
@@ -156,7 +158,7 @@ for (const mode of MODES) {
     const minFps = Math.min(...rates);
     const meanFps = rates.reduce((a, b) => a + b, 0) / rates.length;
     const p99 = q(latencies, 0.99);
-    console.log(`${String(n).padStart(7)} | ${minFps.toFixed(2)} / ${meanFps.toFixed(2)} | ${ingestDropped} + ${workerDropped} | ${(cpu.node / wall / n).toFixed(3)} | ${(cpu.ffmpeg / wall / n).toFixed(3)} | ${q(latencies, 0.5)} / ${p99} (${latencies.length}) | ${Math.round(t1tree.nodeRssMb)} | ${load.toFixed(2)}`);
+    console.log(`${String(n).padStart(7)} | ${minFps.toFixed(2)} / ${meanFps.toFixed(2)} | ${ingestDropped} + ${workerDropped} | ${((w1.crops - w0.crops) / wall).toFixed(1)} | ${(cpu.node / wall / n).toFixed(3)} | ${(cpu.ffmpeg / wall / n).toFixed(3)} | ${q(latencies, 0.5)} / ${p99} (${latencies.length}) | ${Math.round(t1tree.nodeRssMb)} | ${load.toFixed(2)}`);
     await stopAll();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);

@@ -118,6 +118,8 @@ async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
     alerts: opens.length,
     tracks: new Set(events.map((a) => a.trackId)).size,
     primaryVerdict: null,
+    // Where extra alerts come from needs the judge's tracks (bench:quality); the service's events do not carry them.
+    extraAlerts: [],
   };
   return { outcome, framesDecoded: view.status?.framesDecoded ?? 0, framesDropped: view.status?.framesDropped ?? 0, endState: view.status?.state ?? 'unknown', wallMs: Date.now() - t0 };
 }
@@ -168,6 +170,8 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
     testFolds: FOLDS,
     testFold: f,
     publish: true,
+    // A throwaway registry per fold: no run record.
+    tracking: false,
     logger: silentLogger,
   });
   const trainSeconds = (Date.now() - trainStarted) / 1000;

@@ -18,7 +18,7 @@ import { createRng } from '../trainer/tfjs/seeded-random.js';
 import { runTraining, type TrainMode } from '../trainer/train.js';
 import { evaluateDetailed } from '../trainer/eval/evaluate.js';
 import { readLocalModel } from '../core/model/registry.js';
-import type { SplitFile, Splits } from '../trainer/train-types.js';
+import type { SplitFile, Splits } from '../trainer/training-splits.js';
 
 const { values } = parseArgs({
   options: {

@@ -117,6 +117,12 @@ export const configSchema = z.strictObject({
     cropContext: num(0, 4).default(0.5),
     /** Smallest side of a crop, in frame pixels (tiny objects still get some sky). */
     cropMinSide: int(4, 4096).default(32),
+    /** With `cropEvery` > 1: crops of a track without an alert that are all classified before thinning. */
+    denseCrops: int(1, 100_000).default(8),
+    /** Then one frame in this many for tracks without an alert (1: every frame; more saves CPU and costs recall, see docs/PIPELINE.md). */
+    cropEvery: int(1, 100).default(1),
+    /** Once a track's alert is open, one of its frames in this many is classified. */
+    alertCropEvery: int(1, 100).default(3),
   }).prefault({}),
   alerts: z.strictObject({
     /** A track's verdict score for an alert label at or above this opens its alert (cameras can override). */
@@ -127,6 +133,9 @@ export const configSchema = z.strictObject({
     minCrops: int(1, 1000).default(3),
     /** At most one update event per alert this often, in capture time. */
     updateEveryMs: int(0).default(1_000),
+    /** A lost drone that comes back as a new track this soon (capture time), near where it was lost,
+     * continues its alert instead of opening another (docs/DETECTION.md); 0: an alert ends with its track. */
+    rejoinMs: int(0, 60_000).default(4_000),
     /** Seconds of evidence clip per alert (MP4, made on open and on close); 0: no clips. */
     clipSeconds: num(0, 30).default(4),
     /** Best crops (PNG) stored per alert for review feedback. */
@@ -234,6 +243,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_ALERT_LABELS: 'alerts.labels',
   SKYWATCH_ALERT_MIN_CROPS: 'alerts.minCrops',
   SKYWATCH_ALERT_UPDATE_EVERY_MS: 'alerts.updateEveryMs',
+  SKYWATCH_ALERT_REJOIN_MS: 'alerts.rejoinMs',
   SKYWATCH_ALERT_CLIP_SECONDS: 'alerts.clipSeconds',
   SKYWATCH_ALERT_BEST_CROPS: 'alerts.bestCrops',
   SKYWATCH_TRACK_CONFIRM_HITS: 'tracking.confirmHits',
@@ -242,6 +252,9 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_TRACK_RESULT_TIMEOUT_MS: 'tracking.resultTimeoutMs',
   SKYWATCH_TRACK_CROP_CONTEXT: 'tracking.cropContext',
   SKYWATCH_TRACK_CROP_MIN_SIDE: 'tracking.cropMinSide',
+  SKYWATCH_TRACK_DENSE_CROPS: 'tracking.denseCrops',
+  SKYWATCH_TRACK_CROP_EVERY: 'tracking.cropEvery',
+  SKYWATCH_TRACK_ALERT_CROP_EVERY: 'tracking.alertCropEvery',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',

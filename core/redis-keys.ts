@@ -20,6 +20,8 @@ export const names = (prefix: string) => ({
   cameras: `${prefix}:cameras`,
   /** Which ingestor pulls a camera (value: its id; expires unless renewed). */
   lease: (cameraId: string) => `${prefix}:ingest:lease:${cameraId}`,
+  /** Ingestors alive (sorted set: id -> when its membership expires, ms on Redis's clock). */
+  ingestors: `${prefix}:ingest:roster`,
   cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
   cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
 });

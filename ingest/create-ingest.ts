@@ -7,6 +7,7 @@ import { CameraLeases } from './camera-leases.js';
 import { CameraStatusBoard } from './camera-status-board.js';
 import type { FramePipelineFactory } from './frame-sink.js';
 import { Ingestor, newIngestorId } from './ingestor.js';
+import { IngestorRoster } from './ingestor-roster.js';
 import { RedisCameraStore } from './redis-camera-store.js';
 
 export interface IngestParts {
@@ -27,8 +28,10 @@ export function createIngest(deps: { config: Config; redis: RedisClient; pipelin
   const store = new RedisCameraStore(redis, prefix);
   // Status outlives a few ingest passes, then vanishes with the ingestor that wrote it.
   const board = new CameraStatusBoard(redis, prefix, 2 * s.leaseMs);
-  const leases = new CameraLeases(redis, prefix, deps.id ?? newIngestorId(), s.leaseMs);
+  const id = deps.id ?? newIngestorId();
+  const leases = new CameraLeases(redis, prefix, id, s.leaseMs);
+  const roster = new IngestorRoster(redis, prefix, id, s.leaseMs);
   const hosts = cameraHostPolicy(s, tokensConfigured(config));
-  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras });
+  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras, roster });
   return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
 }

@@ -6,6 +6,7 @@ import { Backoff } from './backoff.js';
 import type { Camera } from './camera.js';
 import type { CameraHostPolicy } from './camera-hosts.js';
 import type { CameraLeases } from './camera-leases.js';
+import type { IngestorRoster } from './ingestor-roster.js';
 import type { CameraRuntime } from './camera-runtime.js';
 import type { CameraStatusBoard } from './camera-status-board.js';
 import type { CameraStore } from './camera-store.js';
@@ -29,6 +30,8 @@ export interface IngestorOptions {
   tickMs?: number;
   /** Most cameras this ingestor pulls at once. */
   maxCameras?: number;
+  /** The ingestors alive: with it, each takes its fair share of the cameras (absent: as many as it can). */
+  roster?: IngestorRoster;
 }
 
 export interface IngestorStatus {
@@ -73,6 +76,7 @@ export class Ingestor implements CameraRuntime {
   async start(): Promise<void> {
     if (!this.stopped) return;
     this.stopped = false;
+    await this.options.roster?.heartbeat().catch((err: unknown) => this.logger.warn({ err }, 'ingestor roster not reachable; retrying'));
     await this.refresh();
     this.timer = setInterval(() => void this.refresh(), this.tickMs);
     // Leases are renewed on a timer of their own: a pass that takes longer than the lease (many
@@ -84,7 +88,8 @@ export class Ingestor implements CameraRuntime {
     if (this.renewing || this.stopped) return;
     this.renewing = true;
     try {
-      const { leases } = this.options;
+      const { leases, roster } = this.options;
+      await roster?.heartbeat();
       await Promise.all([...this.supervisors.keys()].map(async (id) => {
         // An expired lease nobody else took is taken back rather than restarting a healthy camera.
         if (!(await leases.renew(id)) && !(await leases.acquire(id))) this.lost.add(id);
@@ -109,6 +114,8 @@ export class Ingestor implements CameraRuntime {
     await this.chain;
     const ids = [...this.supervisors.keys()];
     await Promise.all(ids.map((id) => this.drop(id, options.release ?? true)));
+    // Leaving at once lets the others take a fair share of the cameras now (a crash leaves it to expire).
+    if (options.release ?? true) await this.options.roster?.leave().catch(() => {});
   }
 
   /**
@@ -170,8 +177,16 @@ export class Ingestor implements CameraRuntime {
         this.launch(camera);
       }
     }
+    const limit = Math.min(this.options.maxCameras ?? Infinity, this.fairShare(cameras.size));
+    if (this.supervisors.size > limit && !this.stopped) {
+      // Another ingestor joined: hand one camera back per pass (it is free at once for the newcomer),
+      // so cameras spread out without every one of them restarting together.
+      const id = [...this.supervisors.keys()].at(-1)!;
+      this.logger.info({ camera: id, share: limit }, 'more cameras here than this ingestor\'s share; handing one over');
+      await this.drop(id, true);
+    }
     for (const camera of cameras.values()) {
-      if (this.stopped || this.supervisors.size >= (this.options.maxCameras ?? Infinity)) break;
+      if (this.stopped || this.supervisors.size >= limit) break;
       if (this.supervisors.has(camera.id)) continue;
       if (await leases.acquire(camera.id)) {
         this.lost.delete(camera.id);
@@ -184,6 +199,12 @@ export class Ingestor implements CameraRuntime {
       }
     }
     await this.publish();
+  }
+
+  /** Cameras this ingestor should pull: an even split over the ingestors alive (rounded up). */
+  private fairShare(cameras: number): number {
+    const roster = this.options.roster;
+    return roster ? Math.max(1, Math.ceil(cameras / roster.live)) : Infinity;
   }
 
   private launch(camera: Camera): void {

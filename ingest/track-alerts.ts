@@ -4,7 +4,8 @@ import type { Alert, AlertInput, AlertStream } from '../queue/alert-stream.js';
 import type { OpenAlert, OpenAlerts } from '../queue/open-alerts.js';
 import type { TrackAlertEvent } from '../tracking/track-judge.js';
 import { stageTimer } from '../inference/stage-timer.js';
-import { encodeClipMp4, snapshotJpeg } from './evidence.js';
+import type { ClipEncoder } from './clip-encoder.js';
+import { snapshotJpeg } from './evidence.js';
 import type { TrackedCamera } from './tracked-camera.js';
 
 export interface TrackAlertPublisherOptions {
@@ -14,6 +15,8 @@ export interface TrackAlertPublisherOptions {
   deliver?: (alert: Alert) => Promise<void>;
   /** Seconds of evidence clip (0: no clips). */
   clipSeconds: number;
+  /** Encodes the evidence clips (required when clipSeconds > 0). */
+  clips?: ClipEncoder;
   logger?: Logger;
 }
 
@@ -50,20 +53,31 @@ function wholeFrame(box: Box, width: number, height: number): boolean {
 export class TrackAlertPublisher {
   readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0 };
   private readonly states = new Map<string, AlertState | 'suppressed'>();
+  /** Per alert key: the last queued write, so the alert's events go out in order. */
+  private readonly chains = new Map<string, Promise<void>>();
   private readonly logger: Logger;
 
   constructor(private readonly options: TrackAlertPublisherOptions) {
     this.logger = options.logger ?? silentLogger;
   }
 
-  async publish(cam: TrackedCamera, events: TrackAlertEvent[]): Promise<void> {
-    for (const e of events) {
-      try {
-        await this.one(cam, e);
-      } catch (err) {
+  /**
+   * Queues the events (in the order given) and resolves once they are all written. Events of one
+   * alert are written in order, one at a time; different alerts do not wait for each other, so a
+   * closing alert encoding its clip never holds up another track's alert opening.
+   */
+  publish(cam: TrackedCamera, events: TrackAlertEvent[]): Promise<void> {
+    return Promise.all(events.map((e) => {
+      const key = this.key(cam, e.trackId);
+      const next = (this.chains.get(key) ?? Promise.resolve()).then(() => this.one(cam, e)).catch((err: unknown) => {
         this.logger.error({ err, camera: cam.cameraId, track: e.trackId }, 'could not write an alert');
-      }
-    }
+      });
+      this.chains.set(key, next);
+      void next.then(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      });
+      return next;
+    })).then(() => undefined);
   }
 
   /** Closes the alerts an earlier owner of the camera left open. */
@@ -160,11 +174,12 @@ export class TrackAlertPublisher {
 
   private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState): Promise<void> {
     const seconds = this.options.clipSeconds;
-    if (seconds <= 0) return;
+    const encoder = this.options.clips;
+    if (seconds <= 0 || !encoder) return;
     const frames = cam.ring.between(Math.max(e.firstAt - 1_000, e.lastAt - seconds * 1000), e.lastAt + 1_000);
     if (frames.length < 2) return;
     try {
-      const mp4 = await encodeClipMp4(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps);
+      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps);
       await this.options.stream.putClip(state.alertId, mp4);
       state.clipOf = state.alertId;
     } catch (err) {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { RedisClient } from '../core/redis-client.js';
 import type { CropResults } from '../queue/crop-results.js';
+import type { CropSchedule } from '../tracking/crop-schedule.js';
 import type { TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import { CameraAlertPolicy } from './camera-alert-policy.js';
@@ -13,10 +14,14 @@ import { TrackedCamera } from './tracked-camera.js';
 export interface TrackOwnerSettings {
   tracker: Partial<TrackerOptions>;
   crop: { context: number; minSide: number };
+  /** Which of a track's frames are classified (absent: every one). */
+  cropSchedule?: CropSchedule;
   threshold: number;
   alertLabels: string[];
   minCrops: number;
   updateEveryMs: number;
+  /** Re-identification window of the track judge (TrackJudgeOptions.rejoinMs); absent: off. */
+  rejoinMs?: number;
   clipSeconds: number;
   bestCrops: number;
   maxInFlight: number;
@@ -115,12 +120,15 @@ export class TrackOwner {
       admits: fields.alertZones?.length ? (box) => zones.admits(box, frame.width, frame.height) : undefined,
       tracker: s.tracker,
       crop: s.crop,
+      cropSchedule: s.cropSchedule,
       verdictFor: this.options.verdictFor,
       threshold: typeof fields.threshold === 'number' ? fields.threshold : policy?.threshold ?? s.threshold,
       alertLabels: Array.isArray(fields.labels) && fields.labels.length ? fields.labels : policy?.alertLabels ?? s.alertLabels,
       minCrops: policy?.minCrops ?? s.minCrops,
       updateEveryMs: s.updateEveryMs,
-      ringFrames: Math.ceil((s.clipSeconds + 2) * frame.fps),
+      rejoinMs: s.rejoinMs,
+      // The closing clip is cut when the alert closes, up to rejoinMs after its last point.
+      ringFrames: Math.ceil((s.clipSeconds + 2 + (s.rejoinMs ?? 0) / 1000) * frame.fps),
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),
       onError: (err) => this.logger.error({ err, camera: cameraId }, 'track judge failed'),

@@ -1,4 +1,5 @@
 import { contextBox, cutRgb } from '../core/image/crop-pixels.js';
+import { EVERY_FRAME, wantsCrop, type CropSchedule } from '../tracking/crop-schedule.js';
 import { TrackJudge, type TrackAlertEvent } from '../tracking/track-judge.js';
 import type { Track } from '../tracking/track.js';
 import { Tracker, type TrackerOptions } from '../tracking/tracker.js';
@@ -22,12 +23,16 @@ export interface TrackedCameraOptions {
   motion?: Partial<MotionOptions>;
   tracker?: Partial<TrackerOptions>;
   crop: { context: number; minSide: number };
+  /** Which of a track's frames are classified (default: all). */
+  cropSchedule?: CropSchedule;
   /** The verdict model for crop probabilities over `labels` (the labels the workers' model answered with). */
   verdictFor: (labels: readonly string[]) => VerdictModel;
   threshold: number;
   alertLabels: readonly string[];
   minCrops: number;
   updateEveryMs: number;
+  /** Re-identification window of the judge (TrackJudgeOptions.rejoinMs); absent: off. */
+  rejoinMs?: number;
   /** Frames kept for snapshots and clips. */
   ringFrames: number;
   /** Best crops kept per track (PNG evidence for feedback). */
@@ -83,6 +88,10 @@ export class TrackedCamera implements FramePipeline {
   private readonly pending = new Map<number, PendingFrame>();
   private labels: readonly string[] = [];
   private publishing: Promise<void> = Promise.resolve();
+  /** Publishes handed over and not yet written. */
+  private readonly writing = new Set<Promise<void>>();
+  /** Judge results not yet written (waiting for the judge, or for the publisher). */
+  private unwritten = 0;
   modelVersion = '';
   lastFrameAt = 0;
   closed = false;
@@ -97,7 +106,9 @@ export class TrackedCamera implements FramePipeline {
       alertLabels: options.alertLabels,
       minCrops: options.minCrops,
       updateEveryMs: options.updateEveryMs,
+      rejoinMs: options.rejoinMs,
       admits: options.admits,
+      alertEvery: options.cropSchedule?.alertEvery,
       frameWidth: options.width,
       frameHeight: options.height,
     });
@@ -134,6 +145,10 @@ export class TrackedCamera implements FramePipeline {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
+      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.openedAt(track.id))) {
+        this.judged(this.judge.addScores(track, seq, null));
+        continue;
+      }
       const box = contextBox(track.last.box, o.width, o.height, o.crop);
       const cut = cutRgb(rgb, o.width, box);
       crops.push({ trackId: track.id, box, rgb: cut, width: box.width, height: box.height });
@@ -145,6 +160,8 @@ export class TrackedCamera implements FramePipeline {
       this.judged(this.judge.endTrack(track));
       this.forgetIfDone(entry);
     }
+    // Held alerts may close now; a tentative track could still confirm, so time stops before its start.
+    this.judged(this.judge.tick(Math.min(capturedAt, ...this.tracker.tracks.filter((t) => !t.confirmed).map((t) => t.firstAt - 1))));
     if (crops.length === 0) return { outcome: 'gated', regions: regions.length };
     if (o.sink.inFlight(o.cameraId) >= o.maxInFlight) {
       for (const c of crops) this.answer(seq, c.trackId, null);
@@ -187,12 +204,12 @@ export class TrackedCamera implements FramePipeline {
   async close(): Promise<void> {
     this.closed = true;
     this.endAll();
-    await this.publishing;
+    await this.settled();
   }
 
-  /** Nothing outstanding and no track left: the owner may forget this pipeline. */
+  /** Nothing outstanding, no track left and every alert event written: the owner may forget this pipeline. */
   get drained(): boolean {
-    return this.closed && this.pending.size === 0 && this.entries.size === 0;
+    return this.closed && this.pending.size === 0 && this.entries.size === 0 && this.unwritten === 0;
   }
 
   /** The best crops of a track so far (highest alert-label score first). */
@@ -203,6 +220,7 @@ export class TrackedCamera implements FramePipeline {
   /** Waits until every event so far has been published. */
   async settled(): Promise<void> {
     await this.publishing;
+    await Promise.all([...this.writing]);
   }
 
   private readonly finishedBest = new Map<number, TrackEntry['best']>();
@@ -215,6 +233,7 @@ export class TrackedCamera implements FramePipeline {
       this.judged(this.judge.endTrack(track));
       this.forgetIfDone(entry);
     }
+    this.judged(this.judge.flush());
   }
 
   private failFrame(seq: number): void {
@@ -261,13 +280,29 @@ export class TrackedCamera implements FramePipeline {
     if (this.finishedBest.size > 64) this.finishedBest.delete(this.finishedBest.keys().next().value!);
   }
 
-  /** Events of the judge go out in the order the judge produced them, one publish at a time. */
+  /**
+   * Events of the judge are handed to the publisher in the order the judge produced them. The
+   * publisher keeps each alert's events in order but lets alerts proceed side by side, so this does
+   * not wait for the writes: a slow one (a closing alert's clip) must not delay other tracks' alerts.
+   */
   private judged(events: Promise<TrackAlertEvent[]>): void {
+    this.unwritten++;
     this.publishing = this.publishing.then(async () => {
       try {
         const ev = await events;
-        if (ev.length) await this.options.publish(this, ev);
+        if (!ev.length) {
+          this.unwritten--;
+          return;
+        }
+        const written: Promise<void> = this.options.publish(this, ev)
+          .catch((err: unknown) => this.options.onError?.(err as Error))
+          .finally(() => {
+            this.unwritten--;
+            this.writing.delete(written);
+          });
+        this.writing.add(written);
       } catch (err) {
+        this.unwritten--;
         this.options.onError?.(err as Error);
       }
     });

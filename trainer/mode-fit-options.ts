@@ -1,4 +1,4 @@
-import type { ModeContext } from './train-types.js';
+import type { ModeContext } from './train-mode.js';
 
 /** The fit-loop options both training modes take from their context. */
 export function fitOptionsOf(ctx: ModeContext) {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../core/errors.js';
 import type { ModelManifest } from '../core/model/manifest.js';
@@ -67,20 +67,4 @@ export async function writeRunArtifacts(folder: RunFolder, artifacts: RunArtifac
   await writeAtomic(folder.metricsPath, `${JSON.stringify(artifacts.metrics, null, 2)}\n`);
   await writeAtomic(folder.reportPath, artifacts.reportHtml);
   await writeAtomic(folder.manifestPath, `${JSON.stringify(artifacts.manifest, null, 2)}\n`);
-}
-
-/** Finished runs (those with a manifest), newest first. */
-export async function listRuns(stateDir: string): Promise<string[]> {
-  const root = path.join(path.resolve(stateDir), 'runs');
-  let names: string[];
-  try {
-    names = await readdir(root);
-  } catch {
-    return [];
-  }
-  const finished: string[] = [];
-  for (const name of names) {
-    if (await stat(path.join(root, name, 'manifest.json')).then(() => true, () => false)) finished.push(name);
-  }
-  return finished.sort().reverse();
 }

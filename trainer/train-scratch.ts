@@ -7,8 +7,9 @@ import { cnnInputSpec } from './cnn/normalise.js';
 import { fitModel } from './fit/fit-model.js';
 import { fitOptionsOf } from './mode-fit-options.js';
 import { timePhase } from './profile/phase-profiler.js';
-import { exportCnn } from './train-parts.js';
-import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
+import { exportLayersModel } from './onnx/export-layers-model.js';
+import type { ModeContext, TrainedModel } from './train-mode.js';
+import type { SplitFile } from './training-splits.js';
 
 /**
  * Scratch mode: decode every image once at the input size, train the compact CNN in tfjs with
@@ -34,7 +35,7 @@ export async function trainScratch(ctx: ModeContext): Promise<TrainedModel> {
   try {
     const batches = imageBatches(train, val.labels.length > 0 ? val : undefined, spec, settings.batchSize, settings.augment ? DEFAULT_AUGMENT : false);
     const fit = await timePhase('step', () => fitModel(model, batches, fitOptionsOf(ctx)));
-    const exported = await exportCnn(model, spec, labels);
+    const exported = await timePhase('export', () => exportLayersModel(model, spec, labels));
     return {
       ...exported,
       fit,

@@ -5,8 +5,12 @@ import { fitModel } from './fit/fit-model.js';
 import { fitOptionsOf } from './mode-fit-options.js';
 import { timePhase } from './profile/phase-profiler.js';
 import { deriveSeed } from './tfjs/seeded-random.js';
-import { createTransferHead, embedFiles, exportTransfer, openBackbone, TRANSFER_HEAD } from './train-parts.js';
-import type { ModeContext, SplitFile, TrainedModel } from './train-types.js';
+import { loadBackbone } from './transfer/backbone.js';
+import { computeEmbeddings } from './transfer/embeddings.js';
+import { exportTransferModel } from './transfer/export-transfer.js';
+import { createHead, TRANSFER_HEAD } from './transfer/head.js';
+import type { ModeContext, TrainedModel } from './train-mode.js';
+import type { SplitFile } from './training-splits.js';
 
 /** Augmented copies of the training set embedded besides the plain one (each a backbone pass per image, so kept to one). */
 export const AUGMENTED_VARIANTS = 1;
@@ -18,10 +22,10 @@ export const AUGMENTED_VARIANTS = 1;
  */
 export async function trainTransfer(ctx: ModeContext & { backbonePath: string }): Promise<TrainedModel> {
   const { settings, labels, splits, logger, signal, cacheDir } = ctx;
-  const backbone = await openBackbone(ctx.backbonePath);
+  const backbone = await loadBackbone(ctx.backbonePath);
   const started = Date.now();
   const embed = async (files: SplitFile[], name: string, variant: number): Promise<FeatureSet> => {
-    const features = await embedFiles(backbone, files.map((f) => f.path), {
+    const features = await computeEmbeddings(backbone, files.map((f) => f.path), {
       cacheDir,
       signal,
       augment: variant === 0 ? false : { seed: deriveSeed(settings.seed, `augment-${variant}`) },
@@ -40,7 +44,7 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   if (variants[0].labels.length === 0) throw new SkywatchError('DATA_EMPTY', 'no training images');
   logger.info({ featureDim: dim, variants: variants.length, seconds: (Date.now() - started) / 1000 }, 'embeddings ready');
 
-  const head = createTransferHead(dim, labels.length, settings.seed);
+  const head = createHead(dim, labels.length, { seed: settings.seed, ...TRANSFER_HEAD });
   // Pooled activations differ in scale by orders of magnitude between channels; standardised features
   // gave a Dense head about half a point of accuracy on the drone/bird photos. A head that starts
   // with batch norm scales its input itself; otherwise the scaling is applied here and folded into
@@ -52,7 +56,7 @@ export async function trainTransfer(ctx: ModeContext & { backbonePath: string })
   try {
     const fit = await timePhase('step', () => fitModel(head, arrayBatches(scaledVariants, scaledVal, [dim], settings.batchSize), fitOptionsOf(ctx)));
     if (scaling) foldScalingIntoFirstDense(head, scaling);
-    const exported = await exportTransfer(backbone, head, labels, { flipAverage: settings.tta === 'hflip' });
+    const exported = await timePhase('export', () => exportTransferModel(backbone, head, labels, { flipAverage: settings.tta === 'hflip' }));
     return {
       ...exported,
       fit,

@@ -8,10 +8,15 @@ import { silentProgress, type ProgressReporter } from './fit/progress.js';
 import { metricsLog } from './fit/metrics-log.js';
 import type { FitResult } from './fit/fit-model.js';
 import { initTfBackend, type BackendPreference } from './tfjs/backend.js';
-import { ModelRegistry } from '../core/model/registry.js';
 import { createRunFolder, writeRunArtifacts, writeRunModel } from './run-folder.js';
-import { evaluateOnnx, loadDataSplits, materializeData, openModelRegistry, renderReport } from './train-parts.js';
-import type { PublishDecision, SplitFile, Splits, TrainedModel, TrainSettings } from './train-types.js';
+import { ModelRegistry, type PublishDecision } from '../core/model/registry.js';
+import { openStore } from '../core/storage/open-store.js';
+import { materializeDataset } from './data/materialize.js';
+import type { SkippedFile } from './data/scan.js';
+import { evaluateDetailed } from './eval/evaluate.js';
+import { renderReportHtml } from './eval/report.js';
+import type { TrainedModel, TrainSettings } from './train-mode.js';
+import { loadTrainingSplits, type SplitFile, type Splits } from './training-splits.js';
 import { trainScratch } from './train-scratch.js';
 import { trainTransfer } from './train-transfer.js';
 import { PhaseProfiler, timePhase, withProfiler } from './profile/phase-profiler.js';
@@ -19,6 +24,7 @@ import { openRunStore } from './runs/open-run-store.js';
 import { RunTracker } from './runs/run-tracker.js';
 import type { RunRecord } from './runs/run-record.js';
 import { trainingDriftBaseline } from '../drift/training-baseline.js';
+import type { Config } from '../core/config.js';
 
 export type TrainMode = 'transfer' | 'scratch';
 
@@ -58,7 +64,7 @@ export interface TrainOptions {
   /** How much lower the test accuracy may be than the current model's and still become latest (registry default 0.01). */
   margin?: number;
   backend?: BackendPreference;
-  gcs?: { apiEndpoint?: string; projectId?: string };
+  gcs?: Config['gcs'];
   /** Embedding and data caches (default <stateDir>/cache). */
   cacheDir?: string;
   logger?: Logger;
@@ -178,10 +184,12 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
   const backend = await initTfBackend(options.backend ?? 'auto', logger);
   checkAbort(signal, 'before loading data');
 
-  const loaded = options.splits ?? (await timePhase('scan', async () => loadDataSplits(
-    options.data.startsWith('gs://') ? await materializeData(options.data, path.join(cacheDir, 'datasets'), options.gcs) : options.data,
+  const gcs = { gcsApiEndpoint: options.gcs?.apiEndpoint, gcsProjectId: options.gcs?.projectId };
+  const loaded: Splits & { skipped?: SkippedFile[] } = options.splits ?? (await timePhase('scan', async () => loadTrainingSplits(
+    options.data.startsWith('gs://') ? await materializeDataset(options.data, path.join(cacheDir, 'datasets'), gcs) : options.data,
     settings.seed,
   )));
+  if (loaded.skipped?.length) logger.warn({ skipped: loaded.skipped.slice(0, 20) }, `${loaded.skipped.length} files of the data set could not be used and were left out`);
   const splits = withExtraTrain(loaded, options.extraTrain, logger);
   if (splits.generated) logger.warn({ data: options.data, seed: settings.seed }, 'the data set has no splits file: train/val/test splits were generated from the seed for this run');
   const labels = splits.labels;
@@ -195,14 +203,14 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
   logger.info({ labels, counts }, `data: ${splits.train.length} train, ${splits.val.length} val, ${splits.test.length} test images`);
   checkAbort(signal, 'before training');
 
-  const registry = options.registry ? await openModelRegistry(options.registry, options.gcs) : undefined;
-  const parent = registry ? await registry.latestVersion() : null;
+  const registry = options.registry ? new ModelRegistry(await openStore(options.registry, gcs)) : undefined;
+  const parent = registry ? ((await registry.latest())?.version ?? null) : null;
   // The registry's version format, so a run folder and its published version share one name.
   const version = ModelRegistry.newVersion(options.now?.() ?? new Date());
   const folder = await createRunFolder(options.stateDir, version);
   logger.info({ version, runDir: folder.dir, mode: settings.mode, backend: backend.name }, `run ${version}: training (${settings.mode}) on ${backend.name}`);
 
-  tracker?.start({ id: version, params: { ...settings, ...(options.backbone && settings.mode === 'transfer' ? { backbone: path.basename(options.backbone) } : {}) }, data: { source: options.data, fingerprint: splits.fingerprint, counts }, backend: backend.name, ...(options.tracking ? options.tracking : {}) });
+  tracker?.start({ id: version, kind: 'frame', params: { ...settings, ...(options.backbone && settings.mode === 'transfer' ? { backbone: path.basename(options.backbone) } : {}) }, data: { source: options.data, fingerprint: splits.fingerprint, counts }, backend: backend.name, ...(options.tracking ? options.tracking : {}) });
   const log = metricsLog(folder.metricsJsonlPath);
   const onEpoch = async (record: Parameters<typeof log>[0]): Promise<void> => {
     await log(record);
@@ -222,9 +230,10 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
 
   // The exported file is what serving runs, so it is what gets evaluated and compared.
   await writeRunModel(folder, trained.onnx);
-  const evaluation = await timePhase('evaluate', () => evaluateOnnx({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal }));
+  const evaluation = await timePhase('evaluate', () => evaluateDetailed({ modelPath: folder.modelPath, input: trained.input, outputName: trained.outputName, labels, files: splits.test, signal }));
   const metrics = evaluation.metrics;
-  if (evaluation.skipped > 0) logger.warn({ skipped: evaluation.skipped }, `${evaluation.skipped} test images could not be read and were left out of the evaluation`);
+  const skipped = evaluation.skipped.length;
+  if (skipped > 0) logger.warn({ skipped }, `${skipped} test images could not be read and were left out of the evaluation`);
   logger.info({ accuracy: metrics.accuracy, macroF1: metrics.macroF1, count: metrics.count }, `test accuracy ${metrics.accuracy.toFixed(4)} on ${metrics.count} images`);
   checkAbort(signal, 'after evaluation');
 
@@ -260,7 +269,7 @@ async function trainOnce(options: TrainOptions, tracker: RunTracker | undefined,
     return undefined;
   });
   if (driftBaseline) await writeFile(path.join(folder.dir, 'drift-baseline.json'), driftBaseline);
-  const reportHtml = renderReport({ manifest, metrics, history: trained.fit.history, labels, curves: evaluation.curves });
+  const reportHtml = renderReportHtml({ manifest, metrics, history: trained.fit.history, labels, curves: evaluation.curves });
   await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, training, history: trained.fit.history }, reportHtml });
   logger.info({ runDir: folder.dir }, `run folder written: ${folder.dir}`);
 

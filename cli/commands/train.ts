@@ -84,7 +84,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as one JSON document on stdout', false)
     .option('--sweep <file.json>', 'grid or random search over training settings (see docs/MLOPS.md): every trial recorded, only the best (lowest validation loss) published, through champion/challenger, with --publish')
     .addOption(new Option('--tta <kind>', 'transfer mode: test-time augmentation baked into the exported model (hflip: average with the mirror image)').choices(['none', 'hflip']))
-    .option('--profile-steps <n>', 'write profile.json into the run folder: seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps', integer(0, 1_000_000))
+    .option('--profile-steps <n>', 'write profile.json into the run folder (and beside the run record): seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps (frame and track)', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
     .action(async (flags: TrainFlags) => {
       const config = ctx.config();
@@ -102,6 +102,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       process.on('SIGINT', onSigint);
       try {
         if (flags.kind === 'track') {
+          if (flags.sweep) throw new SkywatchError('BAD_REQUEST', '--sweep trains frame models only (not --kind track)');
           const result = await trainTrackModel({
             tracks: resolveLocal(flags.data ?? path.join(config.stateDir, 'datasets', 'tracks')),
             registry: resolveLocal(flags.registry ?? config.registry),
@@ -112,6 +113,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
             force: flags.force,
             margin: flags.margin,
             backend: flags.backend,
+            profileSteps: flags.profileSteps,
             gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
             logger,
             signal: controller.signal,

@@ -9,6 +9,7 @@ import { CameraStatusBoard } from '../../ingest/camera-status-board.js';
 import { createIngest } from '../../ingest/create-ingest.js';
 import { loadConfig } from '../../core/config.js';
 import { Ingestor } from '../../ingest/ingestor.js';
+import { IngestorRoster } from '../../ingest/ingestor-roster.js';
 import { RedisCameraStore } from '../../ingest/redis-camera-store.js';
 import { makeClip } from '../support/clips.js';
 import { waitFor } from './helpers.js';
@@ -129,6 +130,45 @@ describe('Ingestor', () => {
     }
     const leases = new CameraLeases(redis, p, 'reader', leaseMs);
     for (const c of cameras) expect(await leases.holder(c.id)).toBeNull();
+  });
+});
+
+describe('Ingestor with the roster of ingestors', () => {
+  it('takes a fair share: a newcomer gets half of the cameras, and a leaving one hands its share back', async () => {
+    const p = `${prefix}:fair`;
+    const store = new RedisCameraStore(redis, p);
+    const cameras: Camera[] = [];
+    for (let i = 0; i < 4; i++) {
+      const cam = createCamera({ name: `f${i}`, url: clip, fps: 5 }, rules);
+      cameras.push(cam);
+      await store.create(cam);
+    }
+    const leaseMs = 2000;
+    const settings = { allowFileUrls: true, watchdogSeconds: 10, backoffMinMs: 200, backoffMaxMs: 1000, leaseMs, spawnsPerSecond: 20 };
+    const sink = new MemoryFrameSink();
+    const make = (id: string) => new Ingestor({ store, leases: new CameraLeases(redis, p, id, leaseMs), roster: new IngestorRoster(redis, p, id, leaseMs), pipeline: sink.pipelines(), settings, tickMs: 200 });
+    const first = make('first');
+    const second = make('second');
+    const leases = new CameraLeases(redis, p, 'reader', leaseMs);
+    const holders = async () => Promise.all(cameras.map((c) => leases.holder(c.id)));
+    try {
+      // Alone, the first takes every camera.
+      await first.start();
+      await waitFor('first holds all', () => first.overview().cameras.length === 4);
+      // A second joins: cameras are handed over one per pass until each holds two.
+      await second.start();
+      await waitFor('two each', () => first.overview().cameras.length === 2 && second.overview().cameras.length === 2, 10_000);
+      const held = await holders();
+      expect(held.filter((h) => h === 'first')).toHaveLength(2);
+      expect(held.filter((h) => h === 'second')).toHaveLength(2);
+      // The second stops (releasing): the first takes the whole set back.
+      await second.stop();
+      await waitFor('first holds all again', () => first.overview().cameras.length === 4, 10_000);
+      expect(await holders()).toEqual(['first', 'first', 'first', 'first']);
+    } finally {
+      await second.stop();
+      await first.stop();
+    }
   });
 });
 

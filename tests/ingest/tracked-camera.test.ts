@@ -4,6 +4,7 @@ import { OpenAlerts } from '../../queue/open-alerts.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { TrackAlertPublisher } from '../../ingest/track-alerts.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
+import type { CropSchedule } from '../../tracking/crop-schedule.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
 
 const prefix = `test-tracked-cam-${process.pid}-${Date.now()}`;
@@ -27,7 +28,7 @@ function frame(x: number): Buffer {
   return rgb;
 }
 
-function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
+function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule } = {}) {
   const sink = new MemoryFrameSink();
   const stream = new AlertStream(redis, prefix, 1000);
   const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
@@ -38,6 +39,7 @@ function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
     bestCrops: 2,
     motion: { warmupFrames: 2, minArea: 8 },
     publish: (c, events) => publisher.publish(c, events),
+    cropSchedule: options.cropSchedule,
   });
   const cameraId = `cam-${Math.random().toString(36).slice(2, 8)}`;
   const cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
@@ -50,6 +52,55 @@ function setup(options: { maxInFlight?: number; minCrops?: number } = {}) {
 }
 
 describe('TrackedCamera and its alerts', () => {
+  it('classifies a track densely first, then one frame in `every`, and still judges and closes it', async () => {
+    const { sink, cam, answer, alerts } = setup({ cropSchedule: { dense: 4, every: 3, alertEvery: 1 } });
+    for (let i = 0; i < 20; i++) await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+    const crops = sink.jobs.flatMap((j) => j.crops.map((c) => ({ seq: j.seq, trackId: c.trackId })));
+    const ids = new Set(crops.map((c) => c.trackId));
+    expect(ids.size).toBe(1);
+    const seqs = crops.map((c) => c.seq);
+    // The track starts at frame 4 and is confirmed at its second point (frame 5): points 1-3 of the
+    // track (frames 5-7) are cropped densely, then points 4, 7, 10, ... (frames 8, 11, 14, ...).
+    expect(seqs).toEqual([5, 6, 7, 8, 11, 14, 17, 20]);
+    for (const job of sink.jobs) answer(job, 0.9);
+    await cam.close();
+    const events = await alerts();
+    expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
+    expect(events.at(-1)!.frames).toBe(seqs.length);
+    expect(cam.drained).toBe(true);
+  });
+
+  it('classifies every frame until the alert opens, then one in `alertEvery`', async () => {
+    const { sink, cam, answer, alerts } = setup({ cropSchedule: { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 3 } });
+    let answered = 0;
+    for (let i = 0; i < 20; i++) {
+      await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+      // Workers answer at once, and the judge has seen each answer before the next frame.
+      for (const job of sink.jobs.slice(answered)) answer(job, 0.9);
+      answered = sink.jobs.length;
+      await cam.settled();
+    }
+    const seqs = sink.jobs.map((j) => j.seq);
+    // Points 1 and 2 of the track (frames 5, 6) open the alert (2 crops needed) at point 2; from then
+    // on only points 5, 8, 11, ... (frames 9, 12, 15, ...) are classified.
+    expect(seqs).toEqual([5, 6, 9, 12, 15, 18]);
+    await cam.close();
+    const events = await alerts();
+    expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
+    expect(events.at(-1)!.frames).toBe(6);
+    expect(cam.drained).toBe(true);
+
+    // A camera that learns of the alert late (every answer comes back at the end) sends every crop,
+    // but the judge counts the same ones: the alert's events are the same.
+    const late = setup({ cropSchedule: { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 3 } });
+    for (let i = 0; i < 20; i++) await late.cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+    expect(late.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 5));
+    for (const job of late.sink.jobs) late.answer(job, 0.9);
+    await late.cam.close();
+    const shape = (list: typeof events) => list.map((a) => [a.status, a.score, a.frames, a.firstAt, a.lastAt]);
+    expect(shape(await late.alerts())).toEqual(shape(events));
+  });
+
   it('applies answers that come back in any order, with some dropped, as one alert per track', async () => {
     const { sink, cam, answer, alerts } = setup();
     for (let i = 0; i < 14; i++) await cam.process(frame(i < 3 ? -1 : 8 * i), i + 1, 1000 + 200 * i);

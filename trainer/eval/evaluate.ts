@@ -74,8 +74,3 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
   });
   return { metrics, curves, predictions, skipped };
 }
-
-/** The metrics alone, as training's orchestration asks for them. */
-export async function evaluateModel(request: EvaluateRequest): Promise<EvalMetrics> {
-  return (await evaluateDetailed(request)).metrics;
-}

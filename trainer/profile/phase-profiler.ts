@@ -84,10 +84,6 @@ export function withProfiler<T>(profiler: PhaseProfiler | undefined, fn: () => P
   return profiler ? storage.run(profiler, fn) : fn();
 }
 
-export function activeProfiler(): PhaseProfiler | undefined {
-  return storage.getStore();
-}
-
 /** Runs `fn`, adding its wall time to `phase` of the active profiler (if any). */
 export async function timePhase<T>(phase: TrainPhase | string, fn: () => Promise<T> | T): Promise<T> {
   const profiler = storage.getStore();

@@ -1,5 +1,5 @@
 import { lineChartSvg } from '../eval/svg-charts.js';
-import type { RunRecord } from './run-record.js';
+import { epochPart, epochsByPart, type RunRecord } from './run-record.js';
 
 /** The parameters and metrics that differ between runs come first: that is what a comparison is for. */
 export interface RunComparison {
@@ -19,11 +19,30 @@ function finalMetrics(run: RunRecord): Record<string, number> {
     if (typeof v.recall === 'number') out[`recall[${label}]`] = v.recall;
     if (typeof v.precision === 'number') out[`precision[${label}]`] = v.precision;
   }
+  // Track runs: the share of held-out clips with an alert, per label.
+  for (const name of ['clipRecall', 'clipFalseAlarm'] as const) {
+    for (const [label, v] of Object.entries((m[name] ?? {}) as Record<string, unknown>)) if (typeof v === 'number') out[`${name}[${label}]`] = v;
+  }
+  if (typeof m.medianAlertMs === 'number') out.medianAlertMs = m.medianAlertMs;
   if (run.durationSeconds !== null) out.durationSeconds = run.durationSeconds;
-  out.epochsRun = run.epochs.length;
-  const last = run.epochs.at(-1);
-  if (last?.valLoss !== undefined) out.lastValLoss = last.valLoss;
+  const parts = epochsByPart(run);
+  if (parts.size <= 1) {
+    out.epochsRun = run.epochs.length;
+    const last = run.epochs.at(-1);
+    if (last?.valLoss !== undefined) out.lastValLoss = last.valLoss;
+  } else {
+    // A run of several fits (track): each final model's epochs and last training loss.
+    for (const [part, epochs] of parts) {
+      out[`epochsRun[${part}]`] = epochs.length;
+      out[`lastLoss[${part}]`] = epochs.at(-1)!.loss;
+    }
+  }
   return out;
+}
+
+/** Lower is better for time, loss and false alarms; higher for everything else. */
+function lowerIsBetter(name: string): boolean {
+  return name === 'durationSeconds' || name === 'medianAlertMs' || name.startsWith('clipFalseAlarm') || name.toLowerCase().includes('loss');
 }
 
 export function compareRuns(runs: RunRecord[]): RunComparison {
@@ -38,8 +57,7 @@ export function compareRuns(runs: RunRecord[]): RunComparison {
   const metrics = metricNames.map((name) => {
     const values = finals.map((f) => f[name] ?? null);
     const present = values.filter((v): v is number => v !== null);
-    // Lower is better for time and loss; higher for everything else.
-    const lower = name === 'durationSeconds' || name.toLowerCase().includes('loss');
+    const lower = lowerIsBetter(name);
     const best = present.length ? (lower ? Math.min(...present) : Math.max(...present)) : null;
     return { name, values, best };
   });
@@ -64,23 +82,33 @@ export function comparisonTable(c: RunComparison): string {
 /** One self-contained HTML page (inline SVG, no scripts): tables plus loss and accuracy curves per run. */
 export function comparisonHtml(runs: RunRecord[]): string {
   const c = compareRuns(runs);
-  const curve = (pick: (e: RunRecord['epochs'][number]) => number | undefined) => Object.fromEntries(runs.map((r) => [r.id.slice(-12), r.epochs.flatMap((e) => {
-    const y = pick(e);
-    return y === undefined ? [] : [{ x: e.epoch, y }];
-  })]));
+  // One series per run and part (a track run fits several models: `crop fold 1/3`, `track`, `crop`).
+  const curve = (pick: (e: RunRecord['epochs'][number]) => number | undefined) => {
+    const series: Record<string, Array<{ x: number; y: number }>> = {};
+    for (const r of runs) {
+      for (const e of r.epochs) {
+        const y = pick(e);
+        if (y === undefined) continue;
+        const name = e.part ? `${r.id.slice(-12)} ${epochPart(e)}` : r.id.slice(-12);
+        (series[name] ??= []).push({ x: e.epoch, y });
+      }
+    }
+    return series;
+  };
   const charts = [
     lineChartSvg('training loss', curve((e) => e.loss), { x: 'epoch', y: 'loss' }),
+    lineChartSvg('training accuracy', curve((e) => e.accuracy), { x: 'epoch', y: 'accuracy', yMax: 1 }),
     lineChartSvg('validation loss', curve((e) => e.valLoss), { x: 'epoch', y: 'val loss' }),
     lineChartSvg('validation accuracy', curve((e) => e.valAccuracy), { x: 'epoch', y: 'val accuracy', yMax: 1 }),
   ];
   const head = `<tr><th></th>${c.runs.map((r) => `<th>${esc(r)}</th>`).join('')}</tr>`;
   const params = c.params.map((p) => `<tr class="${p.differs ? 'diff' : ''}"><td>${esc(p.name)}</td>${p.values.map((v) => `<td>${esc(show(v))}</td>`).join('')}</tr>`).join('');
   const metrics = c.metrics.map((m) => `<tr><td>${esc(m.name)}</td>${m.values.map((v) => `<td class="${v !== null && v === m.best && c.runs.length > 1 ? 'best' : ''}">${esc(v === null ? '–' : show(v))}</td>`).join('')}</tr>`).join('');
-  const meta = runs.map((r) => `<tr><td>${esc(r.id)}</td><td>${esc(r.status)}</td><td>${esc(r.started)}</td><td>${esc(r.code.commit?.slice(0, 10) ?? '–')}</td><td>${esc(r.data.fingerprint?.slice(0, 12) ?? '–')}</td><td>${esc(`${r.machine.hostname}, ${r.machine.cpus} CPUs, load ${r.machine.loadAverage.join(' ')}`)}</td><td>${esc(r.sweep ? `${r.sweep.id} #${r.sweep.trial}` : '–')}</td></tr>`).join('');
+  const meta = runs.map((r) => `<tr><td>${esc(r.id)}</td><td>${esc(r.kind)}</td><td>${esc(r.status)}</td><td>${esc(r.started)}</td><td>${esc(r.code.commit?.slice(0, 10) ?? '–')}</td><td>${esc(r.data.fingerprint?.slice(0, 12) ?? '–')}</td><td>${esc(`${r.machine.hostname}, ${r.machine.cpus} CPUs, load ${r.machine.loadAverage.join(' ')}`)}</td><td>${esc(r.sweep ? `${r.sweep.id} #${r.sweep.trial}` : '–')}</td></tr>`).join('');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Skywatch runs: ${esc(c.runs.join(', '))}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#111}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}tr.diff td{background:#fff7e6}td.best{font-weight:bold;background:#e8f5e9}.charts{display:flex;flex-wrap:wrap;gap:12px}</style></head>
 <body><h1>Run comparison</h1>
-<h2>Runs</h2><table><tr><th>run</th><th>status</th><th>started</th><th>commit</th><th>data</th><th>machine</th><th>sweep</th></tr>${meta}</table>
+<h2>Runs</h2><table><tr><th>run</th><th>kind</th><th>status</th><th>started</th><th>commit</th><th>data</th><th>machine</th><th>sweep</th></tr>${meta}</table>
 <h2>Curves</h2><div class="charts">${charts.join('')}</div>
 <h2>Final metrics</h2><table>${head}${metrics}</table>
 <h2>Parameters</h2><p>Highlighted rows differ between runs.</p><table>${head}${params}</table>

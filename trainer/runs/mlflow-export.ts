@@ -74,10 +74,12 @@ export async function exportMlflow(runs: RunRecord[], dir: string, experiment = 
     let at = start;
     for (const e of run.epochs) {
       at += Math.round((e.seconds ?? 0) * 1000);
-      add('loss', e.loss, e.epoch, at);
-      add('accuracy', e.accuracy, e.epoch, at);
-      add('val_loss', e.valLoss, e.epoch, at);
-      add('val_accuracy', e.valAccuracy, e.epoch, at);
+      // A run of several fits (track) logs each part's curves under its own names: track_loss, crop_fold_1_3_loss...
+      const prefix = e.part ? `${e.part.replace(/[^A-Za-z0-9]+/g, '_')}_` : '';
+      add(`${prefix}loss`, e.loss, e.epoch, at);
+      add(`${prefix}accuracy`, e.accuracy, e.epoch, at);
+      add(`${prefix}val_loss`, e.valLoss, e.epoch, at);
+      add(`${prefix}val_accuracy`, e.valAccuracy, e.epoch, at);
     }
     const m = run.metrics ?? {};
     const finalAt = end ?? at;
@@ -87,12 +89,16 @@ export async function exportMlflow(runs: RunRecord[], dir: string, experiment = 
       add(`test_recall_${safeName(label)}`, v.recall, 0, finalAt);
       add(`test_precision_${safeName(label)}`, v.precision, 0, finalAt);
     }
+    for (const [key, name] of [['clipRecall', 'test_clip_recall'], ['clipFalseAlarm', 'test_clip_false_alarm']] as const) {
+      for (const [label, v] of Object.entries((m[key] ?? {}) as Record<string, unknown>)) if (typeof v === 'number') add(`${name}_${safeName(label)}`, v, 0, finalAt);
+    }
     if (run.durationSeconds !== null) add('duration_seconds', run.durationSeconds, 0, finalAt);
     for (const [name, lines] of metricLines) await writeFile(path.join(runDir, 'metrics', name), `${lines.join('\n')}\n`);
     const tags: Record<string, string> = {
       'mlflow.runName': run.id,
       'mlflow.source.git.commit': run.code.commit ?? '',
       'mlflow.user': 'skywatch',
+      'skywatch.kind': run.kind,
       'skywatch.data.fingerprint': run.data.fingerprint ?? '',
       'skywatch.data.source': run.data.source,
       'skywatch.machine': `${run.machine.hostname} ${run.machine.cpus} CPUs`,

@@ -6,6 +6,7 @@ import type { RunStore } from './run-store.js';
 
 export interface RunStart {
   id: string;
+  kind?: RunRecord['kind'];
   params: Record<string, unknown>;
   data: RunRecord['data'];
   backend?: string;
@@ -40,6 +41,7 @@ export class RunTracker {
     this.t0 = Date.now();
     this.record = {
       id: start.id,
+      kind: start.kind ?? 'frame',
       status: 'running',
       started: new Date(this.t0).toISOString(),
       finished: null,
@@ -61,9 +63,17 @@ export class RunTracker {
     this.flush();
   }
 
-  epoch(e: EpochRecord): void {
+  /** The data, once known, for a run started before it was read (a failing data set is still recorded). */
+  data(data: RunRecord['data']): void {
     if (!this.record) return;
-    this.record.epochs.push({ epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...(e.valLoss !== undefined ? { valLoss: e.valLoss } : {}), ...(e.valAccuracy !== undefined ? { valAccuracy: e.valAccuracy } : {}), learningRate: e.learningRate, seconds: e.seconds });
+    this.record.data = data;
+    this.flush();
+  }
+
+  /** One finished epoch; `part` names the model it trained when the run fits several. */
+  epoch(e: EpochRecord, part?: string): void {
+    if (!this.record) return;
+    this.record.epochs.push({ ...(part ? { part } : {}), epoch: e.epoch, loss: e.loss, accuracy: e.accuracy, ...(e.valLoss !== undefined ? { valLoss: e.valLoss } : {}), ...(e.valAccuracy !== undefined ? { valAccuracy: e.valAccuracy } : {}), learningRate: e.learningRate, seconds: e.seconds });
     this.flush();
   }
 

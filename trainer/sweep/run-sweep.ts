@@ -2,11 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../../core/errors.js';
 import { silentLogger } from '../../core/logger.js';
-import { parseManifest, ModelRegistry } from '../../core/model/registry.js';
+import { parseManifest, ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { openRunStore } from '../runs/open-run-store.js';
 import { runTraining, type TrainOptions, type TrainResult } from '../train.js';
-import type { PublishDecision } from '../train-types.js';
 import { expandTrials, type SweepSpec, type TrialParams } from './sweep-spec.js';
 
 export interface TrialResult {

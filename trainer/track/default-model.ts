@@ -4,6 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import { buildTracksFromVideos } from '../data/tracks-from-videos.js';
 import { readTrackSet } from './track-set.js';
 import { trainTrackModel, type TrackTrainingResult } from './train-track-model.js';
+import type { Config } from '../../core/config.js';
 
 export interface DefaultModelRequest {
   /** Labelled sky clips, one folder per label. */
@@ -13,7 +14,7 @@ export interface DefaultModelRequest {
   registry: string;
   stateDir: string;
   backbone: string;
-  gcs?: { apiEndpoint?: string; projectId?: string };
+  gcs?: Config['gcs'];
   logger: Logger;
   signal?: AbortSignal;
 }
@@ -41,5 +42,5 @@ export async function trainDefaultModel(request: DefaultModelRequest): Promise<T
     });
     for (const s of result.skipped) logger.warn({ clip: s.path }, `clip skipped: ${s.reason}`);
   }
-  return trainTrackModel({ tracks, photos: request.photos, registry: request.registry, stateDir: request.stateDir, backbone: request.backbone, gcs: request.gcs, logger, signal: request.signal, publish: true });
+  return trainTrackModel({ tracks, photos: request.photos, registry: request.registry, stateDir: request.stateDir, backbone: request.backbone, gcs: request.gcs, logger, signal: request.signal, publish: true, tracking: { tags: { trigger: 'start: empty registry' } } });
 }

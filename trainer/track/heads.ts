@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { arrayBatches, type FeatureSet } from '../fit/array-batches.js';
 import { applyScaling, computeScaling, foldScalingIntoFirstDense } from '../fit/feature-scaling.js';
+import type { EpochRecord } from '../fit/epoch-record.js';
 import { fitModel, type FitResult } from '../fit/fit-model.js';
+import type { ProgressReporter } from '../fit/progress.js';
 import { deriveSeed } from '../tfjs/seeded-random.js';
-import { createHead } from '../transfer/head.js';
+import { createHead, TRANSFER_HEAD } from '../transfer/head.js';
 
 export interface HeadFit {
   epochs: number;
@@ -11,12 +13,18 @@ export interface HeadFit {
   batchSize: number;
   seed: number;
   signal?: AbortSignal;
+  /** After every epoch (the run record's curves). */
+  onEpoch?: (record: EpochRecord) => void | Promise<void>;
+  /** Every step (the profiler's step clock); closed at the end of the fit. */
+  progress?: ProgressReporter;
 }
+
+const fitOptions = (fit: HeadFit) => ({ epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal, onEpoch: fit.onEpoch, progress: fit.progress });
 
 /** Crop classifier on backbone embeddings: the transfer head (batch norm, one hidden layer, softmax). */
 export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: HeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
-  const model = createHead(dim, labels, { seed: fit.seed, hidden: 64, dropout: 0.5 });
-  const result = await fitModel(model, arrayBatches(set, undefined, [dim], fit.batchSize), { epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal });
+  const model = createHead(dim, labels, { seed: fit.seed, ...TRANSFER_HEAD });
+  const result = await fitModel(model, arrayBatches(set, undefined, [dim], fit.batchSize), fitOptions(fit));
   return { model, fit: result };
 }
 
@@ -30,7 +38,7 @@ export async function fitTrackHead(set: FeatureSet, dim: number, labels: number,
   model.add(tf.layers.dropout({ name: 'track_dropout', rate: 0.2, seed: deriveSeed(fit.seed, 'track_dropout') }));
   model.add(tf.layers.dense({ name: 'track_classifier', units: labels, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(fit.seed, 'track_classifier') }) }));
   const scaling = computeScaling(set, dim);
-  const result = await fitModel(model, arrayBatches(applyScaling(set, scaling), undefined, [dim], fit.batchSize), { epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal });
+  const result = await fitModel(model, arrayBatches(applyScaling(set, scaling), undefined, [dim], fit.batchSize), fitOptions(fit));
   foldScalingIntoFirstDense(model, scaling);
   return { model, fit: result };
 }

@@ -1,18 +1,25 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Config } from '../../core/config.js';
 import { SkywatchError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import type { Logger } from '../../core/logger.js';
 import type { ModelManifest } from '../../core/model/manifest.js';
 import { ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
-import { listFingerprint } from '../data/fingerprint.js';
-import { scanDataset } from '../data/scan.js';
+import { datasetFingerprint, listFingerprint } from '../data/fingerprint.js';
+import { scanDataset, type DataItem } from '../data/scan.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
+import type { EpochRecord } from '../fit/epoch-record.js';
+import { metricsLog } from '../fit/metrics-log.js';
+import { silentProgress, type ProgressReporter } from '../fit/progress.js';
 import { OUTPUT_NAME } from '../onnx/export-layers-model.js';
+import { PhaseProfiler, timePhase, withProfiler } from '../profile/phase-profiler.js';
 import { createRunFolder, writeRunArtifacts, writeRunModel } from '../run-folder.js';
+import { openRunStore } from '../runs/open-run-store.js';
+import { RunTracker } from '../runs/run-tracker.js';
 import { initTfBackend, type BackendPreference } from '../tfjs/backend.js';
 import { loadBackbone } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
@@ -20,8 +27,8 @@ import { exportTransferModel } from '../transfer/export-transfer.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, trainTrackParts, type TrackTrainSettings } from './train-track.js';
-import { clipFolds, primaryTrack, readTrackSet } from './track-set.js';
+import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
+import { clipFolds, primaryTrack, readTrackSet, TRACKS_FILE, type ClipRecord } from './track-set.js';
 
 /** The alert policy a track model ships with: validated by cross-validation on the shared clips (docs/BENCHMARKS.md). */
 export const DEFAULT_ALERT_POLICY: AlertPolicy = { threshold: 0.7, minCrops: 3, alertLabels: ['drone'], blend: 0.5 };
@@ -48,10 +55,14 @@ export interface TrackTrainingRequest {
   force?: boolean;
   margin?: number;
   backend?: BackendPreference;
-  gcs?: { apiEndpoint?: string; projectId?: string };
+  gcs?: Config['gcs'];
   logger: Logger;
   signal?: AbortSignal;
   now?: () => Date;
+  /** Time the run's phases and its first N training steps into profile.json (run folder and run record). */
+  profileSteps?: number;
+  /** Experiment tracking (on by default: runs/<version>/run.json in the registry's store); false turns it off. */
+  tracking?: false | { tags?: Record<string, string> };
 }
 
 export interface TrackTrainingResult {
@@ -70,23 +81,68 @@ export interface TrackTrainingResult {
  * `skywatch train --kind track`: trains the crop classifier and the track model on the clips of the
  * training split, evaluates both on held-out clips (per-track verdicts and clip-level alerts with the
  * shipped policy), exports model.onnx + track.onnx with a manifest of kind `track`, and publishes.
+ * Like every training it is recorded in the run store (runs/<version>/run.json), from its start, so a
+ * run that fails (bad data set, interrupted) is kept as `failed` with its error.
  */
 export async function trainTrackModel(request: TrackTrainingRequest): Promise<TrackTrainingResult> {
+  const version = ModelRegistry.newVersion(request.now?.() ?? new Date());
+  const tracker = request.tracking === false ? undefined : new RunTracker(await openRunStore(request.registry, request.stateDir, request.gcs), request.logger);
+  const profiler = request.profileSteps !== undefined ? new PhaseProfiler(request.profileSteps) : undefined;
+  try {
+    return await withProfiler(profiler, () => trainOnce(request, version, tracker, profiler));
+  } catch (err) {
+    await tracker?.fail(err);
+    throw err;
+  }
+}
+
+/**
+ * Content fingerprint of a track data set: every clip's tracks.json and every crop it names, so a
+ * re-extracted clip, a moved crop or a relabelled clip changes it; with the photographs' when given.
+ */
+async function trackDataFingerprint(tracksDir: string, clips: readonly ClipRecord[], photos?: { dir: string; items: DataItem[] }): Promise<string> {
+  const items: DataItem[] = clips.flatMap((c) => [
+    { path: `${c.id}/${TRACKS_FILE}`, label: c.label },
+    ...c.tracks.flatMap((t) => t.crops.map((f) => ({ path: path.relative(tracksDir, f), label: c.label }))),
+  ]);
+  const tracks = await datasetFingerprint(tracksDir, items);
+  return photos ? sha256(`${tracks}\nphotos:${await datasetFingerprint(photos.dir, photos.items)}`) : tracks;
+}
+
+async function trainOnce(request: TrackTrainingRequest, version: string, tracker: RunTracker | undefined, profiler: PhaseProfiler | undefined): Promise<TrackTrainingResult> {
   const { logger, signal } = request;
   const started = Date.now();
   const seed = request.seed ?? 1;
   const policy = request.policy ?? DEFAULT_ALERT_POLICY;
-  const backend = await initTfBackend(request.backend ?? 'auto', logger);
-  const clips = await readTrackSet(request.tracks);
   const testFolds = request.testFolds ?? 5;
   const testFold = request.testFold ?? 0;
+  const trainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings };
+  const source = request.photos ? `${request.tracks} + ${request.photos}` : request.tracks;
+  const backend = await initTfBackend(request.backend ?? 'auto', logger);
+  tracker?.start({
+    id: version,
+    kind: 'track',
+    params: { seed, testFolds, testFold, policy, photos: request.photos ?? null, backbone: path.basename(request.backbone), ...recordedSettings(trainSettings) },
+    data: { source, fingerprint: null },
+    backend: backend.name,
+    ...(request.tracking ? request.tracking : {}),
+  });
+  const folder = await createRunFolder(request.stateDir, version);
+
+  const { clips, photos, fingerprint } = await timePhase('scan', async () => {
+    const clips = await readTrackSet(request.tracks);
+    const photos = request.photos ? { dir: request.photos, items: (await scanDataset(request.photos)).items } : undefined;
+    return { clips, photos, fingerprint: await trackDataFingerprint(request.tracks, clips, photos) };
+  });
   if (!Number.isInteger(testFold) || testFold < 0 || testFold >= testFolds) throw new SkywatchError('DATA_INVALID', `test fold ${testFold} is not one of 0..${testFolds - 1}`);
   // One fold of a fixed assignment is the test split: the same clips for every run with this seed.
   const folds = clipFolds(clips, testFolds, seed);
   const test = clips.map((_c, i) => i).filter((i) => folds[i] === testFold);
   const train = clips.map((_c, i) => i).filter((i) => folds[i] !== testFold);
+  const counts = { train: countBy(train.map((c) => clips[c].label)), test: countBy(test.map((c) => clips[c].label)), ...(photos ? { photos: countBy(photos.items.map((i) => i.label)) } : {}) };
+  tracker?.data({ source, fingerprint, counts });
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
-  logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name }, `track model: ${train.length} training clips, ${test.length} test clips`);
+  logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name, run: version }, `track model ${version}: ${train.length} training clips, ${test.length} test clips`);
   const backbone = await loadBackbone(request.backbone);
   const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
@@ -101,40 +157,61 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
     },
   });
   let extraCrops: TrackTrainSettings['extraCrops'];
-  if (request.photos) {
-    const scanned = await scanDataset(request.photos);
-    logger.info({ photos: request.photos, images: scanned.items.length }, `embedding ${scanned.items.length} photographs for the crop model`);
-    const features = await computeEmbeddings(backbone, scanned.items.map((i) => path.join(request.photos!, i.path)), { cacheDir, signal, augment: false });
-    extraCrops = { features, labels: scanned.items.map((i) => i.label) };
+  if (photos) {
+    logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the crop model`);
+    const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
+    extraCrops = { features, labels: photos.items.map((i) => i.label) };
   }
-  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings, extraCrops, seed, signal, onProgress: (m) => logger.info(m) };
-  const parts = await trainTrackParts(data, train, settings);
+  const log = metricsLog(folder.metricsJsonlPath);
+  const onEpoch = async (part: string, record: EpochRecord): Promise<void> => {
+    const line = { part, ...record };
+    await log(line);
+    tracker?.epoch(record, part);
+    profiler?.epochStart();
+  };
+  // The profiler's step clock; each fit starts after a progress message, which restarts it.
+  const progress: ProgressReporter | undefined = profiler ? { ...silentProgress, step: () => profiler.step() } : undefined;
+  const settings: TrackTrainSettings = {
+    ...trainSettings,
+    extraCrops,
+    seed,
+    signal,
+    onProgress: (m) => {
+      profiler?.epochStart();
+      logger.info(m);
+    },
+    onEpoch,
+    ...(progress ? { progress } : {}),
+  };
+  const parts = await timePhase('step', () => trainTrackParts(data, train, settings));
   const { labels, featureNames } = parts;
   try {
-    const verdict = new TfjsVerdict(parts.trackHead, labels, featureNames.length, policy.blend);
-    const outcomes: ClipOutcome[] = [];
-    const yTrue: number[] = [];
-    const probs: number[] = [];
-    for (const c of test) {
-      const clip = clips[c];
-      const p = clipProbabilities(data, c, parts.cropHead, labels.length);
-      outcomes.push(await judgeClip(clip, p, verdict, policy));
-      const primary = primaryTrack(clip);
-      if (!primary || !labels.includes(clip.label)) continue;
-      const ti = clip.tracks.indexOf(primary);
-      const v = await verdict.judge(primary.points, p[ti], clip.width, clip.height);
-      yTrue.push(labels.indexOf(clip.label));
-      probs.push(...labels.map((l) => v.scores[l]));
-    }
-    const { metrics, curves } = computeMetrics(labels, yTrue, Float32Array.from(probs));
-    metrics.splitFingerprint = listFingerprint(test.map((c) => ({ path: clips[c].id, label: clips[c].label })));
-    const detection = summarise(outcomes);
+    const { metrics, curves, detection, outcomes } = await timePhase('evaluate', async () => {
+      const verdict = new TfjsVerdict(parts.trackHead, labels, featureNames.length, policy.blend);
+      const outcomes: ClipOutcome[] = [];
+      const yTrue: number[] = [];
+      const probs: number[] = [];
+      for (const c of test) {
+        const clip = clips[c];
+        const p = clipProbabilities(data, c, parts.cropHead, labels.length);
+        outcomes.push(await judgeClip(clip, p, verdict, policy));
+        const primary = primaryTrack(clip);
+        if (!primary || !labels.includes(clip.label)) continue;
+        const ti = clip.tracks.indexOf(primary);
+        const v = await verdict.judge(primary.points, p[ti], clip.width, clip.height);
+        yTrue.push(labels.indexOf(clip.label));
+        probs.push(...labels.map((l) => v.scores[l]));
+      }
+      const { metrics, curves } = computeMetrics(labels, yTrue, Float32Array.from(probs));
+      metrics.splitFingerprint = listFingerprint(test.map((c) => ({ path: clips[c].id, label: clips[c].label })));
+      return { metrics, curves, detection: summarise(outcomes), outcomes };
+    });
     logger.info({ accuracy: metrics.accuracy, alerted: detection.alertedShare }, `test clips: track accuracy ${metrics.accuracy.toFixed(3)}; clips alerted ${Object.entries(detection.alertedShare).map(([l, v]) => `${l} ${(v * 100).toFixed(0)}%`).join(', ')}`);
 
-    const version = ModelRegistry.newVersion(request.now?.() ?? new Date());
-    const folder = await createRunFolder(request.stateDir, version);
-    const crop = await exportTransferModel(backbone, parts.cropHead, labels);
-    const trackOnnx = exportTrackModel(parts.trackHead, featureNames.length, labels);
+    const { crop, trackOnnx } = await timePhase('export', async () => ({
+      crop: await exportTransferModel(backbone, parts.cropHead, labels),
+      trackOnnx: exportTrackModel(parts.trackHead, featureNames.length, labels),
+    }));
     await writeRunModel(folder, crop.onnx);
     const trackPath = path.join(folder.dir, 'track.onnx');
     await writeFile(trackPath, trackOnnx);
@@ -151,11 +228,7 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
       sha256: sha256(crop.onnx),
       sizeBytes: crop.onnx.length + trackOnnx.length,
       metrics,
-      dataset: {
-        fingerprint: listFingerprint(clips.flatMap((c) => c.tracks.flatMap((t) => t.crops.map((f) => ({ path: path.relative(request.tracks, f), label: c.label }))))),
-        counts: { train: parts.counts.clips, test: countBy(test.map((c) => clips[c].label)), ...(extraCrops ? { photos: countBy(extraCrops.labels) } : {}) },
-        source: request.photos ? `${request.tracks} + ${request.photos}` : request.tracks,
-      },
+      dataset: { fingerprint, counts, source },
       training: {
         kind: 'track',
         seed,
@@ -163,7 +236,7 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
         backbone: backbone.sha256,
         cropExamples: parts.counts.cropExamples,
         trackExamples: parts.counts.trackExamples,
-        settings: { ...settings, signal: undefined, onProgress: undefined, extraCrops: undefined },
+        settings: recordedSettings(settings),
         detection,
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
@@ -178,11 +251,47 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
       decision = await registry.publish({ version, modelPath: folder.modelPath, manifest, reportHtml, files: { 'track.onnx': trackOnnx }, promote: request.force ? 'force' : 'auto', margin: request.margin });
       logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
     }
+    const profile = profiler?.result(version);
+    if (profile) {
+      await writeFile(path.join(folder.dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
+      await tracker?.attach('profile.json', JSON.stringify(profile, null, 2));
+      logger.info({ profile: profile.phases }, `profile written: ${path.join(folder.dir, 'profile.json')}`);
+    }
+    const where = (name: string): string => (decision ? `models/${version}/${name}` : path.join(folder.dir, name));
+    await tracker?.finish({
+      metrics: { ...metrics, ...clipMetrics(detection, policy) },
+      modelVersion: decision ? version : null,
+      published: decision ? { promoted: decision.promoted, reason: decision.reason } : null,
+      artifacts: [
+        { name: 'model.onnx', where: where('model.onnx'), sizeBytes: crop.onnx.length },
+        { name: 'track.onnx', where: where('track.onnx'), sizeBytes: trackOnnx.length },
+        { name: 'manifest.json', where: where('manifest.json') },
+        { name: 'report.html', where: where('report.html') },
+        { name: 'run folder', where: folder.dir },
+        ...(profile ? [{ name: 'profile.json', where: `runs/${version}/profile.json` }] : []),
+      ],
+      profile: profile ? { ...profile } : null,
+    });
     return { version, runDir: folder.dir, metrics, detection, outcomes, decision, seconds: (Date.now() - started) / 1000 };
   } finally {
     parts.cropHead.dispose();
     parts.trackHead.dispose();
   }
+}
+
+/**
+ * The clip-level numbers a run is compared on: per label, the share of held-out clips with an alert,
+ * named for what it means (recall for the policy's alert labels, false alarms for the others).
+ */
+function clipMetrics(detection: ClipSummary, policy: AlertPolicy): Record<string, unknown> {
+  const share = Object.entries(detection.alertedShare);
+  return {
+    clipRecall: Object.fromEntries(share.filter(([l]) => policy.alertLabels.includes(l))),
+    clipFalseAlarm: Object.fromEntries(share.filter(([l]) => !policy.alertLabels.includes(l))),
+    clips: detection.clips,
+    medianAlertMs: detection.medianAlertMs,
+    motionRecall: detection.motionRecall,
+  };
 }
 
 function countBy(labels: string[]): Record<string, number> {

@@ -2,6 +2,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { SkywatchError } from '../../core/errors.js';
 import { trackFeatureNames, trackFeatures } from '../../tracking/track-features.js';
 import type { FeatureSet } from '../fit/array-batches.js';
+import type { EpochRecord } from '../fit/epoch-record.js';
+import type { ProgressReporter } from '../fit/progress.js';
 import type { Backbone } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
 import { fitCropHead, fitTrackHead, predictRows, type HeadFit } from './heads.js';
@@ -36,10 +38,23 @@ export interface TrackTrainSettings {
    * every crop model's training set, never the track model's, so single images are classified too.
    */
   extraCrops?: { features: Float32Array; labels: string[] };
-  crop: Omit<HeadFit, 'seed' | 'signal'>;
-  track: Omit<HeadFit, 'seed' | 'signal'>;
+  crop: HeadSettings;
+  track: HeadSettings;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** After every epoch of every fit; `part` names the model (`crop fold 1/3`, `track`, `crop`). */
+  onEpoch?: (part: string, record: EpochRecord) => void | Promise<void>;
+  /** Passed to every fit (the profiler counts steps through it). */
+  progress?: ProgressReporter;
+}
+
+/** What a head's fit is set with (the seed is derived per fit, the rest are the run's hooks). */
+export type HeadSettings = Omit<HeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
+
+/** The settings as a run records them: without the data and the run's hooks. */
+export function recordedSettings(settings: Omit<TrackTrainSettings, 'seed'> & { seed?: number }): Record<string, unknown> {
+  const { extraCrops: _extra, signal: _signal, onProgress: _say, onEpoch: _epoch, progress: _progress, ...rest } = settings;
+  return rest;
 }
 
 export const OTHER_LABEL = 'other';
@@ -131,7 +146,13 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
   const say = settings.onProgress ?? (() => {});
   const labels = [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `track training needs clips of at least two labels, found ${labels.join(', ') || 'none'}`);
-  const fit = (s: Omit<HeadFit, 'seed' | 'signal'>, salt: number): HeadFit => ({ ...s, seed: settings.seed * 7919 + salt, signal: settings.signal });
+  const fit = (s: HeadSettings, salt: number, part: string): HeadFit => ({
+    ...s,
+    seed: settings.seed * 7919 + salt,
+    signal: settings.signal,
+    progress: settings.progress,
+    ...(settings.onEpoch ? { onEpoch: (r: EpochRecord) => settings.onEpoch!(part, r) } : {}),
+  });
   const folds = clipFolds(clipIndexes.map((c) => data.clips[c]), settings.folds, settings.seed);
   const oof = new Map<number, Float32Array[][]>();
   for (let f = 0; f < settings.folds; f++) {
@@ -139,7 +160,7 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
     const rest = clipIndexes.filter((_c, i) => folds[i] !== f);
     if (inFold.length === 0) continue;
     say(`crop model for fold ${f + 1}/${settings.folds} (${rest.length} clips)`);
-    const { model } = await fitCropHead(cropSet(data, rest, labels, settings), data.dim, labels.length, fit(settings.crop, f + 1));
+    const { model } = await fitCropHead(cropSet(data, rest, labels, settings), data.dim, labels.length, fit(settings.crop, f + 1, `crop fold ${f + 1}/${settings.folds}`));
     for (const c of inFold) oof.set(c, clipProbabilities(data, c, model, labels.length));
     model.dispose();
   }
@@ -161,10 +182,10 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
     }
   }
   say(`track model on ${ys.length} track prefixes`);
-  const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101));
+  const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101, 'track'));
   say(`crop model on every clip (${clipIndexes.length})`);
   const crops = cropSet(data, clipIndexes, labels, settings);
-  const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0));
+  const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0, 'crop'));
   const clipsPerLabel: Record<string, number> = {};
   const cropExamples: Record<string, number> = {};
   for (const c of clipIndexes) clipsPerLabel[data.clips[c].label] = (clipsPerLabel[data.clips[c].label] ?? 0) + 1;
