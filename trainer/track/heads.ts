@@ -13,9 +13,16 @@ export interface HeadFit {
   signal?: AbortSignal;
 }
 
+/** The crop head's shape and regularisation (the transfer head's defaults: 64 hidden units, dropout 0.5, no L2). */
+export interface CropHeadFit extends HeadFit {
+  hidden?: number;
+  dropout?: number;
+  l2?: number;
+}
+
 /** Crop classifier on backbone embeddings: the transfer head (batch norm, one hidden layer, softmax). */
-export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: HeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
-  const model = createHead(dim, labels, { seed: fit.seed, hidden: 64, dropout: 0.5 });
+export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: CropHeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
+  const model = createHead(dim, labels, { seed: fit.seed, hidden: fit.hidden ?? 64, dropout: fit.dropout ?? 0.5, l2: fit.l2 });
   const result = await fitModel(model, arrayBatches(set, undefined, [dim], fit.batchSize), { epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal });
   return { model, fit: result };
 }

@@ -4,7 +4,7 @@ import { trackFeatureNames, trackFeatures } from '../../tracking/track-features.
 import type { FeatureSet } from '../fit/array-batches.js';
 import type { Backbone } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
-import { fitCropHead, fitTrackHead, predictRows, type HeadFit } from './heads.js';
+import { fitCropHead, fitTrackHead, predictRows, type CropHeadFit, type HeadFit } from './heads.js';
 import { clipFolds, primaryTrack, type ClipRecord } from './track-set.js';
 
 /** Every crop of every track embedded once: rows[clip][track][point] indexes `features`. */
@@ -36,7 +36,13 @@ export interface TrackTrainSettings {
    * every crop model's training set, never the track model's, so single images are classified too.
    */
   extraCrops?: { features: Float32Array; labels: string[] };
-  crop: Omit<HeadFit, 'seed' | 'signal'>;
+  /**
+   * Times each extra crop joins the crop set. Clip crops outnumber the photographs and, being small
+   * blurry objects on sky, pull sky-heavy photographs towards airplane and `other`: repeating the
+   * photographs weighs them up (measured in docs/BENCHMARKS.md, photo accuracy).
+   */
+  extraRepeats: number;
+  crop: Omit<CropHeadFit, 'seed' | 'signal'>;
   track: Omit<HeadFit, 'seed' | 'signal'>;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
@@ -49,6 +55,7 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   maxCropsPerTrack: 24,
   positiveLabels: ['drone'],
   otherTracksPerClip: 6,
+  extraRepeats: 3,
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
@@ -90,8 +97,8 @@ export function trainingTracks(clip: ClipRecord, settings: Pick<TrackTrainSettin
   return out.concat(others.map(({ i }) => ({ track: i, label: OTHER_LABEL })));
 }
 
-/** Crops of the training tracks of the given clips, labelled by trainingTracks. */
-function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
+/** Crops of the training tracks of the given clips, labelled by trainingTracks, and the extra crops. */
+export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
   const rowIndexes: number[] = [];
   const y: number[] = [];
   const extra = settings.extraCrops;
@@ -107,7 +114,8 @@ function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: re
   }
   const clipFeatures = gather(data, rowIndexes);
   if (!extra || extra.labels.length === 0) return { features: clipFeatures, labels: Int32Array.from(y) };
-  const keep = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);
+  const once = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);
+  const keep = Array.from({ length: Math.max(1, settings.extraRepeats) }, () => once).flat();
   const features = new Float32Array(clipFeatures.length + keep.length * data.dim);
   features.set(clipFeatures);
   keep.forEach((i, k) => features.set(extra.features.subarray(i * data.dim, (i + 1) * data.dim), clipFeatures.length + k * data.dim));
@@ -122,6 +130,18 @@ export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.Layer
   });
 }
 
+/** The crop head that ships: trained on every given clip (and the extra crops). */
+export async function trainCropHead(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ model: tf.LayersModel; crops: FeatureSet }> {
+  const crops = cropSet(data, clipIndexes, labels, settings);
+  const { model } = await fitCropHead(crops, data.dim, labels.length, { ...settings.crop, seed: settings.seed * 7919, signal: settings.signal });
+  return { model, crops };
+}
+
+/** Labels the parts learn: those of the given clips' training tracks, sorted. */
+export function trainingLabels(data: EmbeddedClips, clipIndexes: readonly number[], settings: Pick<TrackTrainSettings, 'positiveLabels' | 'otherTracksPerClip'>): string[] {
+  return [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
+}
+
 /**
  * Trains both parts on the given clips. The track model must learn from crop scores like those it will
  * get in service, on objects the crop model never saw: so the crop scores it trains on are out of fold
@@ -129,9 +149,9 @@ export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.Layer
  */
 export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly number[], settings: TrackTrainSettings): Promise<TrackModelParts> {
   const say = settings.onProgress ?? (() => {});
-  const labels = [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
+  const labels = trainingLabels(data, clipIndexes, settings);
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `track training needs clips of at least two labels, found ${labels.join(', ') || 'none'}`);
-  const fit = (s: Omit<HeadFit, 'seed' | 'signal'>, salt: number): HeadFit => ({ ...s, seed: settings.seed * 7919 + salt, signal: settings.signal });
+  const fit = <T extends Omit<HeadFit, 'seed' | 'signal'>>(s: T, salt: number): T & HeadFit => ({ ...s, seed: settings.seed * 7919 + salt, signal: settings.signal });
   const folds = clipFolds(clipIndexes.map((c) => data.clips[c]), settings.folds, settings.seed);
   const oof = new Map<number, Float32Array[][]>();
   for (let f = 0; f < settings.folds; f++) {
@@ -163,8 +183,7 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
   say(`track model on ${ys.length} track prefixes`);
   const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101));
   say(`crop model on every clip (${clipIndexes.length})`);
-  const crops = cropSet(data, clipIndexes, labels, settings);
-  const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0));
+  const { model: cropHead, crops } = await trainCropHead(data, clipIndexes, labels, settings);
   const clipsPerLabel: Record<string, number> = {};
   const cropExamples: Record<string, number> = {};
   for (const c of clipIndexes) clipsPerLabel[data.clips[c].label] = (clipsPerLabel[data.clips[c].label] ?? 0) + 1;
