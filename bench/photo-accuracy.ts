@@ -11,7 +11,7 @@
  * PHOTO_SEEDS (1,2,3,4,5), BENCH_TRACKS (track set; default .cache/bench-tracks, built by
  * bench:quality), PHOTO_CROP (JSON over the default crop head settings, to compare variants),
  * PHOTO_REPEATS (times each photograph joins the crop set; default: the shipped setting), PHOTO_TAPS (pooled backbone
- * layers for the features, `pool:tensor` comma-separated). PHOTO_DEV=1 chooses variants
+ * layers for the features, `pool:tensor` comma-separated; default: the shipped setting). PHOTO_DEV=1 chooses variants
  * without looking at images/valid: a fifth of images/train (by photograph: a photo and its flipped copy
  * stay together) is held out and scored instead, the rest trains.
  */
@@ -41,7 +41,7 @@ const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const started = Date.now();
 await initTfBackend('auto');
 // PHOTO_TAPS=mean:fire7/concat_1,max:fire9/concat_1: features from these pooled layers instead.
-const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] }));
+const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
 const backbone = await loadBackbone(BACKBONE, { taps });
 console.log(`features: ${backbone.cutAt} (${backbone.featureDim})`);
 const clips = await readTrackSet(tracksDir);
@@ -79,7 +79,7 @@ for (const seed of seeds) {
   const t0 = Date.now();
   const folds = clipFolds(clips, 5, seed);
   const trainClips = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
-  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
+  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
   const labels = trainingLabels(data, trainClips, settings);
   const { model } = await trainCropHead(data, trainClips, labels, settings);
   const probs = predictRows(model, validFeatures, backbone.featureDim);

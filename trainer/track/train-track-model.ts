@@ -81,7 +81,7 @@ export async function trainTrackModel(request: TrackTrainingRequest): Promise<Tr
   const train = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name }, `track model: ${train.length} training clips, ${test.length} test clips`);
-  const backbone = await loadBackbone(request.backbone);
+  const backbone = await loadBackbone(request.backbone, { taps: { ...DEFAULT_TRACK_TRAINING, ...request.settings }.cropTaps, tapsIfPresent: true });
   const cacheDir = path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {

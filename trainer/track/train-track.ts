@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { SkywatchError } from '../../core/errors.js';
 import { trackFeatureNames, trackFeatures } from '../../tracking/track-features.js';
 import type { FeatureSet } from '../fit/array-batches.js';
-import type { Backbone } from '../transfer/backbone.js';
+import type { Backbone, FeatureTap } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
 import { fitCropHead, fitTrackHead, predictRows, type CropHeadFit, type HeadFit } from './heads.js';
 import { clipFolds, primaryTrack, type ClipRecord } from './track-set.js';
@@ -42,6 +42,11 @@ export interface TrackTrainSettings {
    * photographs weighs them up (measured in docs/BENCHMARKS.md, photo accuracy).
    */
   extraRepeats: number;
+  /**
+   * Backbone layers the crop model's features are pooled from (empty: the backbone's classifier input,
+   * mean-pooled). Finer layers and max pooling keep small objects that the last layer's mean dilutes.
+   */
+  cropTaps: FeatureTap[];
   crop: Omit<CropHeadFit, 'seed' | 'signal'>;
   track: Omit<HeadFit, 'seed' | 'signal'>;
   signal?: AbortSignal;
@@ -56,6 +61,9 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   positiveLabels: ['drone'],
   otherTracksPerClip: 6,
   extraRepeats: 3,
+  // Pooled fire7 + fire9 (mean and max) scored better on a dev split of images/train but not on
+  // images/valid, and costs 2.75x the head's inputs and a re-embedding: off (docs/BENCHMARKS.md).
+  cropTaps: [],
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },

@@ -46,6 +46,8 @@ export interface BackboneOptions {
    * last: finer detail than the last layer alone). Each must be a 4-D tensor of the graph.
    */
   taps?: FeatureTap[];
+  /** Taps name tensors of one backbone: true uses the default cut for a backbone that lacks one of them. */
+  tapsIfPresent?: boolean;
   input?: Partial<Pick<ModelInput, 'channelOrder' | 'mean' | 'std'>>;
 }
 
@@ -94,7 +96,8 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   } else if (!producer.has(feature)) {
     throw new SkywatchError('MODEL_INVALID', `${onnxPath}: no tensor named ${feature}`);
   }
-  const taps = options.taps ?? [];
+  let taps = options.taps ?? [];
+  if (options.tapsIfPresent && taps.some((t) => !producer.has(t.tensor))) taps = [];
   for (const t of taps) if (!producer.has(t.tensor)) throw new SkywatchError('MODEL_INVALID', `${onnxPath}: no tensor named ${t.tensor}`);
 
   // Keep only what the feature tensors depend on.

@@ -90,6 +90,8 @@ describe('backbone surgery and transfer export', () => {
         expect(b[896 + k]).toBeGreaterThanOrEqual(b[384 + k] - 1e-3);
       }
       await expect(loadBackbone(SQUEEZENET, { taps: [{ tensor: 'no/such', pool: 'mean' }] })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+      // A backbone without the named layers (another network) keeps its default cut when asked to.
+      expect((await loadBackbone(SQUEEZENET, { taps: [{ tensor: 'no/such', pool: 'mean' }], tapsIfPresent: true })).cutAt).toBe('fire9/concat_1');
     });
 
     it('gives the same probabilities through tfjs (head on embeddings) and onnxruntime (one file)', async () => {
