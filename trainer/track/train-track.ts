@@ -38,8 +38,9 @@ export interface TrackTrainSettings {
   extraCrops?: { features: Float32Array; labels: string[] };
   /**
    * Times each extra crop joins the crop set. Clip crops outnumber the photographs and, being small
-   * blurry objects on sky, pull sky-heavy photographs towards airplane and `other`: repeating the
-   * photographs weighs them up (measured in docs/BENCHMARKS.md, photo accuracy).
+   * blurry objects on sky, pull sky-heavy photographs towards airplane and `other`; repeating the
+   * photographs 3x lifts photo accuracy but costs drone clips alerted (docs/BENCHMARKS.md, photo
+   * accuracy as served), so the default is 1.
    */
   extraRepeats: number;
   /**
@@ -60,7 +61,7 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   maxCropsPerTrack: 24,
   positiveLabels: ['drone'],
   otherTracksPerClip: 6,
-  extraRepeats: 3,
+  extraRepeats: 1,
   // Pooled fire7 + fire9 (mean and max) scored better on a dev split of images/train but not on
   // images/valid, and costs 2.75x the head's inputs and a re-embedding: off (docs/BENCHMARKS.md).
   cropTaps: [],
