@@ -28,7 +28,7 @@ import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
 import { predictRows } from '../trainer/track/heads.js';
-import { embedClips } from '../trainer/track/train-track.js';
+import { DEFAULT_TRACK_TRAINING, embedClips } from '../trainer/track/train-track.js';
 import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
 import { DEFAULT_REJOIN } from '../tracking/track-judge.js';
@@ -54,7 +54,8 @@ if (!existsSync(path.join(tracksDir, 'drone'))) {
 }
 await initTfBackend('auto');
 const clips = await readTrackSet(tracksDir);
-const backbone = await loadBackbone(BACKBONE);
+// The features the shipped crop model is trained on.
+const backbone = await loadBackbone(BACKBONE, { taps: DEFAULT_TRACK_TRAINING.cropTaps });
 const t0 = Date.now();
 const data = await embedClips(backbone, clips, { cacheDir: path.resolve('.cache/bench-embeddings') });
 console.log(`${data.features.length / data.dim} crops embedded in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);

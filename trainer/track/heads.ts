@@ -21,9 +21,16 @@ export interface HeadFit {
 
 const fitOptions = (fit: HeadFit) => ({ epochs: fit.epochs, learningRate: fit.learningRate, patience: 0, seed: fit.seed, signal: fit.signal, onEpoch: fit.onEpoch, progress: fit.progress });
 
+/** The crop head's shape and regularisation (absent: the transfer head's, TRANSFER_HEAD). */
+export interface CropHeadFit extends HeadFit {
+  hidden?: number;
+  dropout?: number;
+  l2?: number;
+}
+
 /** Crop classifier on backbone embeddings: the transfer head (batch norm, one hidden layer, softmax). */
-export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: HeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
-  const model = createHead(dim, labels, { seed: fit.seed, ...TRANSFER_HEAD });
+export async function fitCropHead(set: FeatureSet, dim: number, labels: number, fit: CropHeadFit): Promise<{ model: tf.LayersModel; fit: FitResult }> {
+  const model = createHead(dim, labels, { seed: fit.seed, hidden: fit.hidden ?? TRANSFER_HEAD.hidden, dropout: fit.dropout ?? TRANSFER_HEAD.dropout, l2: fit.l2 });
   const result = await fitModel(model, arrayBatches(set, undefined, [dim], fit.batchSize), fitOptions(fit));
   return { model, fit: result };
 }

@@ -143,7 +143,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   tracker?.data({ source, fingerprint, counts });
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name, run: version }, `track model ${version}: ${train.length} training clips, ${test.length} test clips`);
-  const backbone = await loadBackbone(request.backbone);
+  const backbone = await loadBackbone(request.backbone, { taps: { ...DEFAULT_TRACK_TRAINING, ...request.settings }.cropTaps, tapsIfPresent: true });
   const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {

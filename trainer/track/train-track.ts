@@ -4,9 +4,9 @@ import { trackFeatureNames, trackFeatures } from '../../tracking/track-features.
 import type { FeatureSet } from '../fit/array-batches.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
 import type { ProgressReporter } from '../fit/progress.js';
-import type { Backbone } from '../transfer/backbone.js';
+import type { Backbone, FeatureTap } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
-import { fitCropHead, fitTrackHead, predictRows, type HeadFit } from './heads.js';
+import { fitCropHead, fitTrackHead, predictRows, type CropHeadFit, type HeadFit } from './heads.js';
 import { clipFolds, primaryTrack, type ClipRecord } from './track-set.js';
 
 /** Every crop of every track embedded once: rows[clip][track][point] indexes `features`. */
@@ -38,7 +38,19 @@ export interface TrackTrainSettings {
    * every crop model's training set, never the track model's, so single images are classified too.
    */
   extraCrops?: { features: Float32Array; labels: string[] };
-  crop: HeadSettings;
+  /**
+   * Times each extra crop joins the crop set. Clip crops outnumber the photographs and, being small
+   * blurry objects on sky, pull sky-heavy photographs towards airplane and `other`; repeating the
+   * photographs 3x lifts photo accuracy but costs drone clips alerted (docs/BENCHMARKS.md, photo
+   * accuracy as served), so the default is 1.
+   */
+  extraRepeats: number;
+  /**
+   * Backbone layers the crop model's features are pooled from (empty: the backbone's classifier input,
+   * mean-pooled). Finer layers and max pooling keep small objects that the last layer's mean dilutes.
+   */
+  cropTaps: FeatureTap[];
+  crop: Omit<CropHeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
   track: HeadSettings;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
@@ -64,6 +76,10 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   maxCropsPerTrack: 24,
   positiveLabels: ['drone'],
   otherTracksPerClip: 6,
+  extraRepeats: 1,
+  // Pooled fire7 + fire9 (mean and max) scored better on a dev split of images/train but not on
+  // images/valid, and costs 2.75x the head's inputs and a re-embedding: off (docs/BENCHMARKS.md).
+  cropTaps: [],
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
@@ -105,8 +121,8 @@ export function trainingTracks(clip: ClipRecord, settings: Pick<TrackTrainSettin
   return out.concat(others.map(({ i }) => ({ track: i, label: OTHER_LABEL })));
 }
 
-/** Crops of the training tracks of the given clips, labelled by trainingTracks. */
-function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
+/** Crops of the training tracks of the given clips, labelled by trainingTracks, and the extra crops. */
+export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
   const rowIndexes: number[] = [];
   const y: number[] = [];
   const extra = settings.extraCrops;
@@ -122,7 +138,8 @@ function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: re
   }
   const clipFeatures = gather(data, rowIndexes);
   if (!extra || extra.labels.length === 0) return { features: clipFeatures, labels: Int32Array.from(y) };
-  const keep = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);
+  const once = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);
+  const keep = Array.from({ length: Math.max(1, settings.extraRepeats) }, () => once).flat();
   const features = new Float32Array(clipFeatures.length + keep.length * data.dim);
   features.set(clipFeatures);
   keep.forEach((i, k) => features.set(extra.features.subarray(i * data.dim, (i + 1) * data.dim), clipFeatures.length + k * data.dim));
@@ -137,6 +154,18 @@ export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.Layer
   });
 }
 
+/** The crop head that ships: trained on every given clip (and the extra crops). */
+export async function trainCropHead(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ model: tf.LayersModel; crops: FeatureSet }> {
+  const crops = cropSet(data, clipIndexes, labels, settings);
+  const { model } = await fitCropHead(crops, data.dim, labels.length, { ...settings.crop, seed: settings.seed * 7919, signal: settings.signal });
+  return { model, crops };
+}
+
+/** Labels the parts learn: those of the given clips' training tracks, sorted. */
+export function trainingLabels(data: EmbeddedClips, clipIndexes: readonly number[], settings: Pick<TrackTrainSettings, 'positiveLabels' | 'otherTracksPerClip'>): string[] {
+  return [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
+}
+
 /**
  * Trains both parts on the given clips. The track model must learn from crop scores like those it will
  * get in service, on objects the crop model never saw: so the crop scores it trains on are out of fold
@@ -144,9 +173,9 @@ export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.Layer
  */
 export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly number[], settings: TrackTrainSettings): Promise<TrackModelParts> {
   const say = settings.onProgress ?? (() => {});
-  const labels = [...new Set(clipIndexes.flatMap((c) => trainingTracks(data.clips[c], settings).map((t) => t.label)))].sort();
+  const labels = trainingLabels(data, clipIndexes, settings);
   if (labels.length < 2) throw new SkywatchError('DATA_INVALID', `track training needs clips of at least two labels, found ${labels.join(', ') || 'none'}`);
-  const fit = (s: HeadSettings, salt: number, part: string): HeadFit => ({
+  const fit = <T extends HeadSettings>(s: T, salt: number, part: string): T & HeadFit => ({
     ...s,
     seed: settings.seed * 7919 + salt,
     signal: settings.signal,

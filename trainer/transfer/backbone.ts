@@ -11,8 +11,10 @@ export interface Backbone {
   sha256: string;
   input: ModelInput;
   featureDim: number;
-  /** The graph tensor the features are taken from (before pooling). */
+  /** The graph tensor the features are taken from (before pooling); several joined by `+`. */
   cutAt: string;
+  /** Names this cut (backbone and feature taps) in caches: embeddings of two cuts never mix. */
+  cacheKey: string;
   /** The cut model: input `input` float32 [N,3,H,W], output `features` float32 [N, featureDim]. */
   model: Model;
   featureModel: Uint8Array;
@@ -30,9 +32,22 @@ const TORCHVISION = { channelOrder: 'RGB' as const, mean: [123.675, 116.28, 103.
 const CLASSIFIER_OPS = new Set(['Gemm', 'MatMul', 'Conv']);
 const PASS_THROUGH = new Set(['Dropout', 'Identity']);
 
+/** A feature map of the backbone, pooled over space to one value per channel. */
+export interface FeatureTap {
+  tensor: string;
+  pool: 'mean' | 'max';
+}
+
 export interface BackboneOptions {
   /** Take features from this tensor instead of the classifier's input. */
   cutAt?: string;
+  /**
+   * Features from several taps instead, concatenated in order (e.g. a middle Fire module beside the
+   * last: finer detail than the last layer alone). Each must be a 4-D tensor of the graph.
+   */
+  taps?: FeatureTap[];
+  /** Taps name tensors of one backbone: true uses the default cut for a backbone that lacks one of them. */
+  tapsIfPresent?: boolean;
   input?: Partial<Pick<ModelInput, 'channelOrder' | 'mean' | 'std'>>;
 }
 
@@ -81,9 +96,12 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   } else if (!producer.has(feature)) {
     throw new SkywatchError('MODEL_INVALID', `${onnxPath}: no tensor named ${feature}`);
   }
+  let taps = options.taps ?? [];
+  if (options.tapsIfPresent && taps.some((t) => !producer.has(t.tensor))) taps = [];
+  for (const t of taps) if (!producer.has(t.tensor)) throw new SkywatchError('MODEL_INVALID', `${onnxPath}: no tensor named ${t.tensor}`);
 
-  // Keep only what the feature tensor depends on.
-  const needed = new Set<string>([feature]);
+  // Keep only what the feature tensors depend on.
+  const needed = new Set<string>(taps.length ? taps.map((t) => t.tensor) : [feature]);
   const kept: OnnxNode[] = [];
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
@@ -115,7 +133,10 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   else for (const n of kept) n.input = (n.input ?? []).map((i) => (i === image.name ? INPUT : i));
   let x = feature;
   const rank4 = classifier ? classifier.opType === 'Conv' : true;
-  if (rank4) x = b.node('Flatten', [b.node('GlobalAveragePool', [x])], { axis: 1 });
+  if (taps.length) {
+    const pooled = taps.map((t) => b.node('Flatten', [b.node(t.pool === 'max' ? 'GlobalMaxPool' : 'GlobalAveragePool', [t.tensor])], { axis: 1 }));
+    x = pooled.length === 1 ? pooled[0] : b.node('Concat', pooled, { axis: 1 });
+  } else if (rank4) x = b.node('Flatten', [b.node('GlobalAveragePool', [x])], { axis: 1 });
   if (elemType === DataType.FLOAT16) b.node('Cast', [x], { to: DataType.FLOAT }, FEATURES);
   else b.node('Identity', [x], {}, FEATURES);
   b.output(FEATURES, DataType.FLOAT, ['N', 'D']);
@@ -124,7 +145,9 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   const known = KNOWN[hash] ?? TORCHVISION;
   const input: ModelInput = { name: INPUT, layout: 'NCHW', height, width, ...known, ...options.input } as ModelInput;
   const featureDim = await probeFeatureDim(featureModel, height, width);
-  return { sha256: hash, input, featureDim, cutAt: feature, model, featureModel };
+  const cutAt = taps.length ? taps.map((t) => `${t.pool}(${t.tensor})`).join('+') : feature;
+  const cacheKey = taps.length ? `${hash.slice(0, 16)}-${sha256(Buffer.from(cutAt)).slice(0, 8)}` : hash.slice(0, 16);
+  return { sha256: hash, input, featureDim, cutAt, cacheKey, model, featureModel };
 }
 
 async function probeFeatureDim(bytes: Uint8Array, height: number, width: number): Promise<number> {

@@ -29,7 +29,7 @@ const CROP_ZOOM = 1.15;
 export async function computeEmbeddings(backbone: Backbone, files: string[], options: EmbedOptions): Promise<Float32Array> {
   const { featureDim, input } = backbone;
   const augId = options.augment ? `aug-${options.augment.seed}` : 'plain';
-  const dir = path.join(options.cacheDir, 'embeddings', backbone.sha256.slice(0, 16), augId);
+  const dir = path.join(options.cacheDir, 'embeddings', backbone.cacheKey, augId);
   await mkdir(dir, { recursive: true });
   const out = new Float32Array(files.length * featureDim);
   const hashes = await mapLimit(files, 8, (f) => sha256File(f).catch(() => {

@@ -73,6 +73,27 @@ describe('backbone surgery and transfer export', () => {
       expect(backbone.input).toMatchObject({ channelOrder: 'BGR', mean: [104, 117, 124], height: 224, width: 224 });
     });
 
+    it('can take features from several pooled layers: concatenated in order, cached apart from the default cut', async () => {
+      const plain = await loadBackbone(SQUEEZENET);
+      const taps = await loadBackbone(SQUEEZENET, { taps: [{ tensor: 'fire7/concat_1', pool: 'mean' }, { tensor: 'fire9/concat_1', pool: 'mean' }, { tensor: 'fire9/concat_1', pool: 'max' }] });
+      expect(taps.featureDim).toBe(384 + 512 + 512);
+      expect(taps.cutAt).toBe('mean(fire7/concat_1)+mean(fire9/concat_1)+max(fire9/concat_1)');
+      expect(taps.cacheKey).not.toBe(plain.cacheKey);
+      const image = path.join(IMAGES, 'drone', readdirSync(path.join(IMAGES, 'drone'))[0]);
+      const cacheDir = mkdtempSync(path.join(tmpdir(), 'sw-emb-'));
+      const a = await computeEmbeddings(plain, [image], { cacheDir, augment: false });
+      const b = await computeEmbeddings(taps, [image], { cacheDir, augment: false });
+      expect(b).toHaveLength(1408);
+      // The second tap is the default cut's mean-pooled fire9; max pooling is never below the mean.
+      for (let k = 0; k < 512; k++) {
+        expect(b[384 + k]).toBeCloseTo(a[k], 4);
+        expect(b[896 + k]).toBeGreaterThanOrEqual(b[384 + k] - 1e-3);
+      }
+      await expect(loadBackbone(SQUEEZENET, { taps: [{ tensor: 'no/such', pool: 'mean' }] })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+      // A backbone without the named layers (another network) keeps its default cut when asked to.
+      expect((await loadBackbone(SQUEEZENET, { taps: [{ tensor: 'no/such', pool: 'mean' }], tapsIfPresent: true })).cutAt).toBe('fire9/concat_1');
+    });
+
     it('gives the same probabilities through tfjs (head on embeddings) and onnxruntime (one file)', async () => {
       const images = ['bird', 'drone'].flatMap((l) => readdirSync(path.join(IMAGES, l)).slice(0, 3).map((f) => path.join(IMAGES, l, f)));
       expect(await headParity(SQUEEZENET, images, mkdtempSync(path.join(tmpdir(), 'sw-emb-')))).toBeLessThanOrEqual(1e-4);

@@ -1,0 +1,144 @@
+/**
+ * Single-image accuracy as `POST /v1/predict` serves it (npm run bench:photo, issue 11).
+ *
+ * For each seed, the crop model that `npm start`'s default track model ships is trained exactly as
+ * there: on the crops of the training clips (every clip outside fold 0 of the seed's 5-fold split by
+ * clip) plus every photograph of images/train, with the default settings. It is then scored on
+ * images/valid, which no model trained on: drone vs bird (the better of the two labels' scores), the
+ * top label over all labels (what /v1/predict answers), and drone recall. Only the crop head is
+ * trained (the track model does not see photographs), so this is minutes, not the default model's ten.
+ *
+ * PHOTO_SEEDS (1,2,3,4,5), BENCH_TRACKS (track set; default .cache/bench-tracks, built by
+ * bench:quality), PHOTO_CROP (JSON over the default crop head settings, to compare variants),
+ * PHOTO_REPEATS (times each photograph joins the crop set; default: the shipped setting), PHOTO_TAPS (pooled backbone
+ * layers for the features, `pool:tensor` comma-separated; default: the shipped setting). PHOTO_DEV=1 chooses variants
+ * without looking at images/valid: a fifth of images/train (by photograph: a photo and its flipped copy
+ * stay together) is held out and scored instead, the rest trains.
+ */
+import { existsSync } from 'node:fs';
+import sharp from 'sharp';
+import os from 'node:os';
+import path from 'node:path';
+import { scanDataset } from '../trainer/data/scan.js';
+import { initTfBackend } from '../trainer/tfjs/backend.js';
+import { predictRows } from '../trainer/track/heads.js';
+import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHead, trainingLabels, type TrackTrainSettings } from '../trainer/track/train-track.js';
+import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
+import { loadBackbone } from '../trainer/transfer/backbone.js';
+import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
+
+const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
+const TRAIN = path.resolve('../shared/data/images/train');
+const VALID = path.resolve('../shared/data/images/valid');
+const tracksDir = path.resolve(process.env.BENCH_TRACKS ?? '.cache/bench-tracks');
+const cacheDir = path.resolve('.cache/bench-embeddings');
+const seeds = (process.env.PHOTO_SEEDS ?? '1,2,3,4,5').split(',').map(Number);
+if (!existsSync(VALID) || !existsSync(path.join(tracksDir, 'drone'))) {
+  console.log(`no photographs at ${VALID} or no track set at ${tracksDir} (npm run bench:quality builds it): nothing to measure`);
+  process.exit(0);
+}
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const started = Date.now();
+await initTfBackend('auto');
+// PHOTO_TAPS=mean:fire7/concat_1,max:fire9/concat_1: features from these pooled layers instead.
+const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
+const backbone = await loadBackbone(BACKBONE, { taps });
+console.log(`features: ${backbone.cutAt} (${backbone.featureDim})`);
+const clips = await readTrackSet(tracksDir);
+const data = await embedClips(backbone, clips, { cacheDir });
+const trainAll = await scanDataset(TRAIN);
+const trainAllFeatures = await computeEmbeddings(backbone, trainAll.items.map((i) => path.join(TRAIN, i.path)), { cacheDir, augment: false });
+let train = { items: trainAll.items };
+let trainFeatures = trainAllFeatures;
+let valid = { items: (await scanDataset(VALID)).items };
+let validFeatures = await computeEmbeddings(backbone, valid.items.map((i) => path.join(VALID, i.path)), { cacheDir, augment: false });
+if (process.env.PHOTO_DEV) {
+  const groups = await mirrorGroups(trainAll.items.map((i) => path.join(TRAIN, i.path)), trainAll.items.map((i) => i.label));
+  // Every fifth group, in order of first appearance, is the dev split.
+  const order = [...new Set(groups)];
+  const dev = new Set(order.filter((_g, k) => k % 5 === 0));
+  const pickRows = (rows: number[]) => {
+    const out = new Float32Array(rows.length * backbone.featureDim);
+    rows.forEach((r, k) => out.set(trainAllFeatures.subarray(r * backbone.featureDim, (r + 1) * backbone.featureDim), k * backbone.featureDim));
+    return out;
+  };
+  const devRows = groups.map((g, i) => (dev.has(g) ? i : -1)).filter((i) => i >= 0);
+  const restRows = groups.map((g, i) => (dev.has(g) ? -1 : i)).filter((i) => i >= 0);
+  valid = { items: devRows.map((r) => trainAll.items[r]) };
+  validFeatures = pickRows(devRows);
+  train = { items: restRows.map((r) => trainAll.items[r]) };
+  trainFeatures = pickRows(restRows);
+  console.log(`PHOTO_DEV: ${order.length} photographs (groups) in images/train; ${devRows.length} images held out for scoring, ${restRows.length} train; images/valid not used`);
+}
+console.log(`embeddings ready (${clips.length} clips, ${train.items.length} + ${valid.items.length} photographs) in ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${load()}`);
+const crop = { ...DEFAULT_TRACK_TRAINING.crop, ...(process.env.PHOTO_CROP ? (JSON.parse(process.env.PHOTO_CROP) as object) : {}) };
+console.log(`crop head: ${JSON.stringify(crop)}`);
+
+const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number }> = [];
+for (const seed of seeds) {
+  const t0 = Date.now();
+  const folds = clipFolds(clips, 5, seed);
+  const trainClips = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
+  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
+  const labels = trainingLabels(data, trainClips, settings);
+  const { model } = await trainCropHead(data, trainClips, labels, settings);
+  const probs = predictRows(model, validFeatures, backbone.featureDim);
+  model.dispose();
+  const L = labels.length;
+  let pair = 0;
+  let top = 0;
+  let drones = 0;
+  let dronesFound = 0;
+  const wrong: string[] = [];
+  valid.items.forEach((item, i) => {
+    const p = (l: string) => probs[i * L + labels.indexOf(l)];
+    let best = 0;
+    for (let k = 1; k < L; k++) if (probs[i * L + k] > probs[i * L + best]) best = k;
+    if (labels[best] === item.label) top++;
+    else wrong.push(`${item.path} -> ${labels[best]} (drone ${p('drone').toFixed(2)}, bird ${p('bird').toFixed(2)})`);
+    const pairLabel = p('drone') > p('bird') ? 'drone' : 'bird';
+    if (pairLabel === item.label) pair++;
+    if (item.label === 'drone') {
+      drones++;
+      if (labels[best] === 'drone') dronesFound++;
+    }
+  });
+  const n = valid.items.length;
+  rows.push({ seed, pair: pair / n, top: top / n, droneRecall: dronesFound / drones, seconds: (Date.now() - t0) / 1000 });
+  console.log(`seed ${seed}: drone vs bird ${(pair / n).toFixed(4)}, top label ${(top / n).toFixed(4)}, drone recall ${(dronesFound / drones).toFixed(4)}; ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
+  if (process.env.PHOTO_SHOW) for (const w of wrong) console.log(`  wrong: ${w}`);
+}
+const stat = (k: 'pair' | 'top' | 'droneRecall') => {
+  const v = rows.map((r) => r[k]);
+  return `mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}, min ${Math.min(...v).toFixed(4)}, max ${Math.max(...v).toFixed(4)}`;
+};
+console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}`);
+console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
+
+/**
+ * A group per photograph: an image and its horizontally flipped copy (same label; the nearest mirrored
+ * 16x16 grey thumbnail, when close) share one, so a split never has a photo on one side and its mirror
+ * on the other.
+ */
+async function mirrorGroups(files: string[], labels: string[]): Promise<number[]> {
+  const S = 16;
+  const thumbs = await Promise.all(files.map(async (f) => new Uint8Array(await sharp(f).grayscale().resize(S, S, { fit: 'fill' }).raw().toBuffer())));
+  const parent = files.map((_f, i) => i);
+  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  for (let i = 0; i < files.length; i++) {
+    let best = -1;
+    let bestD = Infinity;
+    for (let j = 0; j < files.length; j++) {
+      if (j === i || labels[j] !== labels[i]) continue;
+      let d = 0;
+      for (let y = 0; y < S && d < bestD; y++) for (let x = 0; x < S; x++) d += (thumbs[i][y * S + x] - thumbs[j][y * S + S - 1 - x]) ** 2;
+      if (d < bestD) {
+        bestD = d;
+        best = j;
+      }
+    }
+    // A mean squared difference under 25 (5 grey levels): the same photograph mirrored.
+    if (best >= 0 && bestD / (S * S) < 25) parent[find(i)] = find(best);
+  }
+  return files.map((_f, i) => find(i));
+}
