@@ -76,7 +76,9 @@ export class FrameQueue implements FrameSink {
       crops: job.crops.map((c) => ({ trackId: c.trackId, box: c.box, width: c.width, height: c.height })),
     };
     try {
-      await this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs);
+      // Redis may vanish between the status check and the write (ioredis then holds the command until
+      // it reconnects): the write gets the same deadline as the job, so a frame never waits for Redis.
+      await withTimeout(this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs), SUBMIT_TIMEOUT_MS);
       this.inflight.set(job.cameraId, (this.inflight.get(job.cameraId) ?? 0) + 1);
       this.owner.set(id, { camera: job.cameraId, at: Date.now() });
       await withTimeout(this.queue.add('frame', data, { jobId: id }), SUBMIT_TIMEOUT_MS);
