@@ -138,7 +138,7 @@ export class TrackAlertPublisher {
     this.states.delete(key);
     await state.clip;
     await this.clip(cam, e, state);
-    const pngs = await Promise.all(cam.bestCrops(e.trackId).map((c) => encodePng(c.rgb, c.width, c.height)));
+    const pngs = await Promise.all(cam.bestCrops(e.tracks).map((c) => encodePng(c.rgb, c.width, c.height)));
     const cropsKey = await this.options.stream.putCrops(state.alertId, pngs);
     const input = this.input(cam, e, 'closed', { alertId: state.alertId, hasSnapshot: false, snapshotOf: state.snapshotOf, clipOf: state.clipOf, cropsKey });
     const alert = await this.options.stream.add(input, null);

@@ -212,9 +212,10 @@ export class TrackedCamera implements FramePipeline {
     return this.closed && this.pending.size === 0 && this.entries.size === 0 && this.unwritten === 0;
   }
 
-  /** The best crops of a track so far (highest alert-label score first). */
-  bestCrops(trackId: number): Array<{ rgb: Buffer; width: number; height: number }> {
-    return this.entries.get(trackId)?.best ?? this.finishedBest.get(trackId) ?? [];
+  /** The best crops of the given tracks so far (one alert's tracks), highest alert-label score first. */
+  bestCrops(trackIds: readonly number[]): Array<{ rgb: Buffer; width: number; height: number }> {
+    const all = trackIds.flatMap((id) => this.entries.get(id)?.best ?? this.finishedBest.get(id) ?? []);
+    return all.sort((a, b) => b.score - a.score).slice(0, this.options.bestCrops);
   }
 
   /** Waits until every event so far has been published. */

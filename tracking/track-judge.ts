@@ -54,6 +54,8 @@ export interface TrackAlertEvent {
   frames: number;
   box: Box;
   path: Array<{ x: number; y: number; at: number }>;
+  /** Every track of the alert (the one that opened it first, then those that rejoined it). */
+  tracks: number[];
 }
 
 interface Book {
@@ -363,6 +365,7 @@ export class TrackJudge {
       frames: alert.frames,
       box: { ...last.box },
       path,
+      tracks: alert.members.map((m) => m.track.id),
     };
   }
 }

@@ -152,9 +152,9 @@ describe('TrackedCamera and its alerts', () => {
   it('raises no alert for a score of 0 nor for a box that covers the whole frame', async () => {
     const { publisher, cam, alerts } = setup();
     await cam.process(frame(10), 1, 1000);
-    const event = { trackId: 1, label: 'drone', scores: { drone: 0.9, bird: 0.1 }, firstAt: 1000, lastAt: 1000, frames: 3, path: [{ x: 1, y: 1, at: 1000 }] };
+    const event = { trackId: 1, tracks: [1], label: 'drone', scores: { drone: 0.9, bird: 0.1 }, firstAt: 1000, lastAt: 1000, frames: 3, path: [{ x: 1, y: 1, at: 1000 }] };
     await publisher.publish(cam, [{ ...event, kind: 'open', score: 0.9, box: { x: 0, y: 0, width: W, height: H } }, { ...event, kind: 'closed', score: 0.9, box: { x: 0, y: 0, width: W, height: H } }]);
-    await publisher.publish(cam, [{ ...event, trackId: 2, kind: 'open', score: 0, box: { x: 5, y: 5, width: 10, height: 10 } }]);
+    await publisher.publish(cam, [{ ...event, trackId: 2, tracks: [2], kind: 'open', score: 0, box: { x: 5, y: 5, width: 10, height: 10 } }]);
     expect(await alerts()).toEqual([]);
     expect(publisher.counters.suppressed).toBe(2);
   });

@@ -85,6 +85,9 @@ describe('TrackJudge rejoin', () => {
     expect(closed.frames).toBe(10 + 15);
     expect(closed.path).toHaveLength(11 + 16);
     expect(closed.path.map((p) => p.at)).toEqual([...a.path(), ...b.path()].map((p) => p.at));
+    // Both tracks are named, so the alert's best crops come from either.
+    expect(events[0].tracks).toEqual([1]);
+    expect(closed.tracks).toEqual([1, 2]);
     // Closed by a tick (rejoinMs after the last point), not by the flush at the end.
     const withoutFlush = await play(judge(), { tracks: [track(1, 0, 10, 100, 100), track(2, 20, 35, 142, 104)], scores: new Map([[1, drone], [2, drone]]) }, { flush: false });
     expect(kinds(withoutFlush)).toEqual(kinds(events));
