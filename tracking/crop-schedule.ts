@@ -25,6 +25,11 @@ export const EVERY_FRAME: CropSchedule = { dense: Number.MAX_SAFE_INTEGER, every
  * ignores the crops in between anyway, so a camera that learns of the alert late only wastes work).
  */
 export function wantsCrop(pointIndex: number, schedule: CropSchedule, openedAt: number | null): boolean {
-  if (openedAt !== null) return (pointIndex - openedAt) % Math.max(1, schedule.alertEvery) === 0;
+  if (openedAt !== null) return onAlertGrid(pointIndex, openedAt, schedule.alertEvery);
   return pointIndex < schedule.dense || (pointIndex - schedule.dense) % Math.max(1, schedule.every) === 0;
+}
+
+/** Whether a point of an alerting track counts: one in `every` from the point that opened the alert. */
+export function onAlertGrid(pointIndex: number, openedAt: number, every: number): boolean {
+  return (pointIndex - openedAt) % Math.max(1, every) === 0;
 }

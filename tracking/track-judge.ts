@@ -1,4 +1,5 @@
 import type { Box } from '../core/image/crop-pixels.js';
+import { onAlertGrid } from './crop-schedule.js';
 import { centre, type Track, type TrackPoint } from './track.js';
 import type { Verdict, VerdictModel } from './verdict-model.js';
 
@@ -210,8 +211,7 @@ export class TrackJudge {
   }
 
   private thinned(book: Book, index: number): boolean {
-    const every = this.options.alertEvery ?? 1;
-    return every > 1 && book.alert !== null && (index - book.alertAtPoint) % every !== 0;
+    return book.alert !== null && !onAlertGrid(index, book.alertAtPoint, this.options.alertEvery ?? 1);
   }
 
   private nextPoint(): Book | null {

@@ -1,18 +1,21 @@
 import type { Camera } from '../../ingest/camera.js';
 import type { FramePipelineFactory, FrameSink } from '../../ingest/frame-sink.js';
-import { TrackedCamera } from '../../ingest/tracked-camera.js';
+import { TrackedCamera, type TrackedCameraOptions } from '../../ingest/tracked-camera.js';
 import { MeanVerdict } from '../../tracking/mean-verdict.js';
 
-/** Camera pipelines as ingest runs them (motion, tracker, native crops) into `sink`, publishing nowhere. */
-export function benchPipelines(sink: FrameSink, maxInFlight = 8): FramePipelineFactory {
+/**
+ * Camera pipelines as ingest runs them (motion, tracker, native crops) into `sink`, publishing nowhere
+ * unless told to: for benchmarks and tests that drive cameras without the alert side.
+ */
+export function benchPipelines(sink: FrameSink, overrides: Partial<TrackedCameraOptions> = {}): FramePipelineFactory {
   let n = 0;
   return (cameraId, frame, camera) => new TrackedCamera({
     cameraId,
-    pipelineId: `b${n++}`,
+    pipelineId: `p${n++}`,
     owner: 'bench',
     ...frame,
     sink,
-    maxInFlight,
+    maxInFlight: 8,
     motion: (camera as Camera).motion,
     crop: { context: 0.5, minSide: 32 },
     verdictFor: (labels) => new MeanVerdict([...labels]),
@@ -23,5 +26,6 @@ export function benchPipelines(sink: FrameSink, maxInFlight = 8): FramePipelineF
     ringFrames: 30,
     bestCrops: 0,
     publish: async () => {},
+    ...overrides,
   });
 }

@@ -1,7 +1,6 @@
-import type { Camera } from '../../ingest/camera.js';
 import type { FrameJobInput, FramePipelineFactory, FrameSink } from '../../ingest/frame-sink.js';
-import { TrackedCamera, type TrackedCameraOptions } from '../../ingest/tracked-camera.js';
-import { MeanVerdict } from '../../tracking/mean-verdict.js';
+import type { TrackedCameraOptions } from '../../ingest/tracked-camera.js';
+import { benchPipelines } from '../../bench/support/pipelines.js';
 
 /**
  * An in-process FrameSink: jobs are kept in order and stay "in flight" until `finish` is called, so
@@ -29,25 +28,6 @@ export class MemoryFrameSink implements FrameSink {
 
   /** Camera pipelines (real tracking, real crops) that send their jobs here and publish nowhere. */
   pipelines(overrides: Partial<TrackedCameraOptions> = {}): FramePipelineFactory {
-    let n = 0;
-    return (cameraId, frame, camera) => new TrackedCamera({
-      cameraId,
-      pipelineId: `p${n++}`,
-      owner: 'memory',
-      ...frame,
-      sink: this,
-      maxInFlight: 8,
-      motion: (camera as Camera).motion,
-      crop: { context: 0.5, minSide: 32 },
-      verdictFor: (labels) => new MeanVerdict([...labels]),
-      threshold: 0.6,
-      alertLabels: ['drone'],
-      minCrops: 3,
-      updateEveryMs: 1000,
-      ringFrames: 0,
-      bestCrops: 0,
-      publish: async () => {},
-      ...overrides,
-    });
+    return benchPipelines(this, { owner: 'memory', ringFrames: 0, ...overrides });
   }
 }
