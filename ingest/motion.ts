@@ -1,4 +1,5 @@
 import { rasterisePolygons, type Polygon } from '../core/geometry/polygon.js';
+import { i420Bytes } from '../core/image/i420.js';
 
 /**
  * Motion detection in the manner of Frigate: frames are shrunk to a small grey image, compared with a
@@ -51,10 +52,12 @@ export const DEFAULT_MOTION: MotionOptions = {
   absorbFrames: 10,
 };
 
-/** Each channel's share of the grey level (ITU-R BT.601), per byte value: the products, looked up. */
-const LUMA_R = Float64Array.from({ length: 256 }, (_, v) => 0.299 * v);
-const LUMA_G = Float64Array.from({ length: 256 }, (_, v) => 0.587 * v);
-const LUMA_B = Float64Array.from({ length: 256 }, (_, v) => 0.114 * v);
+/**
+ * Grey levels on the 0..255 scale of full-range luma, from the limited-range Y of an I420 frame
+ * (16..235): the scale the thresholds were chosen on when motion read RGB.
+ */
+const Y_SCALE = 255 / 219;
+const Y_BLACK = 16;
 
 export class MotionDetector {
   readonly options: MotionOptions;
@@ -91,10 +94,10 @@ export class MotionDetector {
     this.ignored = this.options.ignore?.length ? rasterisePolygons(this.options.ignore, this.w, this.h) : null;
   }
 
-  /** Regions that moved in this frame (packed RGB24 at the detector's width and height). */
-  detect(rgb: Uint8Array): Region[] {
-    if (rgb.length !== this.width * this.height * 3) throw new Error(`expected ${this.width * this.height * 3} bytes of RGB, got ${rgb.length}`);
-    this.shrink(rgb);
+  /** Regions that moved in this frame (I420 at the detector's width and height; only Y is read). */
+  detect(frame: Uint8Array): Region[] {
+    if (frame.length !== i420Bytes(this.width, this.height)) throw new Error(`expected ${i420Bytes(this.width, this.height)} bytes of I420, got ${frame.length}`);
+    this.shrink(frame);
     const { grey } = this;
     if (!this.background) {
       this.background = Float32Array.from(grey);
@@ -102,109 +105,90 @@ export class MotionDetector {
       this.frames = 1;
       return [];
     }
-    const bg = this.background;
-    const t = this.options.threshold;
-    const absorb = this.options.absorbFrames;
-    const { previous, mask, moving, stable, ignored } = this;
-    let changed = 0;
-    for (let i = 0; i < grey.length; i++) {
-      // Masked pixels never count as changed (their background still follows the scene).
-      const free = ignored === null || ignored[i] === 0;
-      const v = grey[i];
-      const on = free && Math.abs(v - bg[i]) > t ? 1 : 0;
-      const moved = free && Math.abs(v - previous[i]) > t ? 1 : 0;
-      mask[i] = on;
-      moving[i] = moved;
-      // A pixel unlike the background but still from frame to frame is a ghost (an object that was in
-      // the first frames and left) or an object that stopped: after a while it becomes background.
-      const still = on === 1 && moved === 0 ? stable[i] + 1 : 0;
-      if (still > absorb) {
-        bg[i] = v;
-        stable[i] = 0;
-      } else stable[i] = still;
-      changed += on;
-    }
-    previous.set(grey);
-    const a = this.options.backgroundAlpha;
+    // The per-pixel pass lives in a method of its own: the rare branches below (warm-up, light
+    // changes) used to deoptimise this whole function, loop and all, over and over (V8's trace).
+    const changed = this.compare(this.background);
     this.frames++;
     if (changed > this.options.maxChangedFraction * grey.length) {
       // A lighting change or a camera move: adopt the new scene instead of reporting it all as motion.
-      bg.set(grey);
+      this.background.set(grey);
       return [];
     }
-    // Moving pixels barely touch the background, so an object leaves no ghost where it was; an object
-    // that stops is still absorbed, slowly.
-    const slow = a / 20;
-    for (let i = 0; i < grey.length; i++) bg[i] += (mask[i] ? slow : a) * (grey[i] - bg[i]);
     if (this.frames <= this.options.warmupFrames || changed === 0) return [];
     this.dilate();
     return this.merge(this.components()).slice(0, this.options.maxRegions);
   }
 
-  private shrink(rgb: Uint8Array): void {
-    const { w, h, width, height } = this;
-    const fx = width / w;
-    const fy = height / h;
-    if (Number.isInteger(fx) && Number.isInteger(fy)) return this.shrinkBy(fx, fy, rgb);
-    for (let y = 0; y < h; y++) {
-      const y0 = Math.floor(y * fy);
-      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * fy));
-      for (let x = 0; x < w; x++) {
-        const x0 = Math.floor(x * fx);
-        const x1 = Math.max(x0 + 1, Math.floor((x + 1) * fx));
-        let sum = 0;
-        for (let yy = y0; yy < y1; yy++) {
-          let p = (yy * width + x0) * 3;
-          for (let xx = x0; xx < x1; xx++, p += 3) sum += LUMA_R[rgb[p]] + LUMA_G[rgb[p + 1]] + LUMA_B[rgb[p + 2]];
+  /**
+   * Compares the frame's grey levels with the background and the previous frame and updates both, in
+   * one pass (it runs over every pixel of every frame of every camera). A frame that turns out to be a
+   * light change overwrites the background afterwards.
+   */
+  private compare(bg: Float32Array): number {
+    const { grey, previous, mask, moving, stable, ignored } = this;
+    const t = this.options.threshold;
+    const absorb = this.options.absorbFrames;
+    const a = this.options.backgroundAlpha;
+    // Moving pixels barely touch the background, so an object leaves no ghost where it was; an object
+    // that stops is still absorbed, slowly.
+    const slow = a / 20;
+    let changed = 0;
+    for (let i = 0; i < grey.length; i++) {
+      // Masked pixels never count as changed (their background still follows the scene).
+      const free = ignored === null || ignored[i] === 0;
+      const v = grey[i];
+      const b = bg[i];
+      const on = free && (v - b > t || b - v > t) ? 1 : 0;
+      const p = previous[i];
+      const moved = free && (v - p > t || p - v > t) ? 1 : 0;
+      mask[i] = on;
+      moving[i] = moved;
+      previous[i] = v;
+      changed += on;
+      // A pixel unlike the background but still from frame to frame is a ghost (an object that was in
+      // the first frames and left) or an object that stopped: after a while it becomes background.
+      if (on === 1 && moved === 0) {
+        const still = stable[i] + 1;
+        if (still > absorb) {
+          bg[i] = v;
+          stable[i] = 0;
+          continue;
         }
-        this.grey[y * w + x] = sum / ((y1 - y0) * (x1 - x0));
-      }
+        stable[i] = still;
+      } else stable[i] = 0;
+      bg[i] = b + (on ? slow : a) * (v - b);
     }
+    return changed;
   }
 
-  /**
-   * The common case (the frame is a whole multiple of the detector's size, 640 -> 320): each channel
-   * summed over the cell as integers, then weighted once, which is the general loop's grey level up to
-   * rounding in the last bits, at a fraction of its cost (this loop reads every pixel of every frame).
-   */
-  private shrinkBy(fx: number, fy: number, rgb: Uint8Array): void {
-    const { w, h, width, grey } = this;
-    const r = 0.299 / (fx * fy);
-    const g = 0.587 / (fx * fy);
-    const b = 0.114 / (fx * fy);
-    const rowStride = width * 3;
-    const cellStride = fx * 3;
+  /** The Y plane averaged over cells of the detector's size, as grey levels. */
+  private shrink(y: Uint8Array): void {
+    const { w, h, width, height, grey } = this;
+    const fx = width / w;
+    const fy = height / h;
     if (fx === 2 && fy === 2) {
       // 640x512 cameras at the default 320 width: the cell's four pixels, unrolled.
-      for (let y = 0; y < h; y++) {
-        let p = y * 2 * rowStride;
-        const out = y * w;
-        for (let x = 0; x < w; x++, p += 6) {
-          const q = p + rowStride;
-          const sr = rgb[p] + rgb[p + 3] + rgb[q] + rgb[q + 3];
-          const sg = rgb[p + 1] + rgb[p + 4] + rgb[q + 1] + rgb[q + 4];
-          const sb = rgb[p + 2] + rgb[p + 5] + rgb[q + 2] + rgb[q + 5];
-          grey[out + x] = r * sr + g * sg + b * sb;
+      const k = Y_SCALE / 4;
+      const off = Y_BLACK * Y_SCALE;
+      for (let row = 0; row < h; row++) {
+        let p = row * 2 * width;
+        const out = row * w;
+        for (let x = 0; x < w; x++, p += 2) {
+          const q = p + width;
+          grey[out + x] = k * (y[p] + y[p + 1] + y[q] + y[q + 1]) - off;
         }
       }
       return;
     }
-    for (let y = 0; y < h; y++) {
-      const top = y * fy * rowStride;
-      const out = y * w;
+    for (let row = 0; row < h; row++) {
+      const y0 = Math.floor(row * fy);
+      const y1 = Math.max(y0 + 1, Math.floor((row + 1) * fy));
       for (let x = 0; x < w; x++) {
-        let sr = 0;
-        let sg = 0;
-        let sb = 0;
-        const start = top + x * cellStride;
-        for (let yy = 0, row = start; yy < fy; yy++, row += rowStride) {
-          for (let p = row, end = row + cellStride; p < end; p += 3) {
-            sr += rgb[p];
-            sg += rgb[p + 1];
-            sb += rgb[p + 2];
-          }
-        }
-        grey[out + x] = r * sr + g * sg + b * sb;
+        const x0 = Math.floor(x * fx);
+        const x1 = Math.max(x0 + 1, Math.floor((x + 1) * fx));
+        let sum = 0;
+        for (let yy = y0; yy < y1; yy++) for (let p = yy * width + x0, end = yy * width + x1; p < end; p++) sum += y[p];
+        grey[row * w + x] = (Y_SCALE * sum) / ((y1 - y0) * (x1 - x0)) - Y_BLACK * Y_SCALE;
       }
     }
   }
@@ -327,14 +311,4 @@ export function cropBox(region: Region, frameWidth: number, frameHeight: number,
   const x = Math.round(Math.min(Math.max(0, cx - width / 2), frameWidth - width));
   const y = Math.round(Math.min(Math.max(0, cy - height / 2), frameHeight - height));
   return { x, y, width, height, area: region.area, activity: region.activity };
-}
-
-/** The RGB24 pixels of a box. */
-export function cropRgb(rgb: Uint8Array, frameWidth: number, box: Region): Buffer {
-  const out = Buffer.alloc(box.width * box.height * 3);
-  for (let y = 0; y < box.height; y++) {
-    const start = ((box.y + y) * frameWidth + box.x) * 3;
-    out.set(rgb.subarray(start, start + box.width * 3), y * box.width * 3);
-  }
-  return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rgbToI420 } from '../../core/image/i420.js';
 import type { Polygon } from '../../core/geometry/polygon.js';
 import { createCamera, patchCamera } from '../../ingest/camera.js';
 import { MotionDetector } from '../../ingest/motion.js';
@@ -11,7 +12,7 @@ function frame(squares: Array<{ x: number; y: number; size: number }>): Buffer {
   for (const s of squares) {
     for (let y = s.y; y < s.y + s.size; y++) for (let x = s.x; x < s.x + s.size; x++) rgb.fill(20, (y * W + x) * 3, (y * W + x) * 3 + 3);
   }
-  return rgb;
+  return rgbToI420(rgb, W, H);
 }
 
 /** A "tree" swaying in the top-left corner, and a "drone" crossing the right half. */

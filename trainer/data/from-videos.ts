@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { SkywatchError } from '../../core/errors.js';
 import { listLabelledClips } from './labelled-clips.js';
 import { decodeFrames } from '../../ingest/frame-decoder.js';
-import { cropBox, cropRgb, MotionDetector, type MotionOptions } from '../../ingest/motion.js';
+import { cutRgb } from '../../core/image/crop-pixels.js';
+import { cropBox, MotionDetector, type MotionOptions } from '../../ingest/motion.js';
 import type { DataItem, SkippedFile } from './scan.js';
 import { makeSplits, writeSplits } from './splits.js';
 
@@ -59,7 +60,7 @@ export async function buildCropsFromVideos(clipsDir: string, outDir: string, opt
         for (const [r, region] of regions.entries()) {
           const box = cropBox(region, frame.width, frame.height, { padding: options.padding ?? 0.5, minSize: options.minCropSize ?? 48 });
           const rel = `${clip.label}/${stem}__f${String(frame.index).padStart(5, '0')}_r${r}.jpg`;
-          const jpeg = await sharp(cropRgb(frame.data, frame.width, box), { raw: { width: box.width, height: box.height, channels: 3 } })
+          const jpeg = await sharp(cutRgb(frame.data, frame.width, box), { raw: { width: box.width, height: box.height, channels: 3 } })
             .resize(cropSize, cropSize, { fit: 'fill' })
             .jpeg({ quality: 92 })
             .toBuffer();
