@@ -24,4 +24,6 @@ export const names = (prefix: string) => ({
   ingestors: `${prefix}:ingest:roster`,
   cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
   cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
+  /** Set while someone looks at a camera's preview: only those cameras' frames are encoded and published. */
+  cameraSnapshotWanted: (cameraId: string) => `${prefix}:ingest:snapshot-wanted:${cameraId}`,
 });

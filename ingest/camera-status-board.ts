@@ -11,9 +11,18 @@ export interface CameraChange {
   at: number;
 }
 
+/** How long a preview request keeps a camera's frames published (a dashboard asks every few seconds). */
+const PREVIEW_WANTED_MS = 30_000;
+/** How often a request for a preview not published yet looks again. */
+const PREVIEW_POLL_MS = 200;
+
 /**
  * Camera status and latest snapshot as published by the ingestor that holds each camera, readable by
  * any API process. Entries expire, so a camera whose ingestor died shows no stale "live" state.
+ *
+ * Previews are published on demand: encoding every camera's latest frame as JPEG on every ingest pass
+ * cost the ingest process about as much as a camera's motion detection, for pictures nobody looked at.
+ * A request marks the camera wanted for a while; the holding ingestor publishes only wanted cameras.
  */
 export class CameraStatusBoard implements CameraRuntime {
   private readonly n: ReturnType<typeof names>;
@@ -54,7 +63,7 @@ export class CameraStatusBoard implements CameraRuntime {
 
   async remove(cameraId: string): Promise<void> {
     this.seen.delete(cameraId);
-    await this.redis.del(this.n.cameraStatus(cameraId), this.n.cameraSnapshot(cameraId));
+    await this.redis.del(this.n.cameraStatus(cameraId), this.n.cameraSnapshot(cameraId), this.n.cameraSnapshotWanted(cameraId));
   }
 
   async status(cameraId: string): Promise<CameraStatus | null> {
@@ -67,8 +76,29 @@ export class CameraStatusBoard implements CameraRuntime {
     }
   }
 
-  snapshot(cameraId: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(this.n.cameraSnapshot(cameraId));
+  /**
+   * The latest published preview of a camera; asks its ingestor to keep publishing one. A camera that
+   * nobody looked at lately has none yet: the request waits (at most half the entries' lifetime) for
+   * the holding ingestor's next pass to publish it.
+   */
+  async snapshot(cameraId: string): Promise<Buffer | null> {
+    const key = this.n.cameraSnapshot(cameraId);
+    const [[, jpeg]] = (await this.redis.multi().getBuffer(key).set(this.n.cameraSnapshotWanted(cameraId), '1', 'PX', PREVIEW_WANTED_MS).exec()) as [[Error | null, Buffer | null], unknown];
+    if (jpeg) return jpeg;
+    const until = Date.now() + this.ttlMs / 2;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, PREVIEW_POLL_MS));
+      const next = await this.redis.getBuffer(key);
+      if (next) return next;
+    }
+    return null;
+  }
+
+  /** Which of these cameras someone asked to see lately (their ingestor publishes their previews). */
+  async wanted(cameraIds: readonly string[]): Promise<Set<string>> {
+    if (cameraIds.length === 0) return new Set();
+    const flags = await this.redis.mget(...cameraIds.map((id) => this.n.cameraSnapshotWanted(id)));
+    return new Set(cameraIds.filter((_, i) => flags[i] !== null));
   }
 
   async refresh(): Promise<void> {

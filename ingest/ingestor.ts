@@ -240,8 +240,10 @@ export class Ingestor implements CameraRuntime {
   private async publish(): Promise<void> {
     const board = this.options.board;
     if (!board) return;
-    for (const supervisor of this.supervisors.values()) {
-      await board.publish({ ...supervisor.status(), ingestor: this.id }, await supervisor.snapshot());
+    // Previews only for cameras someone is looking at (see CameraStatusBoard).
+    const wanted = await board.wanted([...this.supervisors.keys()]);
+    for (const [id, supervisor] of this.supervisors) {
+      await board.publish({ ...supervisor.status(), ingestor: this.id }, wanted.has(id) ? await supervisor.snapshot() : null);
     }
   }
 }

@@ -28,6 +28,9 @@ function clamp(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
+/** 1.164 * (Y - 16) in 1/65536, per Y value: the luma term of every channel, looked up. */
+const LUMA = Int32Array.from({ length: 256 }, (_, y) => 76309 * (y - 16));
+
 /** RGB24 of a box of an I420 frame (the box must lie inside the frame). */
 export function i420BoxToRgb(frame: Uint8Array, width: number, height: number, box: { x: number; y: number; width: number; height: number }): Buffer {
   checkFrame(frame, width, height);
@@ -35,6 +38,8 @@ export function i420BoxToRgb(frame: Uint8Array, width: number, height: number, b
     throw new RangeError(`box ${box.width}x${box.height}+${box.x}+${box.y} is not inside a ${width}x${height} frame`);
   }
   const out = Buffer.allocUnsafe(box.width * box.height * 3);
+  // A clamped view stores 0..255 without a branch per channel (whole frames go through here for snapshots).
+  const px = new Uint8ClampedArray(out.buffer, out.byteOffset, out.length);
   const cw = width / 2;
   const uPlane = width * height;
   const vPlane = uPlane + cw * (height / 2);
@@ -43,12 +48,12 @@ export function i420BoxToRgb(frame: Uint8Array, width: number, height: number, b
     const row = y * width;
     const chromaRow = (y >> 1) * cw;
     for (let x = box.x, xEnd = box.x + box.width; x < xEnd; x++) {
-      const c = 76309 * (frame[row + x] - 16);
+      const c = LUMA[frame[row + x]];
       const d = frame[uPlane + chromaRow + (x >> 1)] - 128;
       const e = frame[vPlane + chromaRow + (x >> 1)] - 128;
-      out[o++] = clamp((c + 104597 * e) >> 16);
-      out[o++] = clamp((c - 25675 * d - 53279 * e) >> 16);
-      out[o++] = clamp((c + 132201 * d) >> 16);
+      px[o++] = (c + 104597 * e) >> 16;
+      px[o++] = (c - 25675 * d - 53279 * e) >> 16;
+      px[o++] = (c + 132201 * d) >> 16;
     }
   }
   return out;

@@ -34,3 +34,21 @@ describe('CameraStatusBoard state changes', () => {
     expect((await board.status('c1'))?.state).toBe('failed');
   });
 });
+
+describe('CameraStatusBoard previews on demand', () => {
+  it('publishes nothing until asked; a request marks the camera wanted and gets the picture its ingestor then publishes', async () => {
+    const board = new CameraStatusBoard(redis, prefix, 4_000);
+    expect(await board.wanted(['w1', 'w2'])).toEqual(new Set());
+    // The API side asks first: nothing published yet, so it waits for the ingestor's next pass.
+    const asked = board.snapshot('w1');
+    for (let i = 0; i < 50 && !(await board.wanted(['w1'])).has('w1'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await board.wanted(['w1', 'w2'])).toEqual(new Set(['w1']));
+    // The ingestor side: a pass publishes the wanted camera's frame, and only status for the other.
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]);
+    const wanted = await board.wanted(['w1', 'w2']);
+    for (const id of ['w1', 'w2']) await board.publish(status(id, 'live', 1), wanted.has(id) ? jpeg : null);
+    expect(await asked).toEqual(jpeg);
+    expect(await board.snapshot('w2').then((b) => b === null)).toBe(true);
+  }, 10_000);
+});
+
