@@ -33,7 +33,7 @@ export function createProcessServices(deps: { config: Config; logger: Logger; re
   const holder = deps.holder ?? new ModelHolder({
     registry,
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
-    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
+    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads, spin: config.inference.spinThreads },
     pollIntervalMs: config.inference.pollIntervalMs,
     logger,
   });

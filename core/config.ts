@@ -78,6 +78,11 @@ export const configSchema = z.strictObject({
   inference: z.strictObject({
     intraOpThreads: int(1, 256).default(2),
     interOpThreads: int(1, 256).default(1),
+    /**
+     * Let ONNX Runtime's intra-op threads spin between runs. Off: on a small machine the spinning
+     * burns the cores that ingest and ffmpeg need (docs/BENCHMARKS.md, capacity).
+     */
+    spinThreads: bool.default(false),
     maxBatch: int(1, 1024).default(16),
     maxWaitMs: num(0, 10_000).default(2),
     pollIntervalMs: int(100).default(10_000),
@@ -222,6 +227,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_CLIP_MAX_FRAMES: 'api.clipMaxFrames',
   SKYWATCH_INTRA_OP_THREADS: 'inference.intraOpThreads',
   SKYWATCH_INTER_OP_THREADS: 'inference.interOpThreads',
+  SKYWATCH_INFERENCE_SPIN: 'inference.spinThreads',
   SKYWATCH_MAX_BATCH: 'inference.maxBatch',
   SKYWATCH_MAX_WAIT_MS: 'inference.maxWaitMs',
   SKYWATCH_POLL_INTERVAL_MS: 'inference.pollIntervalMs',

@@ -20,7 +20,7 @@ export function registerDoctorCommand(program: Command, ctx: CliContext): void {
         const config = ctx.config();
         const profile = opts.server
           ? await profileFromServer(opts.server, process.env.SKYWATCH_TOKEN)
-          : await profileServing({ registry: await openRegistry(ctx), cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'), threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads }, logger: ctx.logger('doctor'), requests: Math.max(4, Math.min(10_000, opts.requests || 64)), maxBatch: config.inference.maxBatch });
+          : await profileServing({ registry: await openRegistry(ctx), cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'), threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads, spin: config.inference.spinThreads }, logger: ctx.logger('doctor'), requests: Math.max(4, Math.min(10_000, opts.requests || 64)), maxBatch: config.inference.maxBatch });
         printResult(!!opts.json, profile, () => formatServingProfile(profile));
         return;
       }

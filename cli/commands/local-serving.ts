@@ -13,7 +13,7 @@ export async function openLocalServing(ctx: CliContext, registryFlag: string | u
   const holder = new ModelHolder({
     registry: await openRegistry(ctx, registryFlag),
     cacheDir: config.inference.cacheDir ?? path.join(config.stateDir, 'cache', 'models'),
-    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads },
+    threads: { intraOpThreads: config.inference.intraOpThreads, interOpThreads: config.inference.interOpThreads, spin: config.inference.spinThreads },
     pollIntervalMs: 3_600_000,
     logger: ctx.logger('predict'),
   });
