@@ -5,8 +5,11 @@
  * the few pixels that reach a model or a picture (crops, snapshots) are converted to RGB, here, by the
  * one conversion that live crops and training crops share.
  *
- * The conversion is BT.601 with limited range and each chroma sample shared by its 2x2 pixels, as
- * ffmpeg converts yuv420p to rgb24 when it is not told otherwise.
+ * The conversion is BT.601 with limited range and each chroma sample shared by its 2x2 pixels, in
+ * the same 16-bit fixed point as ffmpeg's own yuv420p -> rgb24 on x86 (each term scaled by 8, multiplied
+ * by its coefficient in 1/8192 and truncated by 16 bits, then summed): bit for bit what the decoder gave
+ * when it converted to RGB itself (262,144 Y/U/V combinations and a real frame compared in
+ * tests/core/i420.test.ts), so models trained on frames decoded either way see the same crops.
  */
 
 /** Bytes of an I420 frame. Width and height must be even (the decoder makes them so). */
@@ -28,8 +31,20 @@ function clamp(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
-/** 1.164 * (Y - 16) in 1/65536, per Y value: the luma term of every channel, looked up. */
-const LUMA = Int32Array.from({ length: 256 }, (_, y) => 76309 * (y - 16));
+/** ffmpeg's x86 arithmetic: (8 * value - offset) times a coefficient in 1/8192, keeping the top 16 bits. */
+function term(value: number, offset: number, coefficient: number): number {
+  return (((value << 3) - offset) * Math.round(coefficient * 8192)) >> 16;
+}
+
+// BT.601 limited range: luma 255/219, chroma 255/224 times 2(1 - Kr), 2(1 - Kb) and the green mixes.
+const KR = 0.299;
+const KB = 0.114;
+const CHROMA = 255 / 224;
+const LUMA = Int32Array.from({ length: 256 }, (_, y) => term(y, 128, 255 / 219));
+const R_V = Int32Array.from({ length: 256 }, (_, v) => term(v, 1024, 2 * (1 - KR) * CHROMA));
+const B_U = Int32Array.from({ length: 256 }, (_, u) => term(u, 1024, 2 * (1 - KB) * CHROMA));
+const G_U = Int32Array.from({ length: 256 }, (_, u) => term(u, 1024, -((2 * (1 - KB) * KB) / (1 - KR - KB)) * CHROMA));
+const G_V = Int32Array.from({ length: 256 }, (_, v) => term(v, 1024, -((2 * (1 - KR) * KR) / (1 - KR - KB)) * CHROMA));
 
 /** RGB24 of a box of an I420 frame (the box must lie inside the frame). */
 export function i420BoxToRgb(frame: Uint8Array, width: number, height: number, box: { x: number; y: number; width: number; height: number }): Buffer {
@@ -49,11 +64,11 @@ export function i420BoxToRgb(frame: Uint8Array, width: number, height: number, b
     const chromaRow = (y >> 1) * cw;
     for (let x = box.x, xEnd = box.x + box.width; x < xEnd; x++) {
       const c = LUMA[frame[row + x]];
-      const d = frame[uPlane + chromaRow + (x >> 1)] - 128;
-      const e = frame[vPlane + chromaRow + (x >> 1)] - 128;
-      px[o++] = (c + 104597 * e) >> 16;
-      px[o++] = (c - 25675 * d - 53279 * e) >> 16;
-      px[o++] = (c + 132201 * d) >> 16;
+      const u = frame[uPlane + chromaRow + (x >> 1)];
+      const v = frame[vPlane + chromaRow + (x >> 1)];
+      px[o++] = c + R_V[v];
+      px[o++] = c + G_U[u] + G_V[v];
+      px[o++] = c + B_U[u];
     }
   }
   return out;

@@ -11,21 +11,35 @@ function ffmpegFrame(pixFmt: 'yuv420p' | 'rgb24'): Buffer {
 }
 
 describe('I420 frames (the decoder output every frame travels as)', () => {
-  it('converts a real camera frame to the RGB ffmpeg itself would give, within a level or two', () => {
+  it('converts a real camera frame to exactly the RGB ffmpeg itself gives', () => {
     const yuv = ffmpegFrame('yuv420p');
     const reference = ffmpegFrame('rgb24');
     expect(yuv.length).toBe(i420Bytes(640, 512));
-    const rgb = i420ToRgb(yuv, 640, 512);
-    expect(rgb.length).toBe(reference.length);
-    let sum = 0;
-    let worst = 0;
-    for (let i = 0; i < rgb.length; i++) {
-      const d = Math.abs(rgb[i] - reference[i]);
-      sum += d;
-      worst = Math.max(worst, d);
+    expect(i420ToRgb(yuv, 640, 512).equals(reference)).toBe(true);
+  });
+
+  it('matches ffmpeg on every luma value against a grid of chroma values, saturation included', () => {
+    // 512x512: each 2x2 block one (U, V) of a 32x32 grid, its four pixels four consecutive Y values.
+    const w = 512;
+    const h = 512;
+    const yuv = Buffer.alloc(i420Bytes(w, h));
+    const cw = w / 2;
+    for (let block = 0; block < cw * (h / 2); block++) {
+      const bx = block % cw;
+      const by = Math.floor(block / cw);
+      yuv[w * h + block] = ((block % 1024) >> 5) * 8;
+      yuv[w * h + cw * (h / 2) + block] = (block % 32) * 8;
+      const y0 = (Math.floor(block / 1024) * 4) % 256;
+      yuv[2 * by * w + 2 * bx] = y0;
+      yuv[2 * by * w + 2 * bx + 1] = y0 + 1;
+      yuv[(2 * by + 1) * w + 2 * bx] = y0 + 2;
+      yuv[(2 * by + 1) * w + 2 * bx + 1] = y0 + 3;
     }
-    expect(sum / rgb.length).toBeLessThan(1);
-    expect(worst).toBeLessThanOrEqual(4);
+    const reference = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${w}x${h}`, '-i', '-', '-vf', `scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { input: yuv, maxBuffer: 8 << 20 });
+    const rgb = i420ToRgb(yuv, w, h);
+    let differ = 0;
+    for (let i = 0; i < rgb.length; i++) if (rgb[i] !== reference[i]) differ++;
+    expect(differ).toBe(0);
   });
 
   it('cuts a box with the same pixels as the whole-frame conversion, and only boxes inside the frame', () => {
