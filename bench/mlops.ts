@@ -26,7 +26,6 @@ import { Predictor } from '../inference/predictor.js';
 import { runSweep } from '../trainer/sweep/run-sweep.js';
 import { parseSweepSpec } from '../trainer/sweep/sweep-spec.js';
 import { publishRealisticModel, SQUEEZENET } from './support/realistic-model.js';
-import { i420ToRgb } from '../core/image/i420.js';
 
 const { values } = parseArgs({ options: { 'skip-sweep': { type: 'boolean', default: false } } });
 const CLIP = path.resolve('../shared/data/videos/drone/V_DRONE_002.mp4');
@@ -55,9 +54,9 @@ try {
   console.log(`clip predict: ${path.basename(CLIP)} (${(last!.durationMs / 1000).toFixed(1)} s, ${last!.width}x${last!.height}, ${last!.frames} frames at 5 fps, ${last!.tracks.length} tracks): median ${median(times).toFixed(2)} s of 3 (${times.map((t) => t.toFixed(2)).join(', ')}), load ${load()}`);
 
   // Drift: per-crop sample and per-camera comparison.
-  let rgb: Buffer = Buffer.alloc(224 * 224 * 3, 128);
+  let rgb = Buffer.alloc(224 * 224 * 3, 128);
   for await (const f of decodeFrames(CLIP, { fps: 1, width: 224, height: 224 })) {
-    rgb = i420ToRgb(f.data, f.width, f.height);
+    rgb = Buffer.from(f.data);
     break;
   }
   const probs = [0.3, 0.7];

@@ -1,6 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
 import { SkywatchError } from '../core/errors.js';
-import { evenSize, rgbToI420 } from '../core/image/i420.js';
 import type { RawFrame } from '../ingest/frame-decoder.js';
 
 /**
@@ -18,20 +17,7 @@ export function framesFromNpz(npz: Buffer, limits: { maxFrames: number; maxPixel
   if (t > limits.maxFrames) throw new SkywatchError('PAYLOAD_TOO_LARGE', `${t} frames; at most ${limits.maxFrames}`);
   if (w * h > limits.maxPixels) throw new SkywatchError('IMAGE_TOO_MANY_PIXELS', `frames are ${w}x${h}, over ${limits.maxPixels} pixels`);
   const per = w * h * 3;
-  // Frames join the decoders' path as I420, which needs an even size: an odd last row or column is dropped.
-  const width = evenSize(w);
-  const height = evenSize(h);
-  return Array.from({ length: t }, (_, i) => {
-    const rgb = data.subarray(i * per, (i + 1) * per);
-    return { data: rgbToI420(width === w && height === h ? rgb : evenRgb(rgb, w, width, height), width, height), width, height, index: i, ptsMs: 0 };
-  });
-}
-
-/** The top-left width x height of a packed RGB image `stride` pixels wide. */
-function evenRgb(rgb: Uint8Array, stride: number, width: number, height: number): Uint8Array {
-  const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) out.set(rgb.subarray(y * stride * 3, (y * stride + width) * 3), y * width * 3);
-  return out;
+  return Array.from({ length: t }, (_, i) => ({ data: data.subarray(i * per, (i + 1) * per), width: w, height: h, index: i, ptsMs: 0 }));
 }
 
 function readZipMember(zip: Buffer, name: string): Buffer {

@@ -11,7 +11,6 @@ import { ModelHolder } from './model-holder.js';
 import type { SessionThreads } from './onnx-model.js';
 import { Predictor } from './predictor.js';
 import { SERVING_STAGES, stageTimer, type ServingStage, type StageStats } from './stage-timer.js';
-import { i420ToRgb, rgbToI420 } from '../core/image/i420.js';
 
 export interface ServingProfile {
   source: string;
@@ -39,8 +38,7 @@ export async function profileServing(options: { registry: ModelRegistry; cacheDi
     .composite([{ input: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="512"><rect x="300" y="220" width="40" height="12" fill="#222"/></svg>') }])
     .jpeg({ quality: 85 }).toBuffer();
   const crop = await sharp(frame).extract({ left: 272, top: 178, width: 96, height: 96 }).raw().toBuffer();
-  // Live snapshots start from the camera's I420 frame, so the profile does too.
-  const frameI420 = rgbToI420(await sharp(frame).raw().toBuffer(), 640, 512);
+  const frameRgb = await sharp(frame).raw().toBuffer();
   const box = { x: 300, y: 220, width: 40, height: 12 };
   let track: Track | null = null;
   stageTimer.reset();
@@ -57,7 +55,7 @@ export async function profileServing(options: { registry: ModelRegistry; cacheDi
         const p = i % 2 === 0 ? await predictor.predict(frame) : await predictor.predictRgb(crop, 96, 96);
         const probabilities = Float32Array.from(labels.map((l) => p.scores[l] ?? 0));
         const events = await stageTimer.time('alert_rules', () => judge.addScores(track!, i, probabilities));
-        if (i % 4 === 0 || events.length > 0) await stageTimer.time('snapshot', () => snapshotJpeg(i420ToRgb(frameI420, 640, 512), 640, 512, box, [], p.label));
+        if (i % 4 === 0 || events.length > 0) await stageTimer.time('snapshot', () => snapshotJpeg(frameRgb, 640, 512, box, [], p.label));
       }
     };
     await Promise.all([lane(), lane(), lane(), lane()]);

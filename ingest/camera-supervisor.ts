@@ -10,7 +10,6 @@ import { decodeFrames, probeSize } from './frame-decoder.js';
 import type { DropReason, FramePipelineFactory } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
-import { i420ToRgb } from '../core/image/i420.js';
 
 /** `ended`: a play-once file camera reached the end of its file. */
 export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped' | 'ended';
@@ -145,7 +144,7 @@ export class CameraSupervisor {
   /** The latest decoded frame as JPEG, or null before the first frame. */
   async snapshot(): Promise<Buffer | null> {
     const f = this.latest;
-    return f ? encodeJpeg(i420ToRgb(f.data, f.width, f.height), f.width, f.height, 85) : null;
+    return f ? encodeJpeg(f.data, f.width, f.height, 85) : null;
   }
 
   private setState(state: CameraState): void {

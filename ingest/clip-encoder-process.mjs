@@ -9,7 +9,7 @@ import { setPriority } from 'node:os';
 function ffmpegArgs(job) {
   return [
     '-loglevel', 'error', '-y', '-threads', '1',
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${job.width}x${job.height}`, '-r', String(job.fps), '-i', job.input,
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${job.width}x${job.height}`, '-r', String(job.fps), '-i', job.input,
     '-an', '-vf', "scale='min(640,iw)':-2", '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
     '-movflags', '+faststart', '-f', 'mp4', job.output,
   ];

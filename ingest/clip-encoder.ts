@@ -21,7 +21,7 @@ interface Waiting {
 }
 
 /**
- * Encodes alerts' evidence clips (raw I420 frames, as the decoder gives them -> MP4) in a small helper process of its own, started
+ * Encodes alerts' evidence clips (raw RGB frames -> MP4) in a small helper process of its own, started
  * once and reused: running ffmpeg straight from the ingest process would fork that large process for
  * every clip and block its event loop (and every camera's frames) while it does. The frames reach the
  * helper as a file written off the event loop; clips are encoded one at a time, in order.
@@ -37,13 +37,12 @@ export class ClipEncoder {
     this.logger = options.logger ?? silentLogger;
   }
 
-  /** An MP4 of I420 frames of one size (ffmpeg reports frames of the wrong size). */
   async encode(frames: readonly Buffer[], width: number, height: number, fps: number): Promise<Buffer> {
     if (frames.length === 0) throw new Error('no frames for a clip');
     if (this.closed) throw new Error('the clip encoder is closed');
     const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
     try {
-      const input = path.join(dir, 'frames.yuv');
+      const input = path.join(dir, 'frames.rgb');
       const output = path.join(dir, 'clip.mp4');
       const file = await open(input, 'w');
       try {

@@ -1,9 +1,8 @@
 import ffmpeg from 'fluent-ffmpeg';
 import { SkywatchError } from '../core/errors.js';
-import { evenSize, i420Bytes } from '../core/image/i420.js';
 
 export interface RawFrame {
-  /** I420 (yuv420p): what the camera sends, in half the bytes of RGB (core/image/i420.ts). */
+  /** Packed RGB24. */
   data: Buffer;
   width: number;
   height: number;
@@ -14,7 +13,6 @@ export interface RawFrame {
 
 export interface DecodeOptions {
   fps: number;
-  /** Output size; made even (I420 shares a chroma sample between 2x2 pixels). */
   width?: number;
   height?: number;
   /** Loop a file forever (demo cameras). */
@@ -41,7 +39,7 @@ export function probeSize(input: string, probeOptions: string[] = []): Promise<{
 }
 
 /**
- * Decodes a video (file or stream URL) at a set rate into raw I420 frames, cut from ffmpeg's stdout by
+ * Decodes a video (file or stream URL) at a set rate into raw RGB frames, cut from ffmpeg's stdout by
  * exact size. Ending the iteration (break, return, abort) kills the ffmpeg child.
  */
 export async function* decodeFrames(input: string, options: DecodeOptions): AsyncGenerator<RawFrame> {
@@ -51,16 +49,12 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
     width = width ?? size.width;
     height = height ?? Math.round((size.height * width) / size.width);
   }
-  width = evenSize(width);
-  height = evenSize(height);
-  const frameBytes = i420Bytes(width, height);
+  const frameBytes = width * height * 3;
   const inputOptions = [...(options.loop ? ['-stream_loop', '-1'] : []), ...(options.realtime ? ['-re'] : []), ...(options.inputOptions ?? [])];
   const command = ffmpeg(input)
     .inputOptions(inputOptions)
     .videoFilters([`fps=${options.fps}`, `scale=${width}:${height}`])
-    // yuv420p is what cameras and files carry: ffmpeg converts no colours, and the frame is half the
-    // bytes of RGB through the pipe, the ring and every copy (crops are converted alone, later).
-    .outputOptions(['-an', '-sn', '-pix_fmt', 'yuv420p'])
+    .outputOptions(['-an', '-sn', '-pix_fmt', 'rgb24'])
     .format('rawvideo');
   let failure: Error | null = null;
   let stderrTail = '';

@@ -1,9 +1,9 @@
-/** A decoded frame kept for evidence: I420 at the decode size, as it came from the decoder. */
+/** A decoded frame kept for evidence: packed RGB24 at the decode size. */
 export interface RingFrame {
   seq: number;
   /** Capture time, ms. */
   at: number;
-  i420: Buffer;
+  rgb: Buffer;
 }
 
 /**

@@ -1,5 +1,4 @@
 import { rasterisePolygons, type Polygon } from '../core/geometry/polygon.js';
-import { i420Bytes } from '../core/image/i420.js';
 
 /**
  * Motion detection in the manner of Frigate: frames are shrunk to a small grey image, compared with a
@@ -52,12 +51,10 @@ export const DEFAULT_MOTION: MotionOptions = {
   absorbFrames: 10,
 };
 
-/**
- * Grey levels on the 0..255 scale of full-range luma, from the limited-range Y of an I420 frame
- * (16..235): the scale the thresholds were chosen on when motion read RGB.
- */
-const Y_SCALE = 255 / 219;
-const Y_BLACK = 16;
+/** Each channel's share of the grey level (ITU-R BT.601), per byte value: the products, looked up. */
+const LUMA_R = Float64Array.from({ length: 256 }, (_, v) => 0.299 * v);
+const LUMA_G = Float64Array.from({ length: 256 }, (_, v) => 0.587 * v);
+const LUMA_B = Float64Array.from({ length: 256 }, (_, v) => 0.114 * v);
 
 export class MotionDetector {
   readonly options: MotionOptions;
@@ -94,10 +91,10 @@ export class MotionDetector {
     this.ignored = this.options.ignore?.length ? rasterisePolygons(this.options.ignore, this.w, this.h) : null;
   }
 
-  /** Regions that moved in this frame (I420 at the detector's width and height; only Y is read). */
-  detect(frame: Uint8Array): Region[] {
-    if (frame.length !== i420Bytes(this.width, this.height)) throw new Error(`expected ${i420Bytes(this.width, this.height)} bytes of I420, got ${frame.length}`);
-    this.shrink(frame);
+  /** Regions that moved in this frame (packed RGB24 at the detector's width and height). */
+  detect(rgb: Uint8Array): Region[] {
+    if (rgb.length !== this.width * this.height * 3) throw new Error(`expected ${this.width * this.height * 3} bytes of RGB, got ${rgb.length}`);
+    this.shrink(rgb);
     const { grey } = this;
     if (!this.background) {
       this.background = Float32Array.from(grey);
@@ -105,8 +102,8 @@ export class MotionDetector {
       this.frames = 1;
       return [];
     }
-    // The per-pixel pass lives in a method of its own: the rare branches below (warm-up, light
-    // changes) used to deoptimise this whole function, loop and all, over and over (V8's trace).
+    // The per-pixel pass lives in a method of its own: the rare branches here (warm-up, light changes)
+    // kept deoptimising the whole of detect, pixel loop and all (V8's --trace-deopt).
     const changed = this.compare(this.background);
     this.frames++;
     if (changed > this.options.maxChangedFraction * grey.length) {
@@ -122,7 +119,8 @@ export class MotionDetector {
   /**
    * Compares the frame's grey levels with the background and the previous frame and updates both, in
    * one pass (it runs over every pixel of every frame of every camera). A frame that turns out to be a
-   * light change overwrites the background afterwards.
+   * light change overwrites the background afterwards. The same arithmetic, in the same order, as the
+   * two passes it replaced: the regions do not change.
    */
   private compare(bg: Float32Array): number {
     const { grey, previous, mask, moving, stable, ignored } = this;
@@ -138,9 +136,9 @@ export class MotionDetector {
       const free = ignored === null || ignored[i] === 0;
       const v = grey[i];
       const b = bg[i];
-      const on = free && (v - b > t || b - v > t) ? 1 : 0;
+      const on = free && Math.abs(v - b) > t ? 1 : 0;
       const p = previous[i];
-      const moved = free && (v - p > t || p - v > t) ? 1 : 0;
+      const moved = free && Math.abs(v - p) > t ? 1 : 0;
       mask[i] = on;
       moving[i] = moved;
       previous[i] = v;
@@ -161,34 +159,70 @@ export class MotionDetector {
     return changed;
   }
 
-  /** The Y plane averaged over cells of the detector's size, as grey levels. */
-  private shrink(y: Uint8Array): void {
-    const { w, h, width, height, grey } = this;
+  private shrink(rgb: Uint8Array): void {
+    const { w, h, width, height } = this;
     const fx = width / w;
     const fy = height / h;
-    if (fx === 2 && fy === 2) {
-      // 640x512 cameras at the default 320 width: the cell's four pixels, unrolled.
-      const k = Y_SCALE / 4;
-      const off = Y_BLACK * Y_SCALE;
-      for (let row = 0; row < h; row++) {
-        let p = row * 2 * width;
-        const out = row * w;
-        for (let x = 0; x < w; x++, p += 2) {
-          const q = p + width;
-          grey[out + x] = k * (y[p] + y[p + 1] + y[q] + y[q + 1]) - off;
-        }
-      }
-      return;
-    }
-    for (let row = 0; row < h; row++) {
-      const y0 = Math.floor(row * fy);
-      const y1 = Math.max(y0 + 1, Math.floor((row + 1) * fy));
+    if (Number.isInteger(fx) && Number.isInteger(fy)) return this.shrinkBy(fx, fy, rgb);
+    for (let y = 0; y < h; y++) {
+      const y0 = Math.floor(y * fy);
+      const y1 = Math.max(y0 + 1, Math.floor((y + 1) * fy));
       for (let x = 0; x < w; x++) {
         const x0 = Math.floor(x * fx);
         const x1 = Math.max(x0 + 1, Math.floor((x + 1) * fx));
         let sum = 0;
-        for (let yy = y0; yy < y1; yy++) for (let p = yy * width + x0, end = yy * width + x1; p < end; p++) sum += y[p];
-        grey[row * w + x] = (Y_SCALE * sum) / ((y1 - y0) * (x1 - x0)) - Y_BLACK * Y_SCALE;
+        for (let yy = y0; yy < y1; yy++) {
+          let p = (yy * width + x0) * 3;
+          for (let xx = x0; xx < x1; xx++, p += 3) sum += LUMA_R[rgb[p]] + LUMA_G[rgb[p + 1]] + LUMA_B[rgb[p + 2]];
+        }
+        this.grey[y * w + x] = sum / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+
+  /**
+   * The common case (the frame is a whole multiple of the detector's size, 640 -> 320): each channel
+   * summed over the cell as integers, then weighted once, which is the general loop's grey level up to
+   * rounding in the last bits, at a fraction of its cost (this loop reads every pixel of every frame).
+   */
+  private shrinkBy(fx: number, fy: number, rgb: Uint8Array): void {
+    const { w, h, width, grey } = this;
+    const r = 0.299 / (fx * fy);
+    const g = 0.587 / (fx * fy);
+    const b = 0.114 / (fx * fy);
+    const rowStride = width * 3;
+    const cellStride = fx * 3;
+    if (fx === 2 && fy === 2) {
+      // 640x512 cameras at the default 320 width: the cell's four pixels, unrolled.
+      for (let y = 0; y < h; y++) {
+        let p = y * 2 * rowStride;
+        const out = y * w;
+        for (let x = 0; x < w; x++, p += 6) {
+          const q = p + rowStride;
+          const sr = rgb[p] + rgb[p + 3] + rgb[q] + rgb[q + 3];
+          const sg = rgb[p + 1] + rgb[p + 4] + rgb[q + 1] + rgb[q + 4];
+          const sb = rgb[p + 2] + rgb[p + 5] + rgb[q + 2] + rgb[q + 5];
+          grey[out + x] = r * sr + g * sg + b * sb;
+        }
+      }
+      return;
+    }
+    for (let y = 0; y < h; y++) {
+      const top = y * fy * rowStride;
+      const out = y * w;
+      for (let x = 0; x < w; x++) {
+        let sr = 0;
+        let sg = 0;
+        let sb = 0;
+        const start = top + x * cellStride;
+        for (let yy = 0, row = start; yy < fy; yy++, row += rowStride) {
+          for (let p = row, end = row + cellStride; p < end; p += 3) {
+            sr += rgb[p];
+            sg += rgb[p + 1];
+            sb += rgb[p + 2];
+          }
+        }
+        grey[out + x] = r * sr + g * sg + b * sb;
       }
     }
   }

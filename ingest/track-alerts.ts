@@ -7,7 +7,6 @@ import { stageTimer } from '../inference/stage-timer.js';
 import type { ClipEncoder } from './clip-encoder.js';
 import { snapshotJpeg } from './evidence.js';
 import type { TrackedCamera } from './tracked-camera.js';
-import { i420ToRgb } from '../core/image/i420.js';
 
 export interface TrackAlertPublisherOptions {
   stream: AlertStream;
@@ -170,7 +169,7 @@ export class TrackAlertPublisher {
   private async snapshot(cam: TrackedCamera, e: TrackAlertEvent): Promise<Buffer | null> {
     const frame = cam.ring.at(e.lastAt);
     if (!frame) return null;
-    return stageTimer.time('snapshot', () => snapshotJpeg(i420ToRgb(frame.i420, cam.options.width, cam.options.height), cam.options.width, cam.options.height, e.box, e.path, `${e.label} ${Math.round(100 * e.score)}%`));
+    return stageTimer.time('snapshot', () => snapshotJpeg(frame.rgb, cam.options.width, cam.options.height, e.box, e.path, `${e.label} ${Math.round(100 * e.score)}%`));
   }
 
   private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState): Promise<void> {
@@ -180,7 +179,7 @@ export class TrackAlertPublisher {
     const frames = cam.ring.between(Math.max(e.firstAt - 1_000, e.lastAt - seconds * 1000), e.lastAt + 1_000);
     if (frames.length < 2) return;
     try {
-      const mp4 = await encoder.encode(frames.map((f) => f.i420), cam.options.width, cam.options.height, cam.options.fps);
+      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps);
       await this.options.stream.putClip(state.alertId, mp4);
       state.clipOf = state.alertId;
     } catch (err) {

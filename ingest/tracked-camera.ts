@@ -122,12 +122,12 @@ export class TrackedCamera implements FramePipeline {
     return this.options.now?.() ?? Date.now();
   }
 
-  async process(frame: Buffer, seq: number, capturedAt: number): Promise<GateResult> {
+  async process(rgb: Buffer, seq: number, capturedAt: number): Promise<GateResult> {
     const o = this.options;
     this.lastFrameAt = this.now();
     // Detection and tracking run on every frame, sent on or not, so the background and tracks stay current.
-    const regions = this.detector.detect(frame);
-    this.ring.push({ seq, at: capturedAt, i420: frame });
+    const regions = this.detector.detect(rgb);
+    this.ring.push({ seq, at: capturedAt, rgb });
     const { observed, ended } = this.tracker.update(regions, seq, capturedAt);
     const crops: Array<{ trackId: number; box: { x: number; y: number; width: number; height: number }; rgb: Buffer; width: number; height: number }> = [];
     for (const track of observed) {
@@ -150,7 +150,7 @@ export class TrackedCamera implements FramePipeline {
         continue;
       }
       const box = contextBox(track.last.box, o.width, o.height, o.crop);
-      const cut = cutRgb(frame, o.width, box);
+      const cut = cutRgb(rgb, o.width, box);
       crops.push({ trackId: track.id, box, rgb: cut, width: box.width, height: box.height });
     }
     for (const track of ended) {

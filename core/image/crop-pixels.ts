@@ -1,5 +1,4 @@
 import sharp from 'sharp';
-import { i420BoxToRgb } from './i420.js';
 
 /**
  * The one pixel path. Live crops (ingest cuts, the worker resizes), training crops (`data from-videos`
@@ -38,12 +37,18 @@ export function contextBox(box: Box, frameWidth: number, frameHeight: number, op
   return { x, y, width: side, height: side };
 }
 
-/**
- * The native-resolution RGB24 pixels of a box (which must lie inside the frame) of an I420 frame: the
- * one colour conversion of crops, live and in training.
- */
+/** The native-resolution RGB24 pixels of a box (which must lie inside the frame). */
 export function cutRgb(frame: Uint8Array, frameWidth: number, box: Box): Buffer {
-  return i420BoxToRgb(frame, frameWidth, frame.length / (frameWidth * 1.5), box);
+  const frameHeight = frame.length / (frameWidth * 3);
+  if (box.x < 0 || box.y < 0 || box.x + box.width > frameWidth || box.y + box.height > frameHeight || box.width < 1 || box.height < 1) {
+    throw new RangeError(`box ${box.width}x${box.height}+${box.x}+${box.y} is not inside a ${frameWidth}x${frameHeight} frame`);
+  }
+  const out = Buffer.alloc(box.width * box.height * 3);
+  for (let y = 0; y < box.height; y++) {
+    const start = ((box.y + y) * frameWidth + box.x) * 3;
+    out.set(frame.subarray(start, start + box.width * 3), y * box.width * 3);
+  }
+  return out;
 }
 
 /** Packed RGB24 stretched to a model input with the project's kernel. */

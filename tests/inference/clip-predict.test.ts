@@ -15,7 +15,6 @@ import { evaluateClips } from '../../trainer/eval/clip-eval.js';
 import { buildServer, type SkywatchServer } from '../../web/server.js';
 import { writeNpz } from '../support/npz.js';
 import { publishTiny } from '../support/tiny-model.js';
-import { i420ToRgb } from '../../core/image/i420.js';
 
 const DRONE = path.resolve('../shared/data/videos/drone/V_DRONE_002.mp4');
 const BIRD = path.resolve('../shared/data/videos/bird/V_BIRD_002.mp4');
@@ -73,8 +72,7 @@ describe.skipIf(!haveData)('POST /v1/predict/clip on real sky footage', () => {
     let w = 0;
     let h = 0;
     for await (const f of decodeFrames(DRONE, { fps: 5 })) {
-      // An .npz holds RGB, as the seed's tools write it.
-      frames.push(i420ToRgb(f.data, f.width, f.height));
+      frames.push(f.data);
       w = f.width;
       h = f.height;
     }

@@ -10,7 +10,6 @@ import { OpenAlerts } from '../../queue/open-alerts.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import { MeanVerdict } from '../../tracking/mean-verdict.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
-import { skyFrame } from '../support/sky-frame.js';
 
 const prefix = `test-policy-${process.pid}-${Date.now()}`;
 const redis = createRedis('redis://127.0.0.1:6379');
@@ -42,8 +41,13 @@ describe('camera alert policy', () => {
 
 const W = 160;
 const H = 120;
-/** A sky with a dark 8x8 square at (x, 30) (none while x < 0), as I420. */
-const frame = (x: number): Buffer => skyFrame(W, H, x);
+/** A sky with a dark 8x8 square at (x, 30) (none while x < 0). */
+function frame(x: number): Buffer {
+  const rgb = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < W * H; i++) rgb.set([135, 206, 235], i * 3);
+  if (x >= 0) for (let y = 30; y < 38; y++) for (let px = x; px < x + 8; px++) rgb.set([30, 30, 30], (y * W + px) * 3);
+  return rgb;
+}
 
 /**
  * The owner's pipeline for one camera record (what a camera supervisor gets), an object crossing the

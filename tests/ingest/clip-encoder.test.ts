@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rgbToI420 } from '../../core/image/i420.js';
 import { ClipEncoder } from '../../ingest/clip-encoder.js';
 
 /** A 64x48 frame with a bright square at x (the clip shows it moving). */
@@ -8,7 +7,7 @@ function frame(x: number): Buffer {
   const h = 48;
   const rgb = Buffer.alloc(w * h * 3, 40);
   for (let y = 10; y < 20; y++) for (let i = x; i < x + 10; i++) rgb.fill(230, (y * w + i) * 3, (y * w + i) * 3 + 3);
-  return rgbToI420(rgb, w, h);
+  return rgb;
 }
 
 describe('ClipEncoder (evidence clips in a helper process)', () => {

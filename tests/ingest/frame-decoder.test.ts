@@ -22,19 +22,19 @@ async function collect(it: AsyncIterable<{ data: Buffer; width: number; height: 
 }
 
 describe('decodeFrames', () => {
-  it('samples a clip at the asked fps into exact I420 frames, probing the size', async () => {
+  it('samples a clip at the asked fps into exact RGB24 frames, probing the size', async () => {
     const clip = testsrc(2);
     expect(await probeSize(clip)).toMatchObject({ width: 160, height: 120, fps: 25 });
     const frames = await collect(decodeFrames(clip, { fps: 5 }));
     expect(frames.length).toBe(10);
     expect(frames.map((f) => f.index)).toEqual([...Array(10).keys()]);
     expect(frames[3].ptsMs).toBe(600);
-    for (const f of frames) expect(f.data.length).toBe(160 * 120 * 1.5);
+    for (const f of frames) expect(f.data.length).toBe(160 * 120 * 3);
     // testsrc moves: consecutive samples differ.
     expect(frames[0].data.equals(frames[1].data)).toBe(false);
     const scaled = await collect(decodeFrames(clip, { fps: 2, width: 80 }));
     expect(scaled[0]).toMatchObject({ width: 80, height: 60 });
-    expect(scaled[0].data.length).toBe(80 * 60 * 1.5);
+    expect(scaled[0].data.length).toBe(80 * 60 * 3);
   });
 
   it('loops a file forever and stops ffmpeg when the consumer stops', async () => {
@@ -70,7 +70,7 @@ describe('decodeFrames', () => {
         break;
       }
       expect(first).toMatchObject({ width: 640, height: 512 });
-      expect(first?.data.length).toBe(640 * 512 * 1.5);
+      expect(first?.data.length).toBe(640 * 512 * 3);
     });
   });
 });

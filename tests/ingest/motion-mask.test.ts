@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { rgbToI420 } from '../../core/image/i420.js';
 import type { Polygon } from '../../core/geometry/polygon.js';
 import { createCamera, patchCamera } from '../../ingest/camera.js';
 import { MotionDetector } from '../../ingest/motion.js';
@@ -12,7 +11,7 @@ function frame(squares: Array<{ x: number; y: number; size: number }>): Buffer {
   for (const s of squares) {
     for (let y = s.y; y < s.y + s.size; y++) for (let x = s.x; x < s.x + s.size; x++) rgb.fill(20, (y * W + x) * 3, (y * W + x) * 3 + 3);
   }
-  return rgbToI420(rgb, W, H);
+  return rgb;
 }
 
 /** A "tree" swaying in the top-left corner, and a "drone" crossing the right half. */

@@ -6,7 +6,6 @@ import { TrackAlertPublisher } from '../../ingest/track-alerts.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
 import type { CropSchedule } from '../../tracking/crop-schedule.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
-import { skyFrame } from '../support/sky-frame.js';
 
 const prefix = `test-tracked-cam-${process.pid}-${Date.now()}`;
 const redis = createRedis('redis://127.0.0.1:6379');
@@ -18,8 +17,16 @@ afterAll(async () => {
 
 const W = 160;
 const H = 120;
-/** A sky with a dark 8x8 square at (x, 30) (none while x < 0), as I420. */
-const frame = (x: number): Buffer => skyFrame(W, H, x);
+/** A sky with a dark 8x8 square at x (none while x < 0). */
+function frame(x: number): Buffer {
+  const rgb = Buffer.alloc(W * H * 3);
+  for (let i = 0; i < W * H; i++) rgb.set([135, 206, 235], i * 3);
+  const square = (sx: number, sy: number) => {
+    for (let y = sy; y < sy + 8; y++) for (let px = sx; px < sx + 8; px++) rgb.set([30, 30, 30], (y * W + px) * 3);
+  };
+  if (x >= 0) square(x, 30);
+  return rgb;
+}
 
 function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule } = {}) {
   const sink = new MemoryFrameSink();
