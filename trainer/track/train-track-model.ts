@@ -127,12 +127,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   const testFolds = request.testFolds ?? 5;
   const testFold = request.testFold ?? 0;
   const trainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings };
+  const photoSettings = request.photos && request.photoModel !== false ? { ...DEFAULT_PHOTO_HEADS, ...request.photoModel } : undefined;
   const source = request.photos ? `${request.tracks} + ${request.photos}` : request.tracks;
   const backend = await initTfBackend(request.backend ?? 'auto', logger);
   tracker?.start({
     id: version,
     kind: 'track',
-    params: { seed, testFolds, testFold, policy, photos: request.photos ?? null, backbone: path.basename(request.backbone), ...recordedSettings(trainSettings) },
+    params: { seed, testFolds, testFold, policy, photos: request.photos ?? null, photoModel: photoSettings ?? null, backbone: path.basename(request.backbone), ...recordedSettings(trainSettings) },
     data: { source, fingerprint: null },
     backend: backend.name,
     ...(request.tracking ? request.tracking : {}),
@@ -196,7 +197,6 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   };
   const parts = await timePhase('step', () => trainTrackParts(data, train, settings));
   const { labels, featureNames } = parts;
-  const photoSettings = extraCrops && request.photoModel !== false ? { ...DEFAULT_PHOTO_HEADS, ...request.photoModel } : undefined;
   let photoHeads: { labels: string[]; heads: tf.LayersModel[] } | undefined;
   let photoSeconds = 0;
   try {

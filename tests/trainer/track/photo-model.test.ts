@@ -55,6 +55,7 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     expect(files).toEqual(expect.arrayContaining(['model.onnx', 'track.onnx', 'photo.onnx']));
     expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input });
     expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 32 });
+    expect(manifest.training?.photoModel).toMatchObject({ seconds: expect.any(Number) });
     // The registry checks the photo model's checksum like the model's.
     await expect(registry.verify(manifest.version)).resolves.toMatchObject({ version: manifest.version });
 
