@@ -16,7 +16,6 @@
  * stay together) is held out and scored instead, the rest trains.
  */
 import { existsSync } from 'node:fs';
-import sharp from 'sharp';
 import os from 'node:os';
 import path from 'node:path';
 import { scanDataset } from '../trainer/data/scan.js';
@@ -26,6 +25,7 @@ import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHead, trainingLabels, type
 import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
+import { mirrorGroups } from './mirror-groups.js';
 
 const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
 const TRAIN = path.resolve('../shared/data/images/train');
@@ -115,30 +115,3 @@ const stat = (k: 'pair' | 'top' | 'droneRecall') => {
 console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}`);
 console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 
-/**
- * A group per photograph: an image and its horizontally flipped copy (same label; the nearest mirrored
- * 16x16 grey thumbnail, when close) share one, so a split never has a photo on one side and its mirror
- * on the other.
- */
-async function mirrorGroups(files: string[], labels: string[]): Promise<number[]> {
-  const S = 16;
-  const thumbs = await Promise.all(files.map(async (f) => new Uint8Array(await sharp(f).grayscale().resize(S, S, { fit: 'fill' }).raw().toBuffer())));
-  const parent = files.map((_f, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
-  for (let i = 0; i < files.length; i++) {
-    let best = -1;
-    let bestD = Infinity;
-    for (let j = 0; j < files.length; j++) {
-      if (j === i || labels[j] !== labels[i]) continue;
-      let d = 0;
-      for (let y = 0; y < S && d < bestD; y++) for (let x = 0; x < S; x++) d += (thumbs[i][y * S + x] - thumbs[j][y * S + S - 1 - x]) ** 2;
-      if (d < bestD) {
-        bestD = d;
-        best = j;
-      }
-    }
-    // A mean squared difference under 25 (5 grey levels): the same photograph mirrored.
-    if (best >= 0 && bestD / (S * S) < 25) parent[find(i)] = find(best);
-  }
-  return files.map((_f, i) => find(i));
-}

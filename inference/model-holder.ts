@@ -2,7 +2,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { SkywatchError, isSkywatchError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { ModelManifest } from '../core/model/manifest.js';
+import { photoManifest, type ModelManifest } from '../core/model/manifest.js';
 import type { ModelRegistry } from '../core/model/registry.js';
 import { MeanVerdict } from '../tracking/mean-verdict.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
@@ -17,16 +17,28 @@ export class LoadedModel {
   /** How a track's crop scores become its verdict: the track model, or the mean for a photo model. */
   readonly verdict: VerdictModel;
 
-  constructor(readonly model: OnnxModel, readonly manifest: ModelManifest, readonly loadedAt: Date, verdict?: OnnxTrackVerdict) {
+  /**
+   * What whole photographs are classified with: the version's photo model when it has one (its own
+   * labels and input, under this version), else this model. Camera crops always use this model.
+   */
+  readonly photo: LoadedModel;
+
+  constructor(readonly model: OnnxModel, readonly manifest: ModelManifest, readonly loadedAt: Date, verdict?: OnnxTrackVerdict, photo?: OnnxModel) {
     this.verdict = verdict ?? new MeanVerdict(manifest.labels);
     this.trackVerdict = verdict ?? null;
+    const photoSpec = photoManifest(manifest);
+    this.photoModel = photo && photoSpec ? new LoadedModel(photo, photoSpec, loadedAt) : null;
+    this.photo = this.photoModel ?? this;
   }
 
   private readonly trackVerdict: OnnxTrackVerdict | null;
+  private readonly photoModel: LoadedModel | null;
 
   private free(): void {
     void this.model.release();
     void this.trackVerdict?.release();
+    // Its users are this model's users (a lease is taken on this one), so it goes with it.
+    this.photoModel?.retire();
   }
 
   get version(): string {
@@ -148,6 +160,7 @@ export class ModelHolder extends EventEmitter {
     if (this.refused.has(key) && !force) return this.outcome('unchanged');
     let candidate: OnnxModel | null = null;
     let verdict: OnnxTrackVerdict | undefined;
+    let photo: OnnxModel | null = null;
     try {
       const { modelPath, manifest } = await registry.fetch(pointer.version, path.resolve(this.options.cacheDir));
       if (manifest.sha256 !== pointer.sha256) throw new SkywatchError('MODEL_CHECKSUM', `latest.json names sha256 ${pointer.sha256} but the manifest says ${manifest.sha256}`);
@@ -158,8 +171,15 @@ export class ModelHolder extends EventEmitter {
       await warm(candidate, 1);
       await warm(candidate, 2);
       if (manifest.track) verdict = await OnnxTrackVerdict.load(path.join(path.dirname(modelPath), manifest.track.file), manifest.track, manifest.labels);
+      const photoSpec = photoManifest(manifest);
+      if (manifest.photo && photoSpec) {
+        checkLabels(photoSpec);
+        photo = await OnnxModel.load(path.join(path.dirname(modelPath), manifest.photo.file), photoSpec, { ...this.options.threads, offThread: true });
+        await warm(photo, 1);
+        await warm(photo, 2);
+      }
       const previous = this.loaded;
-      this.loaded = new LoadedModel(candidate, manifest, new Date(), verdict);
+      this.loaded = new LoadedModel(candidate, manifest, new Date(), verdict, photo ?? undefined);
       previous?.retire();
       this.refused.delete(key);
       this.lastError = null;
@@ -169,6 +189,7 @@ export class ModelHolder extends EventEmitter {
     } catch (err) {
       await candidate?.release();
       await verdict?.release();
+      await photo?.release();
       // Only a model that is itself bad is remembered; storage hiccups are retried on the next poll.
       if (isSkywatchError(err) && MODEL_FAULTS.has(err.code)) this.refused.add(key);
       return this.fail(pointer.version, err);

@@ -22,12 +22,14 @@ export interface Prediction {
 export class Predictor {
   constructor(private readonly holder: ModelHolder, private readonly batcher: MicroBatcher, private readonly options: { maxPixels: number }) {}
 
+  /** A whole photograph: the version's photo model when it has one, else its crop/frame model. */
   async predict(image: Buffer, topk?: number): Promise<Prediction> {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
     return this.withModel(async (lease) => {
-      const { input } = lease.manifest;
+      const target = lease.photo;
+      const { input } = target.manifest;
       const decoded = await stageTimer.time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }));
-      return this.batcher.infer(lease, stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input)));
+      return this.batcher.infer(target, stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input)));
     }, topk);
   }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SkywatchError } from '../../core/errors.js';
+import { photoManifest } from '../../core/model/manifest.js';
 import { readLocalModel } from '../../core/model/registry.js';
 import { OnnxModel } from '../../inference/onnx-model.js';
 import { imageToTensor } from '../../inference/preprocess.js';
@@ -56,9 +57,13 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
       if (opts.server) answers = await viaServer(opts.server, opts.token ?? process.env.SKYWATCH_TOKEN, images);
       else {
         const config = ctx.config();
-        const { modelPath, manifest } = opts.model.endsWith('.onnx')
+        const fetched = opts.model.endsWith('.onnx')
           ? await readLocalModel(path.resolve(opts.model))
           : await (await openRegistry(ctx, opts.registry)).fetch(opts.model, path.join(config.stateDir, 'cache', 'models'));
+        // Photographs get the version's photo model when it has one (checksum-checked above), as /v1/predict does.
+        const photo = photoManifest(fetched.manifest);
+        const manifest = photo ?? fetched.manifest;
+        const modelPath = photo && fetched.manifest.photo ? path.join(path.dirname(fetched.modelPath), fetched.manifest.photo.file) : fetched.modelPath;
         const model = await OnnxModel.load(modelPath, manifest, { intraOpThreads: config.inference.intraOpThreads });
         answers = [];
         for (const file of images) {

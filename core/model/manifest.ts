@@ -57,6 +57,21 @@ export const trackModelSchema = z.object({
   }),
 });
 
+/**
+ * A whole-photograph classifier beside a track model's crop classifier: the backbone with heads trained
+ * on photographs alone (averaged inside the graph), which single-image predictions use when present.
+ * Camera crops keep the crop classifier: the photo model never saw a clip (docs/BENCHMARKS.md, issue 11).
+ */
+export const photoModelSchema = z.object({
+  file: z.literal('photo.onnx'),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  input: modelInputSchema,
+  outputName: z.string().min(1),
+  labels: z.array(z.string().min(1)).min(2),
+  /** Heads averaged in the graph (an ensemble of seeds). */
+  heads: z.number().int().min(1).max(64),
+});
+
 export const manifestSchema = z.object({
   version: z.string().regex(/^[A-Za-z0-9._-]{1,80}$/),
   created: z.string(),
@@ -76,6 +91,7 @@ export const manifestSchema = z.object({
   training: z.record(z.string(), z.unknown()).optional(),
   parent: z.string().nullable().default(null),
   track: trackModelSchema.optional(),
+  photo: photoModelSchema.optional(),
 }).refine((m) => (m.kind === 'track') === (m.track !== undefined), { message: 'a manifest of kind track (and only one) describes its track model', path: ['track'] });
 
 export type ModelInput = z.infer<typeof modelInputSchema>;
@@ -83,6 +99,18 @@ export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
 export type LabelMetrics = z.infer<typeof labelMetricsSchema>;
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type TrackModelSpec = z.infer<typeof trackModelSchema>;
+export type PhotoModelSpec = z.infer<typeof photoModelSchema>;
+
+/**
+ * The photo model as a manifest of its own (its labels, input, output and checksum; no track model),
+ * so everything that loads and runs a model (ONNX sessions, the micro-batcher) takes it unchanged.
+ */
+export function photoManifest(manifest: ModelManifest): ModelManifest | null {
+  const { photo } = manifest;
+  if (!photo) return null;
+  const { track: _track, photo: _photo, ...rest } = manifest;
+  return { ...rest, kind: 'frame', labels: photo.labels, input: photo.input, output: { name: photo.outputName, kind: 'probabilities' }, sha256: photo.sha256 };
+}
 
 /** `latest.json` at the registry root: the version the workers serve. */
 export const latestSchema = z.object({

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SkywatchError, isSkywatchError } from '../errors.js';
-import { sha256File } from '../hash.js';
+import { sha256, sha256File } from '../hash.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import { latestSchema, manifestSchema, type LatestPointer, type ModelManifest } from './manifest.js';
 
@@ -171,6 +171,13 @@ export class ModelRegistry {
     if (!checked.success) throw new SkywatchError('MODEL_INVALID', `manifest is invalid: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const fileSha = await sha256File(request.modelPath);
     if (fileSha !== manifest.sha256) throw new SkywatchError('MODEL_CHECKSUM', `model file sha256 ${fileSha} differs from the manifest's ${manifest.sha256}`);
+    if (manifest.photo) {
+      // Checked before anything is written: a version whose photo model is missing or wrong would be refused by every worker.
+      const photo = request.files?.[manifest.photo.file];
+      if (photo === undefined) throw new SkywatchError('MODEL_INVALID', `the manifest names ${manifest.photo.file} but it is not among the files published`);
+      const got = sha256(photo);
+      if (got !== manifest.photo.sha256) throw new SkywatchError('MODEL_CHECKSUM', `${manifest.photo.file} sha256 ${got} differs from the manifest's ${manifest.photo.sha256}`);
+    }
     if (await this.store.stat(this.key(version, 'manifest.json'))) {
       throw new SkywatchError('REGISTRY_CONFLICT', `version ${version} already exists in the registry`, { version });
     }
@@ -282,6 +289,7 @@ export class ModelRegistry {
       }
     }
     if (manifest.track) await this.fetchChecked(manifest.version, manifest.track.file, manifest.track.sha256, dir);
+    if (manifest.photo) await this.fetchChecked(manifest.version, manifest.photo.file, manifest.photo.sha256, dir);
     return { modelPath, manifest };
   }
 
@@ -313,6 +321,13 @@ export async function readLocalModel(modelPath: string): Promise<{ modelPath: st
     throw new SkywatchError('MODEL_NOT_FOUND', `cannot read ${modelPath}`);
   });
   if (got !== manifest.sha256) throw new SkywatchError('MODEL_CHECKSUM', `${modelPath}: sha256 ${got} differs from its manifest's ${manifest.sha256}`);
+  if (manifest.photo) {
+    const photoPath = path.join(path.dirname(modelPath), manifest.photo.file);
+    const photoSha = await sha256File(photoPath).catch(() => {
+      throw new SkywatchError('MODEL_NOT_FOUND', `cannot read ${photoPath}, which the manifest names`);
+    });
+    if (photoSha !== manifest.photo.sha256) throw new SkywatchError('MODEL_CHECKSUM', `${photoPath}: sha256 ${photoSha} differs from its manifest's ${manifest.photo.sha256}`);
+  }
   return { modelPath, manifest };
 }
 

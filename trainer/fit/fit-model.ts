@@ -15,6 +15,11 @@ export interface FitOptions {
   minDelta?: number;
   /** Weigh each class by inverse frequency (default) or not. */
   classWeights?: boolean | number[];
+  /**
+   * Training targets move this much of the true label's probability evenly onto all labels (0: plain
+   * one-hot). Validation loss is always against one-hot targets, so it stays comparable between settings.
+   */
+  labelSmoothing?: number;
   seed: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
@@ -38,11 +43,12 @@ export interface FitResult {
 const EPSILON = 1e-7;
 
 /** Label indices -> one-hot rows and per-example class weights. */
-function targets(labels: Int32Array, classes: number, weights: number[]): { oneHot: tf.Tensor2D; sampleWeights: tf.Tensor1D; index: tf.Tensor1D } {
+function targets(labels: Int32Array, classes: number, weights: number[], smoothing = 0): { oneHot: tf.Tensor2D; sampleWeights: tf.Tensor1D; index: tf.Tensor1D } {
   const index = tf.tensor1d(labels, 'int32');
   const w = new Float32Array(labels.length);
   for (let i = 0; i < labels.length; i++) w[i] = weights[labels[i]];
-  return { oneHot: tf.oneHot(index, classes).toFloat() as tf.Tensor2D, sampleWeights: tf.tensor1d(w), index };
+  const oneHot = tf.oneHot(index, classes).toFloat() as tf.Tensor2D;
+  return { oneHot: smoothing > 0 ? (oneHot.mul(1 - smoothing).add(smoothing / classes) as tf.Tensor2D) : oneHot, sampleWeights: tf.tensor1d(w), index };
 }
 
 /** Mean over the batch of weight * cross-entropy, on the model's softmax output. */
@@ -135,7 +141,7 @@ export async function fitModel(model: tf.LayersModel, data: BatchSource, options
         reseedDropout(model, rng);
         let right: tf.Scalar | undefined;
         const loss = tf.tidy(() => {
-          const t = targets(batch.labels, classes, weights);
+          const t = targets(batch.labels, classes, weights, options.labelSmoothing);
           const cost = optimizer.minimize(() => {
             const probs = model.apply(batch.xs, { training: true }) as tf.Tensor;
             right = tf.keep(countCorrect(probs, t.index));

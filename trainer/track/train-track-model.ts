@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import type * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../core/config.js';
@@ -24,11 +25,15 @@ import { initTfBackend, type BackendPreference } from '../tfjs/backend.js';
 import { loadBackbone } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
 import { exportTransferModel } from '../transfer/export-transfer.js';
+import { exportPhotoModel } from '../photo/export-photo-model.js';
+import { DEFAULT_PHOTO_HEADS, trainPhotoHeads, type PhotoHeadSettings } from '../photo/train-photo-heads.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
 import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds, primaryTrack, readTrackSet, TRACKS_FILE, type ClipRecord } from './track-set.js';
+
+const PHOTO_FILE = 'photo.onnx';
 
 /** The alert policy a track model ships with: validated by cross-validation on the shared clips (docs/BENCHMARKS.md). */
 export const DEFAULT_ALERT_POLICY: AlertPolicy = { threshold: 0.7, minCrops: 3, alertLabels: ['drone'], blend: 0.5 };
@@ -49,6 +54,11 @@ export interface TrackTrainingRequest {
   policy?: AlertPolicy;
   /** A photograph data set (one folder per label) whose images also train the crop model (single-image predict). */
   photos?: string;
+  /**
+   * With `photos`: heads trained on the photographs alone, shipped as `photo.onnx` for single-image
+   * predictions (over DEFAULT_PHOTO_HEADS; false: none, single images get the crop model).
+   */
+  photoModel?: Partial<PhotoHeadSettings> | false;
   /** Over DEFAULT_TRACK_TRAINING (tests train smaller models). */
   settings?: Partial<TrackTrainSettings>;
   publish?: boolean;
@@ -117,12 +127,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   const testFolds = request.testFolds ?? 5;
   const testFold = request.testFold ?? 0;
   const trainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings };
+  const photoSettings = request.photos && request.photoModel !== false ? { ...DEFAULT_PHOTO_HEADS, ...request.photoModel } : undefined;
   const source = request.photos ? `${request.tracks} + ${request.photos}` : request.tracks;
   const backend = await initTfBackend(request.backend ?? 'auto', logger);
   tracker?.start({
     id: version,
     kind: 'track',
-    params: { seed, testFolds, testFold, policy, photos: request.photos ?? null, backbone: path.basename(request.backbone), ...recordedSettings(trainSettings) },
+    params: { seed, testFolds, testFold, policy, photos: request.photos ?? null, photoModel: photoSettings ?? null, backbone: path.basename(request.backbone), ...recordedSettings(trainSettings) },
     data: { source, fingerprint: null },
     backend: backend.name,
     ...(request.tracking ? request.tracking : {}),
@@ -157,6 +168,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     },
   });
   let extraCrops: TrackTrainSettings['extraCrops'];
+  // The photographs' embeddings, computed once for the crop model, are what the photo model trains on.
   if (photos) {
     logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the crop model`);
     const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
@@ -185,7 +197,14 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   };
   const parts = await timePhase('step', () => trainTrackParts(data, train, settings));
   const { labels, featureNames } = parts;
+  let photoHeads: { labels: string[]; heads: tf.LayersModel[] } | undefined;
+  let photoSeconds = 0;
   try {
+    if (extraCrops && photoSettings) {
+      const photoStarted = Date.now();
+      photoHeads = await timePhase('step', () => trainPhotoHeads(extraCrops.features, extraCrops.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      photoSeconds = (Date.now() - photoStarted) / 1000;
+    }
     const { metrics, curves, detection, outcomes } = await timePhase('evaluate', async () => {
       const verdict = new TfjsVerdict(parts.trackHead, labels, featureNames.length, policy.blend);
       const outcomes: ClipOutcome[] = [];
@@ -208,13 +227,15 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     });
     logger.info({ accuracy: metrics.accuracy, alerted: detection.alertedShare }, `test clips: track accuracy ${metrics.accuracy.toFixed(3)}; clips alerted ${Object.entries(detection.alertedShare).map(([l, v]) => `${l} ${(v * 100).toFixed(0)}%`).join(', ')}`);
 
-    const { crop, trackOnnx } = await timePhase('export', async () => ({
+    const { crop, trackOnnx, photo } = await timePhase('export', async () => ({
       crop: await exportTransferModel(backbone, parts.cropHead, labels),
       trackOnnx: exportTrackModel(parts.trackHead, featureNames.length, labels),
+      photo: photoHeads ? await exportPhotoModel(backbone, photoHeads.heads, photoHeads.labels) : undefined,
     }));
     await writeRunModel(folder, crop.onnx);
     const trackPath = path.join(folder.dir, 'track.onnx');
     await writeFile(trackPath, trackOnnx);
+    if (photo) await writeFile(path.join(folder.dir, PHOTO_FILE), photo.onnx);
     const registry = new ModelRegistry(await openStore(request.registry, { gcsApiEndpoint: request.gcs?.apiEndpoint, gcsProjectId: request.gcs?.projectId }));
     const parent = (await registry.latest().catch(() => null))?.version ?? null;
     const fps = clips[0].fps;
@@ -226,7 +247,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       input: { ...crop.input },
       output: { name: OUTPUT_NAME, kind: 'probabilities' },
       sha256: sha256(crop.onnx),
-      sizeBytes: crop.onnx.length + trackOnnx.length,
+      sizeBytes: crop.onnx.length + trackOnnx.length + (photo?.onnx.length ?? 0),
       metrics,
       dataset: { fingerprint, counts, source },
       training: {
@@ -238,17 +259,19 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
         trackExamples: parts.counts.trackExamples,
         settings: recordedSettings(settings),
         detection,
+        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, photographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
       },
       parent,
       track: { file: 'track.onnx', sha256: sha256(trackOnnx), inputName: TRACK_INPUT, outputName: TRACK_OUTPUT, features: featureNames, labels, fps, policy },
+      ...(photo && photoHeads ? { photo: { file: PHOTO_FILE, sha256: sha256(photo.onnx), input: { ...photo.input }, outputName: photo.outputName, labels: photoHeads.labels, heads: photoHeads.heads.length } } : {}),
     };
     const reportHtml = renderReportHtml({ manifest, metrics, labels, curves, title: `Skywatch track model ${version}` });
     await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, detection, outcomes }, reportHtml });
     let decision: PublishDecision | undefined;
     if (request.publish) {
-      decision = await registry.publish({ version, modelPath: folder.modelPath, manifest, reportHtml, files: { 'track.onnx': trackOnnx }, promote: request.force ? 'force' : 'auto', margin: request.margin });
+      decision = await registry.publish({ version, modelPath: folder.modelPath, manifest, reportHtml, files: { 'track.onnx': trackOnnx, ...(photo ? { [PHOTO_FILE]: photo.onnx } : {}) }, promote: request.force ? 'force' : 'auto', margin: request.margin });
       logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
     }
     const profile = profiler?.result(version);
@@ -265,6 +288,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       artifacts: [
         { name: 'model.onnx', where: where('model.onnx'), sizeBytes: crop.onnx.length },
         { name: 'track.onnx', where: where('track.onnx'), sizeBytes: trackOnnx.length },
+        ...(photo ? [{ name: PHOTO_FILE, where: where(PHOTO_FILE), sizeBytes: photo.onnx.length }] : []),
         { name: 'manifest.json', where: where('manifest.json') },
         { name: 'report.html', where: where('report.html') },
         { name: 'run folder', where: folder.dir },
@@ -276,6 +300,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   } finally {
     parts.cropHead.dispose();
     parts.trackHead.dispose();
+    for (const h of photoHeads?.heads ?? []) h.dispose();
   }
 }
 

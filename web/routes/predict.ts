@@ -19,6 +19,9 @@ const predictionSchema = {
   },
 } as const;
 
+/** Which model answers a whole image (the served version's photo model when it has one). */
+const ANSWERED_BY = ' Answered by the served version\'s photo model when it has one (over the labels of the photographs it learnt, e.g. bird and drone), else by its model.onnx (a track model\'s crop model).';
+
 const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } } } } } as const;
 
 /**
@@ -71,7 +74,7 @@ export async function predictRoutes(app: FastifyInstance, options: { predictor: 
     onRequest: options.viewer,
     schema: {
       summary: 'Classify one image',
-      description: 'multipart/form-data with field `file`, or a raw image/* body (JPEG, PNG, WebP). EXIF orientation is applied, alpha dropped, greyscale expanded.',
+      description: 'multipart/form-data with field `file`, or a raw image/* body (JPEG, PNG, WebP). EXIF orientation is applied, alpha dropped, greyscale expanded.' + ANSWERED_BY,
       tags: ['predict'],
       querystring: topk,
       response: { 200: predictionSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 503: errorSchema },
@@ -89,7 +92,7 @@ export async function predictRoutes(app: FastifyInstance, options: { predictor: 
     onRequest: options.viewer,
     schema: {
       summary: 'Classify several images in one request',
-      description: 'multipart/form-data with one or more `file` fields; answers in the same order. A bad image answers an error in its slot.',
+      description: 'multipart/form-data with one or more `file` fields; answers in the same order. A bad image answers an error in its slot.' + ANSWERED_BY,
       tags: ['predict'],
       querystring: topk,
       response: { 200: { type: 'object', properties: { predictions: { type: 'array', items: { anyOf: [predictionSchema, errorSchema] } } } } },

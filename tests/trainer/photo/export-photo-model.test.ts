@@ -1,0 +1,56 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { imageToTensor } from '../../../inference/preprocess.js';
+import { exportPhotoModel } from '../../../trainer/photo/export-photo-model.js';
+import { trainPhotoHeads } from '../../../trainer/photo/train-photo-heads.js';
+import { loadBackbone } from '../../../trainer/transfer/backbone.js';
+import { computeEmbeddings } from '../../../trainer/transfer/embeddings.js';
+
+const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
+const IMAGES = path.resolve('../shared/data/images/valid');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe.skipIf(!existsSync(SQUEEZENET) || !existsSync(IMAGES))('the photo model', () => {
+  it('is the backbone with its heads averaged: onnxruntime gives the mean of the tfjs heads on the same images', async () => {
+    const files = ['bird', 'drone'].flatMap((l) => readdirSync(path.join(IMAGES, l)).sort().slice(0, 6).map((f) => ({ file: path.join(IMAGES, l, f), label: l })));
+    const backbone = await loadBackbone(SQUEEZENET);
+    const features = await computeEmbeddings(backbone, files.map((f) => f.file), { cacheDir: mkdtempSync(path.join(tmpdir(), 'sw-photo-emb-')), augment: false });
+    const settings = { heads: 3, hidden: 16, dropout: 0.5, epochs: 2, learningRate: 1e-3, batchSize: 4 };
+    const { labels, heads } = await trainPhotoHeads(features, files.map((f) => f.label), backbone.featureDim, settings, { seed: 4 });
+    try {
+      expect(labels).toEqual(['bird', 'drone']);
+      expect(heads).toHaveLength(3);
+      // Seeded per head: the heads differ, so the average is a real average.
+      const each = heads.map((h) => (h.predict(tf.tensor2d(features, [files.length, backbone.featureDim])) as tf.Tensor).dataSync() as Float32Array);
+      expect(Math.max(...each[0].map((v, i) => Math.abs(v - each[1][i])))).toBeGreaterThan(1e-4);
+      const expected = each[0].map((_v, i) => each.reduce((sum, p) => sum + p[i], 0) / each.length);
+
+      const exported = await exportPhotoModel(backbone, heads, labels);
+      const session = await ort.InferenceSession.create(exported.onnx);
+      const per = 3 * backbone.input.height * backbone.input.width;
+      const batch = new Float32Array(files.length * per);
+      for (const [i, f] of files.entries()) batch.set(await imageToTensor(f.file, backbone.input), i * per);
+      const out = await session.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
+      const got = out[exported.outputName].data as Float32Array;
+      expect(got).toHaveLength(files.length * 2);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - got[i]));
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      await session.release();
+    } finally {
+      for (const h of heads) h.dispose();
+    }
+  }, 120_000);
+
+  it('needs photographs of two labels', async () => {
+    const err = await trainPhotoHeads(new Float32Array(4), ['drone', 'drone'], 2, { heads: 1, hidden: 4, dropout: 0, epochs: 1, learningRate: 1e-3, batchSize: 2 }, { seed: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DATA_INVALID' });
+  });
+});

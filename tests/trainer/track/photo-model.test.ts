@@ -1,0 +1,127 @@
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../core/config.js';
+import { isSkywatchError } from '../../../core/errors.js';
+import { silentLogger } from '../../../core/logger.js';
+import type { ModelManifest } from '../../../core/model/manifest.js';
+import { ModelRegistry } from '../../../core/model/registry.js';
+import { LocalStore } from '../../../core/storage/local-store.js';
+import { MicroBatcher } from '../../../inference/micro-batcher.js';
+import { ModelHolder } from '../../../inference/model-holder.js';
+import { Predictor } from '../../../inference/predictor.js';
+import { buildTracksFromVideos } from '../../../trainer/data/tracks-from-videos.js';
+import { trainTrackModel } from '../../../trainer/track/train-track-model.js';
+import { buildServer } from '../../../web/server.js';
+
+const exec = promisify(execFile);
+const VIDEOS = path.resolve('../shared/data/videos');
+const IMAGES = path.resolve('../shared/data/images');
+const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
+const SETTINGS = { folds: 2, maxCropsPerTrack: 8, crop: { epochs: 3, learningRate: 1e-3, batchSize: 32 }, track: { epochs: 4, learningRate: 3e-3, batchSize: 32 } };
+
+interface Answer {
+  label: string;
+  scores: Record<string, number>;
+  modelVersion: string;
+}
+
+describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAGES))('the photo model beside a track model', () => {
+  it('is trained from the photographs, published with a checked sha256, and answers /v1/predict and the CLI; camera crops and versions without one keep the crop model', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'sw-photo-'));
+    for (const label of readdirSync(VIDEOS).sort()) {
+      mkdirSync(path.join(root, 'clips', label), { recursive: true });
+      for (const f of readdirSync(path.join(VIDEOS, label)).sort().slice(0, 2)) symlinkSync(path.join(VIDEOS, label, f), path.join(root, 'clips', label, f));
+    }
+    await buildTracksFromVideos(path.join(root, 'clips'), path.join(root, 'tracks'), { concurrency: 2, maxFrames: 25 });
+    // A few real photographs of each label.
+    for (const label of ['bird', 'drone']) {
+      mkdirSync(path.join(root, 'photos', label), { recursive: true });
+      // Copies: the data set scan does not follow symbolic links.
+      for (const f of readdirSync(path.join(IMAGES, 'train', label)).sort().slice(0, 16)) copyFileSync(path.join(IMAGES, 'train', label, f), path.join(root, 'photos', label, f));
+    }
+    const registryDir = path.join(root, 'registry');
+    const result = await trainTrackModel({
+      tracks: path.join(root, 'tracks'), photos: path.join(root, 'photos'), photoModel: { heads: 2, epochs: 3 }, registry: registryDir, stateDir: path.join(root, 'state'), backbone: BACKBONE, seed: 3, testFolds: 2, publish: true, logger: silentLogger, tracking: false,
+      settings: SETTINGS,
+    });
+    expect(result.decision?.promoted).toBe(true);
+    const registry = new ModelRegistry(new LocalStore(registryDir));
+    const { manifest, files } = await registry.show('latest');
+    expect(files).toEqual(expect.arrayContaining(['model.onnx', 'track.onnx', 'photo.onnx']));
+    expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input });
+    expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 32 });
+    expect(manifest.training?.photoModel).toMatchObject({ seconds: expect.any(Number) });
+    // The registry checks the photo model's checksum like the model's.
+    await expect(registry.verify(manifest.version)).resolves.toMatchObject({ version: manifest.version });
+
+    const holder = new ModelHolder({ registry, cacheDir: path.join(root, 'cache'), threads: { intraOpThreads: 1, interOpThreads: 1 }, pollIntervalMs: 60_000, logger: silentLogger });
+    expect(await holder.reload()).toBe('loaded');
+    const predictor = new Predictor(holder, new MicroBatcher({ maxBatch: 8, maxWaitMs: 2 }), { maxPixels: 40_000_000 });
+    const photoFile = path.join(IMAGES, 'valid', 'drone', readdirSync(path.join(IMAGES, 'valid', 'drone')).sort()[0]);
+    const photo = await readFile(photoFile);
+    try {
+      const answer = await predictor.predict(photo);
+      expect(Object.keys(answer.scores)).toEqual(['bird', 'drone']);
+      expect(answer.scores.bird + answer.scores.drone).toBeCloseTo(1, 4);
+      expect(answer.modelVersion).toBe(manifest.version);
+      // A camera crop still goes to the crop model, over the track model's labels.
+      const crop = await predictor.predictRgb(new Uint8Array(32 * 32 * 3).fill(128), 32, 32);
+      expect(Object.keys(crop.scores)).toEqual(manifest.labels);
+    } finally {
+      await holder.stop();
+    }
+
+    // Through the HTTP API, with real ONNX Runtime.
+    const config = loadConfig({ env: { SKYWATCH_STATE_DIR: path.join(root, 'api-state'), SKYWATCH_POLL_INTERVAL_MS: '60000' } });
+    const server = await buildServer({ config, logger: silentLogger, registry });
+    try {
+      const url = await server.listen(0);
+      // Listening starts the holder's first load; this waits for it (or does it).
+      await server.holder.reload();
+      expect(server.holder.current?.version).toBe(manifest.version);
+      const res = await fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photo) });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as Answer;
+      expect(Object.keys(body.scores).sort()).toEqual(['bird', 'drone']);
+      expect(body.modelVersion).toBe(manifest.version);
+    } finally {
+      await server.close();
+    }
+
+    // The CLI's local predict takes the same model.
+    const cli = await exec('node', [path.resolve('bin/skywatch.mjs'), 'predict', photoFile, '--registry', registryDir, '--model', manifest.version, '--json'], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } });
+    const printed = JSON.parse(cli.stdout) as { predictions: Answer[] };
+    expect(Object.keys(printed.predictions[0].scores)).toEqual(['bird', 'drone']);
+    expect(printed.predictions[0].modelVersion).toBe(manifest.version);
+
+    // A version without a photo model (the same files, its manifest without `photo`) answers photographs with the crop model.
+    const runModel = path.join(result.runDir, 'model.onnx');
+    const plainVersion = `${manifest.version}-plain`;
+    const { photo: _photo, ...plain } = manifest;
+    const plainManifest: ModelManifest = { ...plain, version: plainVersion };
+    await registry.publish({ version: plainVersion, modelPath: runModel, manifest: plainManifest, files: { 'track.onnx': readFileSync(path.join(result.runDir, 'track.onnx')) }, promote: 'force' });
+    const plainHolder = new ModelHolder({ registry, cacheDir: path.join(root, 'cache'), threads: { intraOpThreads: 1, interOpThreads: 1 }, pollIntervalMs: 60_000, logger: silentLogger });
+    expect(await plainHolder.reload()).toBe('loaded');
+    try {
+      const answer = await new Predictor(plainHolder, new MicroBatcher({ maxBatch: 8, maxWaitMs: 2 }), { maxPixels: 40_000_000 }).predict(photo);
+      expect(Object.keys(answer.scores)).toEqual(manifest.labels);
+      expect(answer.modelVersion).toBe(plainVersion);
+    } finally {
+      await plainHolder.stop();
+    }
+
+    // A photo model that does not match its manifest is refused: at publish, and when fetched.
+    const tamperedVersion = `${manifest.version}-bad`;
+    const photoBytes = readFileSync(path.join(result.runDir, 'photo.onnx'));
+    const publishTampered = registry.publish({ version: tamperedVersion, modelPath: runModel, manifest: { ...manifest, version: tamperedVersion }, files: { 'track.onnx': readFileSync(path.join(result.runDir, 'track.onnx')), 'photo.onnx': Buffer.concat([photoBytes, Buffer.from([0])]) }, promote: 'never' });
+    expect(isSkywatchError(await publishTampered.catch((e: unknown) => e), 'MODEL_CHECKSUM')).toBe(true);
+    writeFileSync(path.join(registryDir, 'models', manifest.version, 'photo.onnx'), Buffer.concat([photoBytes, Buffer.from([0])]));
+    const err = await registry.verify(manifest.version).catch((e: unknown) => e);
+    expect(isSkywatchError(err, 'MODEL_CHECKSUM')).toBe(true);
+  }, 600_000);
+});
