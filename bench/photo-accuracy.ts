@@ -25,6 +25,8 @@ import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHead, trainingLabels, type
 import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
+import { combinePhotoAnswer } from '../inference/photo-answer.js';
+import { DEFAULT_PHOTO_HEADS, trainPhotoHeads } from '../trainer/photo/train-photo-heads.js';
 import { mirrorGroups } from './mirror-groups.js';
 
 const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
@@ -74,7 +76,10 @@ console.log(`embeddings ready (${clips.length} clips, ${train.items.length} + ${
 const crop = { ...DEFAULT_TRACK_TRAINING.crop, ...(process.env.PHOTO_CROP ? (JSON.parse(process.env.PHOTO_CROP) as object) : {}) };
 console.log(`crop head: ${JSON.stringify(crop)}`);
 
-const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number }> = [];
+// As served: with the version's photo model (photographs only, DEFAULT_PHOTO_HEADS) combined with the
+// crop model the way /v1/predict combines them. PHOTO_SERVED=0 skips it.
+const served = process.env.PHOTO_SERVED !== '0';
+const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number; servedTop?: number }> = [];
 for (const seed of seeds) {
   const t0 = Date.now();
   const folds = clipFolds(clips, 5, seed);
@@ -104,14 +109,34 @@ for (const seed of seeds) {
     }
   });
   const n = valid.items.length;
-  rows.push({ seed, pair: pair / n, top: top / n, droneRecall: dronesFound / drones, seconds: (Date.now() - t0) / 1000 });
-  console.log(`seed ${seed}: drone vs bird ${(pair / n).toFixed(4)}, top label ${(top / n).toFixed(4)}, drone recall ${(dronesFound / drones).toFixed(4)}; ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
+  let servedTop: number | undefined;
+  if (served) {
+    // The seed train-track-model gives the photo heads: the run's own.
+    const photo = await trainPhotoHeads(trainFeatures, train.items.map((i) => i.label), backbone.featureDim, DEFAULT_PHOTO_HEADS, { seed });
+    const per = photo.heads.map((h) => predictRows(h, validFeatures, backbone.featureDim));
+    for (const h of photo.heads) h.dispose();
+    const P = photo.labels.length;
+    let right = 0;
+    valid.items.forEach((item, i) => {
+      const mean = Float32Array.from(photo.labels, (_l, k) => per.reduce((sum, q) => sum + q[i * P + k], 0) / per.length);
+      const answer = combinePhotoAnswer(
+        { labels, probs: probs.slice(i * L, (i + 1) * L), modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 },
+        { labels: photo.labels, probs: mean, modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 },
+      );
+      let best = 0;
+      for (let k = 1; k < answer.labels.length; k++) if (answer.probs[k] > answer.probs[best]) best = k;
+      if (answer.labels[best] === item.label) right++;
+    });
+    servedTop = right / n;
+  }
+  rows.push({ seed, pair: pair / n, top: top / n, droneRecall: dronesFound / drones, seconds: (Date.now() - t0) / 1000, ...(servedTop !== undefined ? { servedTop } : {}) });
+  console.log(`seed ${seed}: drone vs bird ${(pair / n).toFixed(4)}, top label ${(top / n).toFixed(4)}, drone recall ${(dronesFound / drones).toFixed(4)}${servedTop !== undefined ? `, as served with the photo model ${servedTop.toFixed(4)}` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
   if (process.env.PHOTO_SHOW) for (const w of wrong) console.log(`  wrong: ${w}`);
 }
-const stat = (k: 'pair' | 'top' | 'droneRecall') => {
-  const v = rows.map((r) => r[k]);
+const stat = (k: 'pair' | 'top' | 'droneRecall' | 'servedTop') => {
+  const v = rows.map((r) => r[k] ?? 0);
   return `mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}, min ${Math.min(...v).toFixed(4)}, max ${Math.max(...v).toFixed(4)}`;
 };
-console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}`);
+console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}${served ? `; as served (crop model + photo model) ${stat('servedTop')}` : ''}`);
 console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 

@@ -6,6 +6,7 @@ import type { LoadedModel } from './model-holder.js';
 import { resizeRgb } from '../core/image/crop-pixels.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
 import { stageTimer } from './stage-timer.js';
+import { combinePhotoAnswer } from './photo-answer.js';
 
 export interface Prediction {
   label: string;
@@ -22,14 +23,30 @@ export interface Prediction {
 export class Predictor {
   constructor(private readonly holder: ModelHolder, private readonly batcher: MicroBatcher, private readonly options: { maxPixels: number }) {}
 
-  /** A whole photograph: the version's photo model when it has one, else its crop/frame model. */
+  /**
+   * A whole photograph: the version's crop/frame model, and with it the photo model when the version
+   * has one, combined (inference/photo-answer.ts) so the answer keeps every label.
+   */
   async predict(image: Buffer, topk?: number): Promise<Prediction> {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
     return this.withModel(async (lease) => {
-      const target = lease.photo;
-      const { input } = target.manifest;
-      const decoded = await stageTimer.time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }));
-      return this.batcher.infer(target, stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input)));
+      const models = lease.photo === lease ? [lease] : [lease, lease.photo];
+      // One decode when both models take the same input size (they share the backbone's).
+      const decoded = new Map<string, Promise<Float32Array>>();
+      const tensorFor = (m: LoadedModel): Promise<Float32Array> => {
+        const { input } = m.manifest;
+        const key = `${input.width}x${input.height}`;
+        let t = decoded.get(key);
+        if (!t) {
+          t = stageTimer
+            .time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }))
+            .then((d) => stageTimer.timeSync('preprocess', () => rgbToTensor(d.rgb, input)));
+          decoded.set(key, t);
+        }
+        return t;
+      };
+      const answers = await Promise.all(models.map(async (m) => this.batcher.infer(m, (await tensorFor(m)).slice())));
+      return answers.length === 2 ? combinePhotoAnswer(answers[0], answers[1]) : answers[0];
     }, topk);
   }
 

@@ -9,6 +9,8 @@ import { imageToTensor } from '../../inference/preprocess.js';
 import { printResult, type CliContext } from '../context.js';
 import { openRegistry, withRegistryOption } from './registry-option.js';
 import { CLIP_FILE, formatClipAnswers, predictClipFiles } from './predict-clip.js';
+import type { BatchResult } from '../../inference/micro-batcher.js';
+import { combinePhotoAnswer } from '../../inference/photo-answer.js';
 
 interface Answer {
   file: string;
@@ -60,17 +62,25 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
         const fetched = opts.model.endsWith('.onnx')
           ? await readLocalModel(path.resolve(opts.model))
           : await (await openRegistry(ctx, opts.registry)).fetch(opts.model, path.join(config.stateDir, 'cache', 'models'));
-        // Photographs get the version's photo model when it has one (checksum-checked above), as /v1/predict does.
-        const photo = photoManifest(fetched.manifest);
-        const manifest = photo ?? fetched.manifest;
-        const modelPath = photo && fetched.manifest.photo ? path.join(path.dirname(fetched.modelPath), fetched.manifest.photo.file) : fetched.modelPath;
-        const model = await OnnxModel.load(modelPath, manifest, { intraOpThreads: config.inference.intraOpThreads });
+        // Photographs get the version's photo model beside its crop model when it has one (checksum-checked
+        // above), combined as /v1/predict combines them (inference/photo-answer.ts).
+        const { manifest } = fetched;
+        const photoSpec = photoManifest(manifest);
+        const threads = { intraOpThreads: config.inference.intraOpThreads };
+        const model = await OnnxModel.load(fetched.modelPath, manifest, threads);
+        const photo = photoSpec && manifest.photo ? await OnnxModel.load(path.join(path.dirname(fetched.modelPath), manifest.photo.file), photoSpec, threads) : null;
+        const run = async (m: OnnxModel, spec: typeof manifest, image: Buffer): Promise<BatchResult> => {
+          const probs = await m.run(await imageToTensor(image, spec.input, { maxPixels: config.api.maxPixels }), 1);
+          return { probs: Float32Array.from(probs), labels: spec.labels, modelVersion: manifest.version, queueMs: 0, inferMs: 0, batchSize: 1 };
+        };
         answers = [];
         for (const file of images) {
           try {
-            const probs = await model.run(await imageToTensor(await readFile(file), manifest.input, { maxPixels: config.api.maxPixels }), 1);
-            const scores = Object.fromEntries(manifest.labels.map((l, i) => [l, probs[i]]));
-            const best = manifest.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
+            const image = await readFile(file);
+            const crop = await run(model, manifest, image);
+            const result = photo && photoSpec ? combinePhotoAnswer(crop, await run(photo, photoSpec, image)) : crop;
+            const scores = Object.fromEntries(result.labels.map((l, i) => [l, result.probs[i]]));
+            const best = result.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
             answers.push({ file, label: best, confidence: scores[best], scores, modelVersion: manifest.version });
           } catch (err) {
             const e = err as SkywatchError;
@@ -78,6 +88,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
           }
         }
         await model.release();
+        await photo?.release();
       }
       printResult(!!opts.json, { predictions: answers }, () => answers.map((a) => (a.error ? `${a.file}: error ${a.error.code}: ${a.error.message}` : `${a.file}: ${a.label} ${((a.confidence ?? 0) * 100).toFixed(1)}% (model ${a.modelVersion})`)).join('\n'));
       if (answers.some((a) => a.error)) process.exitCode = 1;

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { BatchResult } from '../../inference/micro-batcher.js';
+import { combinePhotoAnswer } from '../../inference/photo-answer.js';
+
+const result = (labels: string[], probs: number[], extra: Partial<BatchResult> = {}): BatchResult => ({ labels, probs: Float32Array.from(probs), modelVersion: 'v1', queueMs: 1, inferMs: 5, batchSize: 1, ...extra });
+const CROP_LABELS = ['airplane', 'bird', 'drone', 'helicopter', 'other'];
+
+describe('combinePhotoAnswer', () => {
+  it('splits the crop model\'s bird + drone mass as the photo model says and keeps the other labels', () => {
+    const crop = result(CROP_LABELS, [0.1, 0.2, 0.6, 0.05, 0.05]);
+    const photo = result(['bird', 'drone'], [0.9, 0.1], { inferMs: 9, batchSize: 3 });
+    const answer = combinePhotoAnswer(crop, photo);
+    expect(answer.labels).toEqual(CROP_LABELS);
+    const p = [...answer.probs];
+    expect(p[0]).toBeCloseTo(0.1, 6);
+    expect(p[1]).toBeCloseTo(0.72, 6);
+    expect(p[2]).toBeCloseTo(0.08, 6);
+    expect(p[3]).toBeCloseTo(0.05, 6);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(answer).toMatchObject({ modelVersion: 'v1', inferMs: 9, batchSize: 3 });
+  });
+
+  it('an airplane stays an airplane: a photo model sure of "drone" cannot outweigh the crop model\'s airplane', () => {
+    const answer = combinePhotoAnswer(result(CROP_LABELS, [0.8, 0.05, 0.1, 0.03, 0.02]), result(['bird', 'drone'], [0.01, 0.99]));
+    const best = answer.labels[[...answer.probs].indexOf(Math.max(...answer.probs))];
+    expect(best).toBe('airplane');
+  });
+
+  it('falls back to the crop model when the photo model\'s labels are not the crop model\'s', () => {
+    const crop = result(CROP_LABELS, [0.2, 0.2, 0.2, 0.2, 0.2]);
+    expect(combinePhotoAnswer(crop, result(['cat', 'dog'], [0.5, 0.5]))).toBe(crop);
+  });
+});
