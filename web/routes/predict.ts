@@ -19,8 +19,8 @@ const predictionSchema = {
   },
 } as const;
 
-/** Which model answers a whole image (the served version's photo model when it has one). */
-const ANSWERED_BY = ' Answered by the served version\'s photo model when it has one (over the labels of the photographs it learnt, e.g. bird and drone), else by its model.onnx (a track model\'s crop model).';
+/** Which model answers a whole image (the crop model, and the photo model with it when the version has one). */
+const ANSWERED_BY = ' Answered by the served version\'s model.onnx (a track model\'s crop model, over all its labels); when the version also has a photo model, that model splits the crop model\'s share for the labels it learnt from photographs (e.g. bird and drone) between them.';
 
 const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } } } } } as const;
 
