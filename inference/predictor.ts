@@ -4,6 +4,7 @@ import type { ModelHolder } from './model-holder.js';
 import type { BatchResult } from './micro-batcher.js';
 import type { LoadedModel } from './model-holder.js';
 import { resizeRgb } from '../core/image/crop-pixels.js';
+import type { ModelInput } from '../core/model/manifest.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
 import { stageTimer } from './stage-timer.js';
 import { combinePhotoAnswer } from './photo-answer.js';
@@ -30,23 +31,18 @@ export class Predictor {
   async predict(image: Buffer, topk?: number): Promise<Prediction> {
     if (image.length === 0) throw new SkywatchError('IMAGE_EMPTY');
     return this.withModel(async (lease) => {
-      const models = lease.photo === lease ? [lease] : [lease, lease.photo];
-      // One decode when both models take the same input size (they share the backbone's).
-      const decoded = new Map<string, Promise<Float32Array>>();
-      const tensorFor = (m: LoadedModel): Promise<Float32Array> => {
-        const { input } = m.manifest;
-        const key = `${input.width}x${input.height}`;
-        let t = decoded.get(key);
-        if (!t) {
-          t = stageTimer
-            .time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }))
-            .then((d) => stageTimer.timeSync('preprocess', () => rgbToTensor(d.rgb, input)));
-          decoded.set(key, t);
-        }
-        return t;
+      const tensorFor = async (input: ModelInput): Promise<Float32Array> => {
+        const decoded = await stageTimer.time('decode', () => decodeImage(image, input.width, input.height, { maxPixels: this.options.maxPixels }));
+        return stageTimer.timeSync('preprocess', () => rgbToTensor(decoded.rgb, input));
       };
-      const answers = await Promise.all(models.map(async (m) => this.batcher.infer(m, (await tensorFor(m)).slice())));
-      return answers.length === 2 ? combinePhotoAnswer(answers[0], answers[1]) : answers[0];
+      const input = lease.manifest.input;
+      const cropTensor = tensorFor(input);
+      if (lease.photo === lease) return this.batcher.infer(lease, await cropTensor);
+      // One decode when both take the same input (they share the backbone); the batcher copies tensors.
+      const photoInput = lease.photo.manifest.input;
+      const photoTensor = JSON.stringify(photoInput) === JSON.stringify(input) ? cropTensor : tensorFor(photoInput);
+      const [crop, photo] = await Promise.all([cropTensor.then((t) => this.batcher.infer(lease, t)), photoTensor.then((t) => this.batcher.infer(lease.photo, t))]);
+      return combinePhotoAnswer(crop, photo);
     }, topk);
   }
 

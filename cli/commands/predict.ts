@@ -69,16 +69,20 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
         const threads = { intraOpThreads: config.inference.intraOpThreads };
         const model = await OnnxModel.load(fetched.modelPath, manifest, threads);
         const photo = photoSpec && manifest.photo ? await OnnxModel.load(path.join(path.dirname(fetched.modelPath), manifest.photo.file), photoSpec, threads) : null;
-        const run = async (m: OnnxModel, spec: typeof manifest, image: Buffer): Promise<BatchResult> => {
-          const probs = await m.run(await imageToTensor(image, spec.input, { maxPixels: config.api.maxPixels }), 1);
+        const run = async (m: OnnxModel, spec: typeof manifest, tensor: Float32Array): Promise<BatchResult> => {
+          const probs = await m.run(tensor, 1);
           return { probs: Float32Array.from(probs), labels: spec.labels, modelVersion: manifest.version, queueMs: 0, inferMs: 0, batchSize: 1 };
         };
+        // One decode when the photo model takes the crop model's input (they share the backbone).
+        const sameInput = photoSpec !== null && JSON.stringify(photoSpec.input) === JSON.stringify(manifest.input);
         answers = [];
         for (const file of images) {
           try {
             const image = await readFile(file);
-            const crop = await run(model, manifest, image);
-            const result = photo && photoSpec ? combinePhotoAnswer(crop, await run(photo, photoSpec, image)) : crop;
+            const tensor = await imageToTensor(image, manifest.input, { maxPixels: config.api.maxPixels });
+            const crop = await run(model, manifest, tensor);
+            const photoTensor = async (spec: typeof manifest) => (sameInput ? tensor : imageToTensor(image, spec.input, { maxPixels: config.api.maxPixels }));
+            const result = photo && photoSpec ? combinePhotoAnswer(crop, await run(photo, photoSpec, await photoTensor(photoSpec))) : crop;
             const scores = Object.fromEntries(result.labels.map((l, i) => [l, result.probs[i]]));
             const best = result.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
             answers.push({ file, label: best, confidence: scores[best], scores, modelVersion: manifest.version });

@@ -20,6 +20,17 @@ const prefix = `test:${Math.random().toString(36).slice(2)}`;
 const rules = { allowFileUrls: true, defaultFps: 5 };
 let clip = '';
 
+/** `n` cameras made from `input(i)` and stored, in order. */
+async function seedCameras(store: RedisCameraStore, n: number, input: (i: number) => Parameters<typeof createCamera>[0]): Promise<Camera[]> {
+  const cameras: Camera[] = [];
+  for (let i = 0; i < n; i++) {
+    const cam = createCamera(input(i), rules);
+    cameras.push(cam);
+    await store.create(cam);
+  }
+  return cameras;
+}
+
 beforeAll(async () => {
   await redis.connect();
   clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-ingest-')), 'moving.mp4'), { moving: true, seconds: 4 });
@@ -77,12 +88,7 @@ describe('Ingestor', () => {
   it('shares cameras between ingestors, one each, and takes over a dead one within the lease time', async () => {
     const p = `${prefix}:ing`;
     const store = new RedisCameraStore(redis, p);
-    const cameras: Camera[] = [];
-    for (let i = 0; i < 3; i++) {
-      const cam = createCamera({ name: `c${i}`, url: clip, fps: 5, motion: { minArea: 16 } }, rules);
-      cameras.push(cam);
-      await store.create(cam);
-    }
+    const cameras = await seedCameras(store, 3, (i) => ({ name: `c${i}`, url: clip, fps: 5, motion: { minArea: 16 } }));
     const leaseMs = 2000;
     const settings = { allowFileUrls: true, watchdogSeconds: 10, backoffMinMs: 200, backoffMaxMs: 1000, maxInFlightPerCamera: 4, leaseMs };
     const sink = new MemoryFrameSink();
@@ -137,12 +143,7 @@ describe('Ingestor with the roster of ingestors', () => {
   it('takes a fair share: a newcomer gets half of the cameras, and a leaving one hands its share back', async () => {
     const p = `${prefix}:fair`;
     const store = new RedisCameraStore(redis, p);
-    const cameras: Camera[] = [];
-    for (let i = 0; i < 4; i++) {
-      const cam = createCamera({ name: `f${i}`, url: clip, fps: 5 }, rules);
-      cameras.push(cam);
-      await store.create(cam);
-    }
+    const cameras = await seedCameras(store, 4, (i) => ({ name: `f${i}`, url: clip, fps: 5 }));
     const leaseMs = 2000;
     const settings = { allowFileUrls: true, watchdogSeconds: 10, backoffMinMs: 200, backoffMaxMs: 1000, leaseMs, spawnsPerSecond: 20 };
     const sink = new MemoryFrameSink();
