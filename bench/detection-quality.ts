@@ -14,7 +14,7 @@
  * its alert) and once without it, for where the extra alerts come from (each extra drone alert against
  * the alerting track nearest before it: time gap, distance in object sizes).
  *
- * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
+ * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos).
  */
@@ -27,7 +27,7 @@ import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
-import { predictRows } from '../trainer/track/heads.js';
+import { predictRowsMean } from '../trainer/track/heads.js';
 import { DEFAULT_TRACK_TRAINING, embedClips } from '../trainer/track/train-track.js';
 import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
@@ -41,6 +41,7 @@ const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-f
 const FOLDS = Number(process.env.BENCH_FOLDS ?? 5);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const tracksDir = path.resolve(process.env.BENCH_TRACKS ?? '.cache/bench-tracks');
+const CROP_HEADS = Number(process.env.BENCH_CROP_HEADS ?? DEFAULT_TRACK_TRAINING.cropHeads);
 if (!existsSync(VIDEOS)) {
   console.log(`no clips at ${VIDEOS}: nothing to measure`);
   process.exit(0);
@@ -85,10 +86,10 @@ const validFeatures = valid ? await computeEmbeddings(backbone, valid.items.map(
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {
-  folds: FOLDS, seed: SEED, policies, settings: { extraCrops }, onProgress: (m) => process.stderr.write(`${m}\n`),
+  folds: FOLDS, seed: SEED, policies, settings: { extraCrops, cropHeads: CROP_HEADS }, onProgress: (m) => process.stderr.write(`${m}\n`),
   onFold: (parts) => {
     if (!valid || !validFeatures) return;
-    const probs = predictRows(parts.cropHead, validFeatures, data.dim);
+    const probs = predictRowsMean(parts.cropHeads, validFeatures, data.dim);
     const L = parts.labels.length;
     let right = 0;
     let strict = 0;
@@ -118,7 +119,7 @@ for (const p of policies) {
   printExtraAlerts(outcomes.filter((o) => o.label === 'drone'));
 }
 if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
-console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}: ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
+console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}, ${CROP_HEADS} crop head(s): ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await mkdir('bench/results', { recursive: true });
 await writeFile(`bench/results/detection-quality-${Date.now()}.json`, JSON.stringify(report, null, 1));
 

@@ -13,15 +13,22 @@
  * PHOTO_REPEATS (times each photograph joins the crop set; default: the shipped setting), PHOTO_TAPS (pooled backbone
  * layers for the features, `pool:tensor` comma-separated; default: the shipped setting). PHOTO_DEV=1 chooses variants
  * without looking at images/valid: a fifth of images/train (by photograph: a photo and its flipped copy
- * stay together) is held out and scored instead, the rest trains.
+ * stay together) is held out and scored instead, the rest trains. As served: the crop model with the
+ * photo model and its gate (as train-track-model trains them for the seed), combined as /v1/predict
+ * combines them, and without the gate for comparison; also on the crops of the held-out clips (fold 0)
+ * posted as images. PHOTO_DUMP=PREFIX writes both models' probabilities and the gate on the scored
+ * photographs and on those crops to PREFIX-seedN.json.
  */
 import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { scanDataset } from '../trainer/data/scan.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
-import { predictRows } from '../trainer/track/heads.js';
-import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHead, trainingLabels, type TrackTrainSettings } from '../trainer/track/train-track.js';
+import { predictRows, predictRowsMean } from '../trainer/track/heads.js';
+import { PHOTO_GATE_COLUMN } from '../core/model/manifest.js';
+import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../trainer/photo/train-photo-gate.js';
+import { cropSet, DEFAULT_TRACK_TRAINING, embedClips, trainCropHeads, trainingLabels, trainingTracks, type TrackTrainSettings } from '../trainer/track/train-track.js';
 import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
@@ -79,16 +86,22 @@ console.log(`crop head: ${JSON.stringify(crop)}`);
 // As served: with the version's photo model (photographs only, DEFAULT_PHOTO_HEADS) combined with the
 // crop model the way /v1/predict combines them. PHOTO_SERVED=0 skips it.
 const served = process.env.PHOTO_SERVED !== '0';
-const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number; servedTop?: number }> = [];
+const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number; servedTop?: number; plainTop?: number }> = [];
 for (const seed of seeds) {
   const t0 = Date.now();
   const folds = clipFolds(clips, 5, seed);
   const trainClips = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
   const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
   const labels = trainingLabels(data, trainClips, settings);
-  const { model } = await trainCropHead(data, trainClips, labels, settings);
-  const probs = predictRows(model, validFeatures, backbone.featureDim);
-  model.dispose();
+  const { heads } = await trainCropHeads(data, trainClips, labels, settings);
+  const probs = predictRowsMean(heads, validFeatures, backbone.featureDim);
+  // The crops of the held-out clips (fold 0: neither model saw them): what a camera crop posted to /v1/predict gets.
+  const heldOut = clips.map((_c, i) => i).filter((i) => folds[i] === 0);
+  const crops = served ? heldOut.flatMap((c) => trainingTracks(clips[c], settings).flatMap(({ track, label }) => data.rows[c][track].map((r) => ({ row: r, label, clip: clips[c].id })))) : [];
+  const cropRows = new Float32Array(crops.length * backbone.featureDim);
+  crops.forEach((x, k) => cropRows.set(data.features.subarray(x.row * backbone.featureDim, (x.row + 1) * backbone.featureDim), k * backbone.featureDim));
+  const cropOnCrops = predictRowsMean(heads, cropRows, backbone.featureDim);
+  for (const h of heads) h.dispose();
   const L = labels.length;
   let pair = 0;
   let top = 0;
@@ -110,33 +123,64 @@ for (const seed of seeds) {
   });
   const n = valid.items.length;
   let servedTop: number | undefined;
+  let plainTop: number | undefined;
   if (served) {
-    // The seed train-track-model gives the photo heads: the run's own.
+    // The photo heads and the gate as train-track-model trains them for this seed.
     const photo = await trainPhotoHeads(trainFeatures, train.items.map((i) => i.label), backbone.featureDim, DEFAULT_PHOTO_HEADS, { seed });
-    const per = photo.heads.map((h) => predictRows(h, validFeatures, backbone.featureDim));
+    const clipCrops = cropSet(data, trainClips, labels, { ...settings, extraCrops: undefined });
+    const gateStarted = Date.now();
+    const gate = await trainPhotoGate(trainFeatures, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed });
+    console.log(`seed ${seed}: gate trained in ${((Date.now() - gateStarted) / 1000).toFixed(1)} s`);
+    const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, backbone.featureDim);
+    const onImages = photoOn(validFeatures);
+    const onCrops = photoOn(cropRows);
+    const gateImages = predictRows(gate, validFeatures, backbone.featureDim);
+    const gateCrops = predictRows(gate, cropRows, backbone.featureDim);
     for (const h of photo.heads) h.dispose();
+    gate.dispose();
     const P = photo.labels.length;
+    const gateSpec = { column: PHOTO_GATE_COLUMN, keepCropAbove: DEFAULT_PHOTO_GATE.keepCropAbove };
+    const result = (ls: string[], p: Float32Array) => ({ labels: ls, probs: p, modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 });
+    // What the served photo model outputs: the heads' mean, then the gate's P(photograph).
+    const photoOut = (i: number) => result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onImages.slice(i * P, (i + 1) * P), gateImages[i * 2 + 1]]));
+    const topOf = (a: { labels: string[]; probs: Float32Array }) => a.labels[a.probs.indexOf(Math.max(...a.probs))];
     let right = 0;
+    let plain = 0;
     valid.items.forEach((item, i) => {
-      const mean = Float32Array.from(photo.labels, (_l, k) => per.reduce((sum, q) => sum + q[i * P + k], 0) / per.length);
-      const answer = combinePhotoAnswer(
-        { labels, probs: probs.slice(i * L, (i + 1) * L), modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 },
-        { labels: photo.labels, probs: mean, modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 },
-      );
-      let best = 0;
-      for (let k = 1; k < answer.labels.length; k++) if (answer.probs[k] > answer.probs[best]) best = k;
-      if (answer.labels[best] === item.label) right++;
+      const crop = result(labels, probs.slice(i * L, (i + 1) * L));
+      if (topOf(combinePhotoAnswer(crop, photoOut(i), gateSpec)) === item.label) right++;
+      if (topOf(combinePhotoAnswer(crop, result(photo.labels, onImages.slice(i * P, (i + 1) * P)))) === item.label) plain++;
     });
     servedTop = right / n;
+    plainTop = plain / n;
+    let cropRight = 0;
+    let cropServed = 0;
+    let cropPlain = 0;
+    crops.forEach((x, k) => {
+      const crop = result(labels, cropOnCrops.slice(k * L, (k + 1) * L));
+      if (topOf(crop) === x.label) cropRight++;
+      if (topOf(combinePhotoAnswer(crop, result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onCrops.slice(k * P, (k + 1) * P), gateCrops[k * 2 + 1]])), gateSpec)) === x.label) cropServed++;
+      if (topOf(combinePhotoAnswer(crop, result(photo.labels, onCrops.slice(k * P, (k + 1) * P)))) === x.label) cropPlain++;
+    });
+    console.log(`seed ${seed}: ${crops.length} crops of held-out clips posted as images: crop model ${(cropRight / crops.length).toFixed(4)}, as served ${(cropServed / crops.length).toFixed(4)}, without the gate ${(cropPlain / crops.length).toFixed(4)}`);
+    if (process.env.PHOTO_DUMP) {
+      // Both models' probabilities and the gate on the scored photographs and on the held-out crops.
+      await mkdir(path.dirname(path.resolve(process.env.PHOTO_DUMP)), { recursive: true });
+      await writeFile(`${process.env.PHOTO_DUMP}-seed${seed}.json`, JSON.stringify({
+        seed, labels, photoLabels: photo.labels,
+        images: valid.items.map((item, i) => ({ path: item.path, label: item.label, crop: Array.from(probs.slice(i * L, (i + 1) * L)), photo: Array.from(onImages.slice(i * P, (i + 1) * P)), gate: gateImages[i * 2 + 1] })),
+        crops: crops.map((x, k) => ({ clip: x.clip, label: x.label, crop: Array.from(cropOnCrops.slice(k * L, (k + 1) * L)), photo: Array.from(onCrops.slice(k * P, (k + 1) * P)), gate: gateCrops[k * 2 + 1] })),
+      }));
+    }
   }
-  rows.push({ seed, pair: pair / n, top: top / n, droneRecall: dronesFound / drones, seconds: (Date.now() - t0) / 1000, ...(servedTop !== undefined ? { servedTop } : {}) });
-  console.log(`seed ${seed}: drone vs bird ${(pair / n).toFixed(4)}, top label ${(top / n).toFixed(4)}, drone recall ${(dronesFound / drones).toFixed(4)}${servedTop !== undefined ? `, as served with the photo model ${servedTop.toFixed(4)}` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
+  rows.push({ seed, pair: pair / n, top: top / n, droneRecall: dronesFound / drones, seconds: (Date.now() - t0) / 1000, ...(servedTop !== undefined ? { servedTop, plainTop } : {}) });
+  console.log(`seed ${seed}: drone vs bird ${(pair / n).toFixed(4)}, top label ${(top / n).toFixed(4)}, drone recall ${(dronesFound / drones).toFixed(4)}${servedTop !== undefined ? `, as served with the photo model and its gate ${servedTop.toFixed(4)} (without the gate ${plainTop!.toFixed(4)})` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);
   if (process.env.PHOTO_SHOW) for (const w of wrong) console.log(`  wrong: ${w}`);
 }
-const stat = (k: 'pair' | 'top' | 'droneRecall' | 'servedTop') => {
+const stat = (k: 'pair' | 'top' | 'droneRecall' | 'servedTop' | 'plainTop') => {
   const v = rows.map((r) => r[k] ?? 0);
   return `mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(4)}, min ${Math.min(...v).toFixed(4)}, max ${Math.max(...v).toFixed(4)}`;
 };
-console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}${served ? `; as served (crop model + photo model) ${stat('servedTop')}` : ''}`);
+console.log(`\n${process.env.PHOTO_DEV ? 'dev split of images/train' : 'images/valid'} (${valid.items.length}), seeds ${seeds.join(',')}: top label ${stat('top')}; drone vs bird ${stat('pair')}; drone recall ${stat('droneRecall')}${served ? `; as served (crop model + photo model + gate) ${stat('servedTop')}; without the gate ${stat('plainTop')}` : ''}`);
 console.log(`total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 

@@ -93,12 +93,17 @@ export class OnnxModel {
   async warmup(batch = 1): Promise<void> {
     const { height, width } = this.manifest.input;
     const probs = await this.run(new Float32Array(batch * 3 * height * width), batch);
+    const columns = this.manifest.labels.length;
+    // A gate column (the photo model's) is not a probability of a label: it is checked on its own.
+    const gated = this.manifest.output.kind === 'probabilities-and-gate';
     for (let i = 0; i < batch; i++) {
       let sum = 0;
-      for (let j = 0; j < this.manifest.labels.length; j++) sum += probs[i * this.manifest.labels.length + j];
+      for (let j = 0; j < columns - (gated ? 1 : 0); j++) sum += probs[i * columns + j];
       if (!Number.isFinite(sum) || Math.abs(sum - 1) > 1e-2) {
         throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `model outputs do not sum to 1 (sum ${sum}): expected probabilities`);
       }
+      const gate = probs[i * columns + columns - 1];
+      if (gated && !(gate >= 0 && gate <= 1)) throw new SkywatchError('MODEL_OUTPUT_MISMATCH', `the gate column is ${gate}, not in [0, 1]`);
     }
   }
 

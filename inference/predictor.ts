@@ -42,7 +42,7 @@ export class Predictor {
       const photoInput = lease.photo.manifest.input;
       const photoTensor = JSON.stringify(photoInput) === JSON.stringify(input) ? cropTensor : tensorFor(photoInput);
       const [crop, photo] = await Promise.all([cropTensor.then((t) => this.batcher.infer(lease, t)), photoTensor.then((t) => this.batcher.infer(lease.photo, t))]);
-      return combinePhotoAnswer(crop, photo);
+      return combinePhotoAnswer(crop, photo, lease.manifest.photo?.gate);
     }, topk);
   }
 

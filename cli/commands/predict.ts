@@ -82,7 +82,7 @@ export function registerPredictCommand(program: Command, ctx: CliContext): void 
             const tensor = await imageToTensor(image, manifest.input, { maxPixels: config.api.maxPixels });
             const crop = await run(model, manifest, tensor);
             const photoTensor = async (spec: typeof manifest) => (sameInput ? tensor : imageToTensor(image, spec.input, { maxPixels: config.api.maxPixels }));
-            const result = photo && photoSpec ? combinePhotoAnswer(crop, await run(photo, photoSpec, await photoTensor(photoSpec))) : crop;
+            const result = photo && photoSpec ? combinePhotoAnswer(crop, await run(photo, photoSpec, await photoTensor(photoSpec)), manifest.photo?.gate) : crop;
             const scores = Object.fromEntries(result.labels.map((l, i) => [l, result.probs[i]]));
             const best = result.labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
             answers.push({ file, label: best, confidence: scores[best], scores, modelVersion: manifest.version });

@@ -62,6 +62,9 @@ export const trackModelSchema = z.object({
  * on photographs alone (averaged inside the graph), which single-image predictions use when present.
  * Camera crops keep the crop classifier: the photo model never saw a clip (docs/BENCHMARKS.md, issue 11).
  */
+/** The photo model's gate column: P(the input is a photograph, not a camera crop). */
+export const PHOTO_GATE_COLUMN = 'photograph';
+
 export const photoModelSchema = z.object({
   file: z.literal('photo.onnx'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -70,6 +73,12 @@ export const photoModelSchema = z.object({
   labels: z.array(z.string().min(1)).min(2),
   /** Heads averaged in the graph (an ensemble of seeds). */
   heads: z.number().int().min(1).max(64),
+  /**
+   * The gate: one more output column after `labels`, named `column`, with the probability that the
+   * input is a photograph rather than a camera crop; the answer leans on the photo model that much
+   * (inference/photo-answer.ts). Absent in versions published before it: the plain combination.
+   */
+  gate: z.object({ column: z.literal(PHOTO_GATE_COLUMN), keepCropAbove: z.number().min(0).max(1) }).optional(),
 });
 
 export const manifestSchema = z.object({
@@ -79,7 +88,11 @@ export const manifestSchema = z.object({
   /** `frame`: one classifier for images and crops. `track`: a crop classifier plus a track model (`track`). */
   kind: z.enum(['frame', 'track']).default('frame'),
   input: modelInputSchema,
-  output: z.object({ name: z.string().min(1), kind: z.enum(['probabilities']).default('probabilities') }),
+  /**
+   * `probabilities`: one per label, summing to 1. `probabilities-and-gate`: the last label's column is
+   * a gate in [0, 1] (the photo model's P(photograph)) and the others are the probabilities.
+   */
+  output: z.object({ name: z.string().min(1), kind: z.enum(['probabilities', 'probabilities-and-gate']).default('probabilities') }),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   sizeBytes: z.number().int().positive().optional(),
   metrics: evalMetricsSchema.optional(),
@@ -92,7 +105,9 @@ export const manifestSchema = z.object({
   parent: z.string().nullable().default(null),
   track: trackModelSchema.optional(),
   photo: photoModelSchema.optional(),
-}).refine((m) => (m.kind === 'track') === (m.track !== undefined), { message: 'a manifest of kind track (and only one) describes its track model', path: ['track'] });
+}).refine((m) => (m.kind === 'track') === (m.track !== undefined), { message: 'a manifest of kind track (and only one) describes its track model', path: ['track'] })
+  // Only a photo model carries a gate (its own manifest is derived by photoManifest); the served model gives probabilities.
+  .refine((m) => m.output.kind === 'probabilities', { message: 'the model\'s output must be probabilities (a gate belongs to a photo model)', path: ['output', 'kind'] });
 
 export type ModelInput = z.infer<typeof modelInputSchema>;
 export type EvalMetrics = z.infer<typeof evalMetricsSchema>;
@@ -103,13 +118,14 @@ export type PhotoModelSpec = z.infer<typeof photoModelSchema>;
 
 /**
  * The photo model as a manifest of its own (its labels, input, output and checksum; no track model),
- * so everything that loads and runs a model (ONNX sessions, the micro-batcher) takes it unchanged.
+ * so everything that loads and runs a model (ONNX sessions, the micro-batcher) takes it unchanged. A
+ * gate's column counts as one more label there: its output has that many columns.
  */
 export function photoManifest(manifest: ModelManifest): ModelManifest | null {
   const { photo } = manifest;
   if (!photo) return null;
   const { track: _track, photo: _photo, ...rest } = manifest;
-  return { ...rest, kind: 'frame', labels: photo.labels, input: photo.input, output: { name: photo.outputName, kind: 'probabilities' }, sha256: photo.sha256 };
+  return { ...rest, kind: 'frame', labels: photo.gate ? [...photo.labels, photo.gate.column] : photo.labels, input: photo.input, output: { name: photo.outputName, kind: photo.gate ? 'probabilities-and-gate' : 'probabilities' }, sha256: photo.sha256 };
 }
 
 /** `latest.json` at the registry root: the version the workers serve. */

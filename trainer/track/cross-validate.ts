@@ -30,12 +30,12 @@ export async function crossValidateClips(data: EmbeddedClips, options: { folds: 
       const verdicts = new Map<number, TfjsVerdict>();
       const verdictFor = (blend: number) => verdicts.get(blend) ?? verdicts.set(blend, new TfjsVerdict(parts.trackHead, parts.labels, parts.featureNames.length, blend)).get(blend)!;
       for (const c of test) {
-        const probs = clipProbabilities(data, c, parts.cropHead, parts.labels.length);
+        const probs = clipProbabilities(data, c, parts.cropHeads, parts.labels.length);
         for (const p of options.policies) outcomes.get(p.name)!.push(await judgeClip(data.clips[c], probs, verdictFor(p.blend), p));
       }
       await options.onFold?.(parts, f);
     } finally {
-      parts.cropHead.dispose();
+      for (const h of parts.cropHeads) h.dispose();
       parts.trackHead.dispose();
     }
   }

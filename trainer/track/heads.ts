@@ -36,6 +36,37 @@ export async function fitCropHead(set: FeatureSet, dim: number, labels: number, 
 }
 
 /**
+ * `count` crop heads on the same set, each with its own seed (the first with the fit's, so one head is
+ * exactly the single-head fit; `fitFor(k)` is called before head k is trained), for averaging: a single head's scores move with its seed by as much as
+ * the differences the alert threshold decides on.
+ */
+export async function fitCropHeads(set: FeatureSet, dim: number, labels: number, count: number, fitFor: (k: number) => CropHeadFit): Promise<tf.LayersModel[]> {
+  const heads: tf.LayersModel[] = [];
+  try {
+    for (let k = 0; k < Math.max(1, count); k++) {
+      const fit = fitFor(k);
+      heads.push((await fitCropHead(set, dim, labels, { ...fit, seed: k === 0 ? fit.seed : deriveSeed(fit.seed, `crop-head-${k}`) })).model);
+    }
+    return heads;
+  } catch (err) {
+    for (const h of heads) h.dispose();
+    throw err;
+  }
+}
+
+/** Row-major probabilities of several heads, averaged (what their exported ensemble computes). */
+export function predictRowsMean(heads: readonly tf.LayersModel[], rows: Float32Array, dim: number): Float32Array {
+  if (heads.length === 1) return predictRows(heads[0], rows, dim);
+  const sum = predictRows(heads[0], rows, dim);
+  for (const h of heads.slice(1)) {
+    const p = predictRows(h, rows, dim);
+    for (let i = 0; i < sum.length; i++) sum[i] += p[i];
+  }
+  for (let i = 0; i < sum.length; i++) sum[i] /= heads.length;
+  return sum;
+}
+
+/**
  * Track model on track features: standardised inputs (folded into the first Dense layer afterwards, so
  * the exported model takes raw features), a small hidden layer, softmax over the track labels.
  */

@@ -6,7 +6,7 @@ import type { Config } from '../../core/config.js';
 import { SkywatchError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import type { Logger } from '../../core/logger.js';
-import type { ModelManifest } from '../../core/model/manifest.js';
+import { PHOTO_GATE_COLUMN, type ModelManifest } from '../../core/model/manifest.js';
 import { ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { datasetFingerprint, listFingerprint } from '../data/fingerprint.js';
@@ -24,13 +24,15 @@ import { RunTracker } from '../runs/run-tracker.js';
 import { initTfBackend, type BackendPreference } from '../tfjs/backend.js';
 import { loadBackbone } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
+import { exportHeadEnsemble } from '../transfer/export-head-ensemble.js';
 import { exportTransferModel } from '../transfer/export-transfer.js';
 import { exportPhotoModel } from '../photo/export-photo-model.js';
 import { DEFAULT_PHOTO_HEADS, trainPhotoHeads, type PhotoHeadSettings } from '../photo/train-photo-heads.js';
+import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../photo/train-photo-gate.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
+import { clipProbabilities, cropSet, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds, primaryTrack, readTrackSet, TRACKS_FILE, type ClipRecord } from './track-set.js';
 
 const PHOTO_FILE = 'photo.onnx';
@@ -198,11 +200,16 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   const parts = await timePhase('step', () => trainTrackParts(data, train, settings));
   const { labels, featureNames } = parts;
   let photoHeads: { labels: string[]; heads: tf.LayersModel[] } | undefined;
+  let photoGate: tf.LayersModel | undefined;
   let photoSeconds = 0;
   try {
     if (extraCrops && photoSettings) {
       const photoStarted = Date.now();
       photoHeads = await timePhase('step', () => trainPhotoHeads(extraCrops.features, extraCrops.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      // The gate tells photographs from camera crops: the training clips' crops (as the crop model learns them) against the photographs.
+      settings.onProgress?.('training the photo gate (photograph or camera crop)');
+      const clipCrops = cropSet(data, train, labels, { ...settings, extraCrops: undefined });
+      photoGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       photoSeconds = (Date.now() - photoStarted) / 1000;
     }
     const { metrics, curves, detection, outcomes } = await timePhase('evaluate', async () => {
@@ -212,7 +219,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       const probs: number[] = [];
       for (const c of test) {
         const clip = clips[c];
-        const p = clipProbabilities(data, c, parts.cropHead, labels.length);
+        const p = clipProbabilities(data, c, parts.cropHeads, labels.length);
         outcomes.push(await judgeClip(clip, p, verdict, policy));
         const primary = primaryTrack(clip);
         if (!primary || !labels.includes(clip.label)) continue;
@@ -228,9 +235,10 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     logger.info({ accuracy: metrics.accuracy, alerted: detection.alertedShare }, `test clips: track accuracy ${metrics.accuracy.toFixed(3)}; clips alerted ${Object.entries(detection.alertedShare).map(([l, v]) => `${l} ${(v * 100).toFixed(0)}%`).join(', ')}`);
 
     const { crop, trackOnnx, photo } = await timePhase('export', async () => ({
-      crop: await exportTransferModel(backbone, parts.cropHead, labels),
+      // One head exports as the transfer model always has; several are averaged inside the graph.
+      crop: parts.cropHeads.length === 1 ? await exportTransferModel(backbone, parts.cropHeads[0], labels) : await exportHeadEnsemble(backbone, parts.cropHeads, labels, { prefix: 'sw_head', what: 'crop model' }),
       trackOnnx: exportTrackModel(parts.trackHead, featureNames.length, labels),
-      photo: photoHeads ? await exportPhotoModel(backbone, photoHeads.heads, photoHeads.labels) : undefined,
+      photo: photoHeads ? await exportPhotoModel(backbone, photoHeads.heads, photoHeads.labels, photoGate) : undefined,
     }));
     await writeRunModel(folder, crop.onnx);
     const trackPath = path.join(folder.dir, 'track.onnx');
@@ -259,13 +267,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
         trackExamples: parts.counts.trackExamples,
         settings: recordedSettings(settings),
         detection,
-        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, photographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
+        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
       },
       parent,
       track: { file: 'track.onnx', sha256: sha256(trackOnnx), inputName: TRACK_INPUT, outputName: TRACK_OUTPUT, features: featureNames, labels, fps, policy },
-      ...(photo && photoHeads ? { photo: { file: PHOTO_FILE, sha256: sha256(photo.onnx), input: { ...photo.input }, outputName: photo.outputName, labels: photoHeads.labels, heads: photoHeads.heads.length } } : {}),
+      ...(photo && photoHeads ? { photo: { file: PHOTO_FILE, sha256: sha256(photo.onnx), input: { ...photo.input }, outputName: photo.outputName, labels: photoHeads.labels, heads: photoHeads.heads.length, ...(photoGate ? { gate: { column: PHOTO_GATE_COLUMN, keepCropAbove: DEFAULT_PHOTO_GATE.keepCropAbove } } : {}) } } : {}),
     };
     const reportHtml = renderReportHtml({ manifest, metrics, labels, curves, title: `Skywatch track model ${version}` });
     await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, detection, outcomes }, reportHtml });
@@ -298,9 +306,10 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     });
     return { version, runDir: folder.dir, metrics, detection, outcomes, decision, seconds: (Date.now() - started) / 1000 };
   } finally {
-    parts.cropHead.dispose();
+    for (const h of parts.cropHeads) h.dispose();
     parts.trackHead.dispose();
     for (const h of photoHeads?.heads ?? []) h.dispose();
+    photoGate?.dispose();
   }
 }
 

@@ -6,7 +6,7 @@ import type { EpochRecord } from '../fit/epoch-record.js';
 import type { ProgressReporter } from '../fit/progress.js';
 import type { Backbone, FeatureTap } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
-import { fitCropHead, fitTrackHead, predictRows, type CropHeadFit, type HeadFit } from './heads.js';
+import { fitCropHeads, fitTrackHead, predictRowsMean, type CropHeadFit, type HeadFit } from './heads.js';
 import { clipFolds, primaryTrack, type ClipRecord } from './track-set.js';
 
 /** Every crop of every track embedded once: rows[clip][track][point] indexes `features`. */
@@ -50,6 +50,12 @@ export interface TrackTrainSettings {
    * mean-pooled). Finer layers and max pooling keep small objects that the last layer's mean dilutes.
    */
   cropTaps: FeatureTap[];
+  /**
+   * Crop heads trained with different seeds and averaged (in the exported graph too: one backbone
+   * pass). The out-of-fold scores the track model learns from are averaged the same way, so it learns
+   * from scores like those it gets in service.
+   */
+  cropHeads: number;
   crop: Omit<CropHeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
   track: HeadSettings;
   signal?: AbortSignal;
@@ -80,6 +86,7 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   // Pooled fire7 + fire9 (mean and max) scored better on a dev split of images/train but not on
   // images/valid, and costs 2.75x the head's inputs and a re-embedding: off (docs/BENCHMARKS.md).
   cropTaps: [],
+  cropHeads: 1,
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
@@ -89,7 +96,8 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
 export interface TrackModelParts {
   labels: string[];
   featureNames: string[];
-  cropHead: tf.LayersModel;
+  /** One or more crop heads on the backbone's features; their probabilities are averaged. */
+  cropHeads: tf.LayersModel[];
   trackHead: tf.LayersModel;
   counts: { clips: Record<string, number>; cropExamples: Record<string, number>; trackExamples: Record<string, number> };
 }
@@ -146,19 +154,19 @@ export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], lab
   return { features, labels: Int32Array.from([...y, ...keep.map((i) => labels.indexOf(extra.labels[i]))]) };
 }
 
-/** Crop probabilities of every point of every track of a clip, from a crop head. */
-export function clipProbabilities(data: EmbeddedClips, c: number, head: tf.LayersModel, labelCount: number): Float32Array[][] {
+/** Crop probabilities of every point of every track of a clip, from crop heads (averaged). */
+export function clipProbabilities(data: EmbeddedClips, c: number, heads: readonly tf.LayersModel[], labelCount: number): Float32Array[][] {
   return data.rows[c].map((trackRows) => {
-    const probs = predictRows(head, gather(data, trackRows), data.dim);
+    const probs = predictRowsMean(heads, gather(data, trackRows), data.dim);
     return trackRows.map((_r, i) => probs.slice(i * labelCount, (i + 1) * labelCount));
   });
 }
 
-/** The crop head that ships: trained on every given clip (and the extra crops). */
-export async function trainCropHead(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ model: tf.LayersModel; crops: FeatureSet }> {
+/** The crop heads that ship: trained on every given clip (and the extra crops), seeded as trainTrackParts seeds them. */
+export async function trainCropHeads(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ heads: tf.LayersModel[]; crops: FeatureSet }> {
   const crops = cropSet(data, clipIndexes, labels, settings);
-  const { model } = await fitCropHead(crops, data.dim, labels.length, { ...settings.crop, seed: settings.seed * 7919, signal: settings.signal });
-  return { model, crops };
+  const heads = await fitCropHeads(crops, data.dim, labels.length, settings.cropHeads, () => ({ ...settings.crop, seed: settings.seed * 7919, signal: settings.signal }));
+  return { heads, crops };
 }
 
 /** Labels the parts learn: those of the given clips' training tracks, sorted. */
@@ -182,16 +190,20 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
     progress: settings.progress,
     ...(settings.onEpoch ? { onEpoch: (r: EpochRecord) => settings.onEpoch!(part, r) } : {}),
   });
+  // Part names of the run record's curves: one curve per head.
+  const headOf = (k: number): string => (settings.cropHeads > 1 ? ` head ${k + 1}/${settings.cropHeads}` : '');
   const folds = clipFolds(clipIndexes.map((c) => data.clips[c]), settings.folds, settings.seed);
   const oof = new Map<number, Float32Array[][]>();
   for (let f = 0; f < settings.folds; f++) {
     const inFold = clipIndexes.filter((_c, i) => folds[i] === f);
     const rest = clipIndexes.filter((_c, i) => folds[i] !== f);
     if (inFold.length === 0) continue;
-    say(`crop model for fold ${f + 1}/${settings.folds} (${rest.length} clips)`);
-    const { model } = await fitCropHead(cropSet(data, rest, labels, settings), data.dim, labels.length, fit(settings.crop, f + 1, `crop fold ${f + 1}/${settings.folds}`));
-    for (const c of inFold) oof.set(c, clipProbabilities(data, c, model, labels.length));
-    model.dispose();
+    const heads = await fitCropHeads(cropSet(data, rest, labels, settings), data.dim, labels.length, settings.cropHeads, (k) => {
+      say(`crop model for fold ${f + 1}/${settings.folds} (${rest.length} clips)${headOf(k)}`);
+      return fit(settings.crop, f + 1, `crop fold ${f + 1}/${settings.folds}${headOf(k)}`);
+    });
+    for (const c of inFold) oof.set(c, clipProbabilities(data, c, heads, labels.length));
+    for (const h of heads) h.dispose();
   }
   const featureNames = trackFeatureNames(labels);
   const xs: number[] = [];
@@ -212,12 +224,20 @@ export async function trainTrackParts(data: EmbeddedClips, clipIndexes: readonly
   }
   say(`track model on ${ys.length} track prefixes`);
   const { model: trackHead } = await fitTrackHead({ features: Float32Array.from(xs), labels: Int32Array.from(ys) }, featureNames.length, labels.length, fit(settings.track, 101, 'track'));
-  say(`crop model on every clip (${clipIndexes.length})`);
   const crops = cropSet(data, clipIndexes, labels, settings);
-  const { model: cropHead } = await fitCropHead(crops, data.dim, labels.length, fit(settings.crop, 0, 'crop'));
+  let cropHeads: tf.LayersModel[];
+  try {
+    cropHeads = await fitCropHeads(crops, data.dim, labels.length, settings.cropHeads, (k) => {
+      say(`crop model on every clip (${clipIndexes.length})${headOf(k)}`);
+      return fit(settings.crop, 0, `crop${headOf(k)}`);
+    });
+  } catch (err) {
+    trackHead.dispose();
+    throw err;
+  }
   const clipsPerLabel: Record<string, number> = {};
   const cropExamples: Record<string, number> = {};
   for (const c of clipIndexes) clipsPerLabel[data.clips[c].label] = (clipsPerLabel[data.clips[c].label] ?? 0) + 1;
   for (const y of crops.labels) cropExamples[labels[y]] = (cropExamples[labels[y]] ?? 0) + 1;
-  return { labels, featureNames, cropHead, trackHead, counts: { clips: clipsPerLabel, cropExamples, trackExamples } };
+  return { labels, featureNames, cropHeads, trackHead, counts: { clips: clipsPerLabel, cropExamples, trackExamples } };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../../core/hash.js';
-import type { ModelManifest } from '../../../core/model/manifest.js';
+import { PHOTO_GATE_COLUMN, photoManifest, type ModelManifest } from '../../../core/model/manifest.js';
 import { ModelRegistry } from '../../../core/model/registry.js';
 import { LocalStore } from '../../../core/storage/local-store.js';
 
@@ -93,5 +93,16 @@ describe('ModelRegistry', () => {
     await store.write('models/v1/manifest.json', '{"version": "v1"}');
     await expect(reg.resolve('v1')).rejects.toMatchObject({ code: 'MODEL_INVALID' });
     await expect(reg.resolve('nope')).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
+  });
+
+  it('refuses a served model whose output claims a gate, and derives a gated photo model\'s manifest with the gate as its last column', async () => {
+    const dir = work();
+    const reg = new ModelRegistry(new LocalStore(path.join(dir, 'registry')));
+    const m = fakeModel(dir, 'v1', 0.9);
+    const gatedMain = { ...m.manifest, output: { name: 'probabilities', kind: 'probabilities-and-gate' as const } };
+    await expect(reg.publish({ version: 'v1', modelPath: m.modelPath, manifest: gatedMain, promote: 'auto' })).rejects.toMatchObject({ code: 'MODEL_INVALID' });
+    const photo = { file: 'photo.onnx' as const, sha256: 'a'.repeat(64), input: m.manifest.input, outputName: 'probabilities', labels: ['bird', 'drone'], heads: 5 };
+    expect(photoManifest({ ...m.manifest, photo: { ...photo, gate: { column: PHOTO_GATE_COLUMN, keepCropAbove: 0.9 } } })).toMatchObject({ labels: ['bird', 'drone', 'photograph'], output: { kind: 'probabilities-and-gate' } });
+    expect(photoManifest({ ...m.manifest, photo })).toMatchObject({ labels: ['bird', 'drone'], output: { kind: 'probabilities' } });
   });
 });

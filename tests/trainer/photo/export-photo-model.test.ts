@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { imageToTensor } from '../../../inference/preprocess.js';
 import { exportPhotoModel } from '../../../trainer/photo/export-photo-model.js';
 import { trainPhotoHeads } from '../../../trainer/photo/train-photo-heads.js';
+import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../../../trainer/photo/train-photo-gate.js';
 import { loadBackbone } from '../../../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../../../trainer/transfer/embeddings.js';
 
@@ -44,10 +45,38 @@ describe.skipIf(!existsSync(SQUEEZENET) || !existsSync(IMAGES))('the photo model
       for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - got[i]));
       expect(worst).toBeLessThanOrEqual(1e-4);
       await session.release();
+
+      // With a gate: one more column, the gate's P(photograph), after the heads' mean. Any two sets of
+      // rows train it here (the birds as "photographs", the drones as "crops").
+      const dim = backbone.featureDim;
+      const birds = features.slice(0, 6 * dim);
+      const drones = features.slice(6 * dim);
+      const gate = await trainPhotoGate(birds, drones, dim, { ...DEFAULT_PHOTO_GATE, epochs: 2 }, { seed: 4 });
+      try {
+        const gated = await exportPhotoModel(backbone, heads, labels, gate);
+        const s2 = await ort.InferenceSession.create(gated.onnx);
+        const out2 = await s2.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
+        const got2 = out2[gated.outputName].data as Float32Array;
+        expect(out2[gated.outputName].dims).toEqual([files.length, 3]);
+        const g = (gate.predict(tf.tensor2d(features, [files.length, dim])) as tf.Tensor).dataSync() as Float32Array;
+        let worst2 = 0;
+        for (let i = 0; i < files.length; i++) {
+          worst2 = Math.max(worst2, Math.abs(got2[i * 3] - expected[i * 2]), Math.abs(got2[i * 3 + 1] - expected[i * 2 + 1]), Math.abs(got2[i * 3 + 2] - g[i * 2 + 1]));
+        }
+        expect(worst2).toBeLessThanOrEqual(1e-4);
+        await s2.release();
+      } finally {
+        gate.dispose();
+      }
     } finally {
       for (const h of heads) h.dispose();
     }
   }, 120_000);
+
+  it('a gate needs rows on both sides', async () => {
+    const err = await trainPhotoGate(new Float32Array(4), new Float32Array(0), 2, DEFAULT_PHOTO_GATE, { seed: 1 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DATA_INVALID' });
+  });
 
   it('needs photographs of two labels', async () => {
     const err = await trainPhotoHeads(new Float32Array(4), ['drone', 'drone'], 2, { heads: 1, hidden: 4, dropout: 0, epochs: 1, learningRate: 1e-3, batchSize: 2 }, { seed: 1 }).catch((e: unknown) => e);

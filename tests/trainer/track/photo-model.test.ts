@@ -53,7 +53,7 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     const registry = new ModelRegistry(new LocalStore(registryDir));
     const { manifest, files } = await registry.show('latest');
     expect(files).toEqual(expect.arrayContaining(['model.onnx', 'track.onnx', 'photo.onnx']));
-    expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input });
+    expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input, gate: { column: 'photograph', keepCropAbove: 0.9 } });
     expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 32 });
     expect(manifest.training?.photoModel).toMatchObject({ seconds: expect.any(Number) });
     // The registry checks the photo model's checksum like the model's.
@@ -64,8 +64,10 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     const predictor = new Predictor(holder, new MicroBatcher({ maxBatch: 8, maxWaitMs: 2 }), { maxPixels: 40_000_000 });
     const photoFile = path.join(IMAGES, 'valid', 'drone', readdirSync(path.join(IMAGES, 'valid', 'drone')).sort()[0]);
     const photo = await readFile(photoFile);
+    let served: Record<string, number> = {};
     try {
       const answer = await predictor.predict(photo);
+      served = answer.scores;
       // Every label of the crop model, bird and drone split by the photo model (inference/photo-answer.ts).
       expect(Object.keys(answer.scores)).toEqual(manifest.labels);
       expect(Object.values(answer.scores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
@@ -98,6 +100,8 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     const cli = await exec('node', [path.resolve('bin/skywatch.mjs'), 'predict', photoFile, '--registry', registryDir, '--model', manifest.version, '--json'], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } });
     const printed = JSON.parse(cli.stdout) as { predictions: Answer[] };
     expect(Object.keys(printed.predictions[0].scores)).toEqual(manifest.labels);
+    // The same answer as the server's: the gate's column read the same way on both paths.
+    for (const l of manifest.labels) expect(printed.predictions[0].scores[l]).toBeCloseTo(served[l], 4);
     expect(printed.predictions[0].modelVersion).toBe(manifest.version);
 
     // A version without a photo model (the same files, its manifest without `photo`) answers photographs with the crop model.

@@ -29,7 +29,7 @@ const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-f
 let root: string;
 let registry: string;
 let trained: TrackTrainingResult;
-const SETTINGS = { folds: 2, maxCropsPerTrack: 8, crop: { epochs: 4, learningRate: 1e-3, batchSize: 32 }, track: { epochs: 8, learningRate: 3e-3, batchSize: 32 } };
+const SETTINGS = { folds: 2, maxCropsPerTrack: 8, cropHeads: 2, crop: { epochs: 4, learningRate: 1e-3, batchSize: 32 }, track: { epochs: 8, learningRate: 3e-3, batchSize: 32 } };
 
 describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on real clips', () => {
   it('from-videos writes tracks, train --kind track publishes model.onnx + track.onnx, the holder serves its verdict and a clip is judged', async () => {
@@ -101,9 +101,9 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     // Every fit's epochs under its part: the out-of-fold crop heads, the track head, the shipped crop head.
     const perPart = new Map<string, number[]>();
     for (const e of rec.epochs) perPart.set(e.part!, [...(perPart.get(e.part!) ?? []), e.epoch]);
-    expect([...perPart.keys()]).toEqual(['crop fold 1/2', 'crop fold 2/2', 'track', 'crop']);
+    expect([...perPart.keys()]).toEqual(['crop fold 1/2 head 1/2', 'crop fold 1/2 head 2/2', 'crop fold 2/2 head 1/2', 'crop fold 2/2 head 2/2', 'track', 'crop head 1/2', 'crop head 2/2']);
     expect(perPart.get('track')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(perPart.get('crop')).toEqual([1, 2, 3, 4]);
+    expect(perPart.get('crop head 2/2')).toEqual([1, 2, 3, 4]);
     for (const e of rec.epochs) {
       expect(Number.isFinite(e.loss)).toBe(true);
       expect(e.accuracy).toBeGreaterThanOrEqual(0);
@@ -131,10 +131,10 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     expect(existsSync(path.join(registry, 'runs', trained.version, 'profile.json'))).toBe(true);
     // Comparison and MLflow export read it: clip metrics by name, each head's curves under its own.
     const c = compareRuns([rec, rec]);
-    expect(c.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['accuracy', 'clipRecall[drone]', 'epochsRun[track]', 'lastLoss[crop]']));
+    expect(c.metrics.map((m) => m.name)).toEqual(expect.arrayContaining(['accuracy', 'clipRecall[drone]', 'epochsRun[track]', 'lastLoss[crop head 2/2]']));
     const out = await exportMlflow([rec], path.join(root, 'mlruns'));
     const metricFiles = readdirSync(path.join(out.runs[0].dir, 'metrics'));
-    expect(metricFiles).toEqual(expect.arrayContaining(['track_loss', 'crop_loss', 'crop_fold_1_2_accuracy', 'test_clip_recall_drone']));
+    expect(metricFiles).toEqual(expect.arrayContaining(['track_loss', 'crop_head_1_2_loss', 'crop_fold_1_2_head_1_2_accuracy', 'test_clip_recall_drone']));
   }, 120_000);
 
   it('a failing track training is recorded as failed with its error; runs list and show print track runs', async () => {

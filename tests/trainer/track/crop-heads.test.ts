@@ -1,0 +1,60 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { imageToTensor } from '../../../inference/preprocess.js';
+import { fitCropHead, fitCropHeads, predictRows, predictRowsMean } from '../../../trainer/track/heads.js';
+import { exportHeadEnsemble } from '../../../trainer/transfer/export-head-ensemble.js';
+import { loadBackbone } from '../../../trainer/transfer/backbone.js';
+import { computeEmbeddings } from '../../../trainer/transfer/embeddings.js';
+
+const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
+const IMAGES = path.resolve('../shared/data/images/valid');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe.skipIf(!existsSync(SQUEEZENET) || !existsSync(IMAGES))('an ensemble of crop heads', () => {
+  it('one head is the single-head fit; several are seeded apart, and the exported graph computes their mean in onnxruntime', async () => {
+    const files = ['bird', 'drone'].flatMap((l) => readdirSync(path.join(IMAGES, l)).sort().slice(0, 5).map((f) => ({ file: path.join(IMAGES, l, f), label: l })));
+    const backbone = await loadBackbone(SQUEEZENET);
+    const features = await computeEmbeddings(backbone, files.map((f) => f.file), { cacheDir: mkdtempSync(path.join(tmpdir(), 'sw-crop-heads-')), augment: false });
+    const set = { features, labels: Int32Array.from(files, (f) => (f.label === 'bird' ? 0 : 1)) };
+    const fit = { epochs: 2, learningRate: 1e-3, batchSize: 4, seed: 11 };
+    const dim = backbone.featureDim;
+
+    const [alone] = await fitCropHeads(set, dim, 2, 1, () => fit);
+    const { model: single } = await fitCropHead(set, dim, 2, fit);
+    expect(Array.from(predictRows(alone, features, dim))).toEqual(Array.from(predictRows(single, features, dim)));
+    alone.dispose();
+    single.dispose();
+
+    const asked: number[] = [];
+    const heads = await fitCropHeads(set, dim, 2, 3, (k) => (asked.push(k), fit));
+    try {
+      expect(asked).toEqual([0, 1, 2]);
+      const each = heads.map((h) => predictRows(h, features, dim));
+      expect(Math.max(...each[0].map((v, i) => Math.abs(v - each[2][i])))).toBeGreaterThan(1e-4);
+      const mean = predictRowsMean(heads, features, dim);
+      for (let i = 0; i < mean.length; i++) expect(mean[i]).toBeCloseTo((each[0][i] + each[1][i] + each[2][i]) / 3, 6);
+
+      const exported = await exportHeadEnsemble(backbone, heads, ['bird', 'drone'], { prefix: 'sw_head', what: 'crop model' });
+      const session = await ort.InferenceSession.create(exported.onnx);
+      const per = 3 * backbone.input.height * backbone.input.width;
+      const batch = new Float32Array(files.length * per);
+      for (const [i, f] of files.entries()) batch.set(await imageToTensor(f.file, backbone.input), i * per);
+      const out = await session.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
+      const got = out[exported.outputName].data as Float32Array;
+      expect(got).toHaveLength(mean.length);
+      let worst = 0;
+      for (let i = 0; i < mean.length; i++) worst = Math.max(worst, Math.abs(mean[i] - got[i]));
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      await session.release();
+    } finally {
+      for (const h of heads) h.dispose();
+    }
+  }, 120_000);
+});
