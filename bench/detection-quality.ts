@@ -14,7 +14,8 @@
  * its alert) and once without it, for where the extra alerts come from (each extra drone alert against
  * the alerting track nearest before it: time gap, distance in object sizes).
  *
- * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
+ * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_SIZE (the crop model's square input
+ * in pixels; default: the backbone's own), BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos).
  */
@@ -56,7 +57,9 @@ if (!existsSync(path.join(tracksDir, 'drone'))) {
 await initTfBackend('auto');
 const clips = await readTrackSet(tracksDir);
 // The features the shipped crop model is trained on.
-const backbone = await loadBackbone(BACKBONE, { taps: DEFAULT_TRACK_TRAINING.cropTaps });
+const CROP_SIZE = process.env.BENCH_CROP_SIZE ? Number(process.env.BENCH_CROP_SIZE) : undefined;
+const backbone = await loadBackbone(BACKBONE, { taps: DEFAULT_TRACK_TRAINING.cropTaps, ...(CROP_SIZE ? { size: CROP_SIZE } : {}) });
+console.log(`crop model input ${backbone.input.width}x${backbone.input.height}`);
 const t0 = Date.now();
 const data = await embedClips(backbone, clips, { cacheDir: path.resolve('.cache/bench-embeddings') });
 console.log(`${data.features.length / data.dim} crops embedded in ${((Date.now() - t0) / 1000).toFixed(0)} s; load average ${load()}`);

@@ -49,6 +49,11 @@ export interface BackboneOptions {
   /** Taps name tensors of one backbone: true uses the default cut for a backbone that lacks one of them. */
   tapsIfPresent?: boolean;
   input?: Partial<Pick<ModelInput, 'channelOrder' | 'mean' | 'std'>>;
+  /**
+   * Square input size in pixels instead of the backbone's own (a fully convolutional backbone with a
+   * global pool takes any size): fewer pixels cost less per image, for crops of small objects.
+   */
+  size?: number;
 }
 
 /**
@@ -115,8 +120,10 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   const image = imageInputs[0];
   const elemType = image.type?.tensorType?.elemType ?? DataType.FLOAT;
   const dims = image.type?.tensorType?.shape?.dim ?? [];
-  const height = Number(dims[2]?.dimValue ?? 224);
-  const width = Number(dims[3]?.dimValue ?? 224);
+  const native = { height: Number(dims[2]?.dimValue ?? 224), width: Number(dims[3]?.dimValue ?? 224) };
+  if (options.size !== undefined && !(Number.isInteger(options.size) && options.size >= 32 && options.size <= 1024)) throw new SkywatchError('CONFIG_INVALID', `backbone input size ${options.size} is not a whole number of pixels in 32..1024`);
+  const height = options.size ?? native.height;
+  const width = options.size ?? native.width;
   if (elemType !== DataType.FLOAT && elemType !== DataType.FLOAT16) throw new SkywatchError('MODEL_INVALID', `${onnxPath}: input type ${elemType} is not float or float16`);
 
   graph.node = kept;
@@ -146,7 +153,9 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   const input: ModelInput = { name: INPUT, layout: 'NCHW', height, width, ...known, ...options.input } as ModelInput;
   const featureDim = await probeFeatureDim(featureModel, height, width);
   const cutAt = taps.length ? taps.map((t) => `${t.pool}(${t.tensor})`).join('+') : feature;
-  const cacheKey = taps.length ? `${hash.slice(0, 16)}-${sha256(Buffer.from(cutAt)).slice(0, 8)}` : hash.slice(0, 16);
+  // Features differ with the tensor they are cut from and with the input size: each has its own cache.
+  const resized = height !== native.height || width !== native.width ? `-${width}x${height}` : '';
+  const cacheKey = `${taps.length ? `${hash.slice(0, 16)}-${sha256(Buffer.from(cutAt)).slice(0, 8)}` : hash.slice(0, 16)}${resized}`;
   return { sha256: hash, input, featureDim, cutAt, cacheKey, model, featureModel };
 }
 
