@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import { SkywatchError } from '../core/errors.js';
+import type { FramePool } from './frame-pool.js';
 import { localSocketPair } from './local-socket-pair.js';
 
 export interface RawFrame {
@@ -25,6 +26,8 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Each line ffmpeg writes to stderr (why a live stream ended is only said there). */
   onStderr?: (line: string) => void;
+  /** Where frame buffers come from (buffers of another size are ignored); absent: a new one per frame. */
+  buffers?: FramePool;
 }
 
 /** Width and height of the first video stream, from ffprobe. */
@@ -68,7 +71,9 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
     ...(options.loop ? ['-stream_loop', '-1'] : []), ...(options.realtime ? ['-re'] : []), ...(options.inputOptions ?? []),
     '-i', input, '-filter:v', `fps=${options.fps},scale=${width}:${height}`, '-an', '-sn', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
   ];
-  let frame = Buffer.allocUnsafe(frameBytes);
+  const pool = options.buffers?.frameBytes === frameBytes ? options.buffers : null;
+  const nextBuffer = () => pool?.take() ?? Buffer.allocUnsafe(frameBytes);
+  let frame = nextBuffer();
   let filled = 0;
   /** Whole frames read and not yet taken (one at most: reading stops at each frame's end). */
   const ready: Buffer[] = [];
@@ -85,7 +90,7 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
       filled += n;
       if (filled < frameBytes) return true;
       ready.push(frame);
-      frame = Buffer.allocUnsafe(frameBytes);
+      frame = nextBuffer();
       filled = 0;
       notify();
       return false;
