@@ -100,6 +100,9 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
   let child: ChildProcess;
   try {
     child = spawn(ffmpegBinary(), args, { stdio: ['ignore', pair.writer, 'pipe'], windowsHide: true });
+  } catch (err) {
+    reader.destroy();
+    throw err;
   } finally {
     // The child has its own copy of this end; ours would keep the stream open after ffmpeg exits.
     pair.writer.destroy();
@@ -107,21 +110,28 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (err) => {
+      // ffmpeg could not start (not installed): nothing will come.
       failure = err;
       resolve({ code: null, signal: null });
+      notify();
     });
   });
   let stderrTail = '';
   let partial = '';
   child.stderr!.setEncoding('utf8');
+  const stderrLine = (line: string) => {
+    stderrTail = `${stderrTail}\n${line}`.slice(-2000);
+    options.onStderr?.(line);
+  };
   child.stderr!.on('data', (text: string) => {
     // ffmpeg ends its progress lines with a bare CR.
     const lines = `${partial}${text}`.split(/\r\n|\r|\n/);
     partial = lines.pop() ?? '';
-    for (const line of lines) {
-      stderrTail = `${stderrTail}\n${line}`.slice(-2000);
-      options.onStderr?.(line);
-    }
+    for (const line of lines) stderrLine(line);
+  });
+  child.stderr!.on('end', () => {
+    if (partial) stderrLine(partial);
+    partial = '';
   });
   reader.on('end', () => {
     ended = true;
