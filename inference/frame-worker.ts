@@ -43,9 +43,12 @@ export interface WorkerCounters {
 export class FrameWorker {
   readonly worker: Worker<FrameJobData>;
   readonly counters: WorkerCounters = { inferred: 0, crops: 0, dropped: {}, alerts: 0 };
+  /** The key names, made once (a `names` object is some twenty closures: not one per job). */
+  private readonly n: ReturnType<typeof names>;
 
   constructor(private readonly options: FrameWorkerOptions) {
     const n = names(options.prefix);
+    this.n = n;
     this.worker = new Worker<FrameJobData>(n.frames, (job) => this.process(job), {
       connection: options.redis,
       prefix: n.queuePrefix,
@@ -88,8 +91,8 @@ export class FrameWorker {
   }
 
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
-    const { redis, predictor, prefix } = this.options;
-    const key = names(prefix).pixels(job.id!);
+    const { redis, predictor } = this.options;
+    const key = this.n.pixels(job.id!);
     if (this.now() - job.data.capturedAt > this.options.deadlineMs) {
       await redis.del(key);
       return this.dropJob(job.data, 'deadline');

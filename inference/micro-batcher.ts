@@ -1,9 +1,12 @@
 import { SkywatchError } from '../core/errors.js';
 import type { LoadedModel } from './model-holder.js';
+import { rgbToTensor } from './preprocess.js';
 import { stageTimer } from './stage-timer.js';
 
 export interface BatchResult {
   probs: Float32Array;
+  /** Time spent writing this image's floats into the batch (its normalisation, for an RGB image); set by the batcher. */
+  fillMs?: number;
   labels: string[];
   modelVersion: string;
   queueMs: number;
@@ -18,7 +21,8 @@ export interface BatcherOptions {
 }
 
 interface Pending {
-  tensor: Float32Array;
+  /** Writes the image's input floats into the batch at `offset`. */
+  fill: (batch: Float32Array, offset: number) => void;
   enqueued: number;
   resolve: (r: BatchResult) => void;
   reject: (e: unknown) => void;
@@ -45,13 +49,28 @@ export class MicroBatcher {
   infer(model: LoadedModel, tensor: Float32Array): Promise<BatchResult> {
     const { height, width } = model.manifest.input;
     if (tensor.length !== 3 * height * width) return Promise.reject(new SkywatchError('BAD_REQUEST', `tensor holds ${tensor.length} floats, the model takes ${3 * height * width}`));
+    return this.enqueue(model, (batch, offset) => batch.set(tensor, offset));
+  }
+
+  /**
+   * Packed RGB24 already at `model`'s input size, normalised (rgbToTensor) straight into the batch:
+   * a camera crop needs no float tensor of its own (600 KB at 224x224, one per crop, which with the
+   * batch's copy was most of the ArrayBuffer bytes the crops allocated, and so of their GC cost).
+   */
+  inferRgb(model: LoadedModel, rgb: Uint8Array): Promise<BatchResult> {
+    const spec = model.manifest.input;
+    if (rgb.length !== 3 * spec.height * spec.width) return Promise.reject(new SkywatchError('BAD_REQUEST', `image holds ${rgb.length} bytes, the model takes ${3 * spec.height * spec.width}`));
+    return this.enqueue(model, (batch, offset) => rgbToTensor(rgb, spec, batch, offset));
+  }
+
+  private enqueue(model: LoadedModel, fill: Pending['fill']): Promise<BatchResult> {
     let lane = this.lanes.get(model);
     if (!lane) {
       lane = { queue: [], running: false, timer: null };
       this.lanes.set(model, lane);
     }
     return new Promise<BatchResult>((resolve, reject) => {
-      lane.queue.push({ tensor, enqueued: performance.now(), resolve, reject });
+      lane.queue.push({ fill, enqueued: performance.now(), resolve, reject });
       this.schedule(model, lane);
     });
   }
@@ -74,18 +93,26 @@ export class MicroBatcher {
     if (lane.running || lane.queue.length === 0) return;
     lane.running = true;
     const batch = lane.queue.splice(0, this.options.maxBatch);
-    const per = batch[0].tensor.length;
+    const { height, width } = model.manifest.input;
+    const per = 3 * height * width;
     const input = new Float32Array(batch.length * per);
-    batch.forEach((p, i) => input.set(p.tensor, i * per));
+    const fillMs: number[] = [];
     const started = performance.now();
     try {
+      for (let i = 0, t = started; i < batch.length; i++) {
+        batch[i].fill(input, i * per);
+        const now = performance.now();
+        fillMs.push(now - t);
+        t = now;
+      }
+      const ran = performance.now();
       const probs = await model.model.run(input, batch.length);
-      const inferMs = performance.now() - started;
+      const inferMs = performance.now() - ran;
       const k = model.manifest.labels.length;
       this.options.onBatch?.(batch.length, inferMs);
       stageTimer.observe('inference', inferMs);
       for (const p of batch) stageTimer.observe('queue_wait', started - p.enqueued);
-      batch.forEach((p, i) => p.resolve({ probs: probs.slice(i * k, (i + 1) * k), labels: model.manifest.labels, modelVersion: model.version, queueMs: started - p.enqueued, inferMs, batchSize: batch.length }));
+      batch.forEach((p, i) => p.resolve({ probs: probs.slice(i * k, (i + 1) * k), fillMs: fillMs[i], labels: model.manifest.labels, modelVersion: model.version, queueMs: started - p.enqueued, inferMs, batchSize: batch.length }));
     } catch (err) {
       for (const p of batch) p.reject(err);
     } finally {

@@ -54,9 +54,14 @@ export class Predictor {
   async predictRgb(rgb: Uint8Array, width: number, height: number, topk?: number): Promise<Prediction> {
     if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);
     return this.withModel(async (lease) => {
-      const { input } = lease.manifest;
-      const tensor = await stageTimer.time('preprocess', async () => rgbToTensor(await resizeRgb(rgb, width, height, input), input));
-      return this.batcher.infer(lease, tensor);
+      const t0 = performance.now();
+      const resized = await resizeRgb(rgb, width, height, lease.manifest.input);
+      const resizeMs = performance.now() - t0;
+      // Normalised by the batcher straight into the batch (no float tensor per crop); the preprocess
+      // stage is still the resize and the normalisation of this crop, observed once.
+      const result = await this.batcher.inferRgb(lease, resized);
+      stageTimer.observe('preprocess', resizeMs + (result.fillMs ?? 0));
+      return result;
     }, topk);
   }
 

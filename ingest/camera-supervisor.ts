@@ -7,6 +7,7 @@ import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
+import { FramePool } from './frame-pool.js';
 import type { DropReason, FramePipelineFactory } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
@@ -95,7 +96,7 @@ export class CameraSupervisor {
   private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0 };
   private readonly frameTimes: number[] = [];
-  private latest: { data: Buffer; width: number; height: number } | null = null;
+  private latest: { data: Buffer; width: number; height: number; buffers: FramePool } | null = null;
   private seq = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
@@ -144,7 +145,14 @@ export class CameraSupervisor {
   /** The latest decoded frame as JPEG, or null before the first frame. */
   async snapshot(): Promise<Buffer | null> {
     const f = this.latest;
-    return f ? encodeJpeg(f.data, f.width, f.height, 85) : null;
+    if (!f) return null;
+    // Encoding takes a while; the frame's buffer must not be reused for a new frame meanwhile.
+    const release = f.buffers.hold([f.data]);
+    try {
+      return await encodeJpeg(f.data, f.width, f.height, 85);
+    } finally {
+      release();
+    }
   }
 
   private setState(state: CameraState): void {
@@ -232,7 +240,9 @@ export class CameraSupervisor {
       await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
-      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps }, camera);
+      // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
+      const buffers = new FramePool(width * height * 3);
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers }, camera);
       // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
       // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
       // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
@@ -246,6 +256,7 @@ export class CameraSupervisor {
         realtime: source.realtime,
         inputOptions: source.options,
         signal: abort.signal,
+        buffers,
         onStderr: (line) => {
           stderrTail = line;
         },
@@ -263,7 +274,7 @@ export class CameraSupervisor {
         lastCapturedAt = capturedAt;
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
-        this.latest = { data: frame.data, width, height };
+        this.latest = { data: frame.data, width, height, buffers };
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');

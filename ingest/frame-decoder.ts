@@ -1,5 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import ffmpeg from 'fluent-ffmpeg';
 import { SkywatchError } from '../core/errors.js';
+import type { FramePool } from './frame-pool.js';
+import { localSocketPair } from './local-socket-pair.js';
 
 export interface RawFrame {
   /** Packed RGB24. */
@@ -23,6 +26,8 @@ export interface DecodeOptions {
   signal?: AbortSignal;
   /** Each line ffmpeg writes to stderr (why a live stream ended is only said there). */
   onStderr?: (line: string) => void;
+  /** Where frame buffers come from (buffers of another size are ignored); absent: a new one per frame. */
+  buffers?: FramePool;
 }
 
 /** Width and height of the first video stream, from ffprobe. */
@@ -38,9 +43,21 @@ export function probeSize(input: string, probeOptions: string[] = []): Promise<{
   });
 }
 
+/** The ffmpeg binary: FFMPEG_PATH when set (as fluent-ffmpeg, used for ffprobe, reads it), else from PATH. */
+function ffmpegBinary(): string {
+  return process.env.FFMPEG_PATH || 'ffmpeg';
+}
+
 /**
- * Decodes a video (file or stream URL) at a set rate into raw RGB frames, cut from ffmpeg's stdout by
- * exact size. Ending the iteration (break, return, abort) kills the ffmpeg child.
+ * Decodes a video (file or stream URL) at a set rate into raw RGB frames of exact size. Ending the
+ * iteration (break, return, abort) kills the ffmpeg child.
+ *
+ * ffmpeg's stdout is a local socket read with `onread` straight into the frame being filled: no copy,
+ * and no buffer per read. A pipe read the usual way allocates an ArrayBuffer for every read (a whole
+ * frame's worth per frame), and V8 counts ArrayBuffer bytes against the old-generation limit: with a
+ * dozen cameras those reads alone caused about half the Mark-Compacts of the ingest process.
+ * Reading stops at each frame's end until the consumer asks for the next one, so a slow consumer
+ * holds ffmpeg back as the stream's back-pressure did.
  */
 export async function* decodeFrames(input: string, options: DecodeOptions): AsyncGenerator<RawFrame> {
   let { width, height } = options;
@@ -50,52 +67,107 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
     height = height ?? Math.round((size.height * width) / size.width);
   }
   const frameBytes = width * height * 3;
-  const inputOptions = [...(options.loop ? ['-stream_loop', '-1'] : []), ...(options.realtime ? ['-re'] : []), ...(options.inputOptions ?? [])];
-  const command = ffmpeg(input)
-    .inputOptions(inputOptions)
-    .videoFilters([`fps=${options.fps}`, `scale=${width}:${height}`])
-    .outputOptions(['-an', '-sn', '-pix_fmt', 'rgb24'])
-    .format('rawvideo');
+  const args = [
+    ...(options.loop ? ['-stream_loop', '-1'] : []), ...(options.realtime ? ['-re'] : []), ...(options.inputOptions ?? []),
+    '-i', input, '-filter:v', `fps=${options.fps},scale=${width}:${height}`, '-an', '-sn', '-pix_fmt', 'rgb24', '-f', 'rawvideo', 'pipe:1',
+  ];
+  const pool = options.buffers?.frameBytes === frameBytes ? options.buffers : null;
+  const nextBuffer = () => pool?.take() ?? Buffer.allocUnsafe(frameBytes);
+  let frame = nextBuffer();
+  let filled = 0;
+  /** Whole frames read and not yet taken (one at most: reading stops at each frame's end). */
+  const ready: Buffer[] = [];
+  let ended = false;
   let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    wake?.();
+    wake = null;
+  };
+  const pair = await localSocketPair({
+    buffer: () => frame.subarray(filled),
+    callback: (n) => {
+      filled += n;
+      if (filled < frameBytes) return true;
+      ready.push(frame);
+      frame = nextBuffer();
+      filled = 0;
+      notify();
+      return false;
+    },
+  });
+  const { reader } = pair;
+  let child: ChildProcess;
+  try {
+    child = spawn(ffmpegBinary(), args, { stdio: ['ignore', pair.writer, 'pipe'], windowsHide: true });
+  } catch (err) {
+    reader.destroy();
+    throw err;
+  } finally {
+    // The child has its own copy of this end; ours would keep the stream open after ffmpeg exits.
+    pair.writer.destroy();
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    child.once('error', (err) => {
+      // ffmpeg could not start (not installed): nothing will come.
+      failure = err;
+      resolve({ code: null, signal: null });
+      notify();
+    });
+  });
   let stderrTail = '';
-  command.on('stderr', (line: string) => {
+  let partial = '';
+  child.stderr!.setEncoding('utf8');
+  const stderrLine = (line: string) => {
     stderrTail = `${stderrTail}\n${line}`.slice(-2000);
     options.onStderr?.(line);
+  };
+  child.stderr!.on('data', (text: string) => {
+    // ffmpeg ends its progress lines with a bare CR.
+    const lines = `${partial}${text}`.split(/\r\n|\r|\n/);
+    partial = lines.pop() ?? '';
+    for (const line of lines) stderrLine(line);
   });
-  command.on('error', (err: Error) => {
-    if (!/SIGKILL|SIGTERM|Output stream closed/i.test(err.message)) failure = err;
+  child.stderr!.on('end', () => {
+    if (partial) stderrLine(partial);
+    partial = '';
   });
-  const stream = command.pipe();
-  const abort = () => command.kill('SIGKILL');
+  reader.on('end', () => {
+    ended = true;
+    notify();
+  });
+  reader.on('error', (err) => {
+    failure ??= err;
+    ended = true;
+    notify();
+  });
+  // Without a consumer of its data events the socket never reports its end.
+  reader.resume();
+  const abort = () => child.kill('SIGKILL');
   options.signal?.addEventListener('abort', abort, { once: true });
-  // Each byte of ffmpeg's output is copied once, straight into the frame it belongs to (concatenating
-  // 64 KiB pipe chunks into a growing buffer copied a 1 MB frame over and over: the largest CPU cost
-  // of ingest before this).
-  let frame = Buffer.allocUnsafe(frameBytes);
-  let filled = 0;
   let index = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let offset = 0;
-      while (offset < chunk.length) {
-        const n = Math.min(frameBytes - filled, chunk.length - offset);
-        chunk.copy(frame, filled, offset, offset + n);
-        filled += n;
-        offset += n;
-        if (filled === frameBytes) {
-          const data = frame;
-          frame = Buffer.allocUnsafe(frameBytes);
-          filled = 0;
-          yield { data, width, height, index, ptsMs: (index * 1000) / options.fps };
-          index++;
-        }
+    for (;;) {
+      const data = ready.shift();
+      if (data) {
+        yield { data, width, height, index, ptsMs: (index * 1000) / options.fps };
+        index++;
+        reader.resume();
+        continue;
       }
+      if (ended || failure) break;
+      await new Promise<void>((resolve) => (wake = resolve));
     }
+    const { code, signal } = await exited;
+    // Killed on purpose (abort, stop) is no failure; anything else that is not a clean exit is.
+    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM' && !failure) failure = new Error(signal ? `ffmpeg was killed with signal ${signal}` : `ffmpeg exited with code ${code}`);
     if (failure && index === 0 && !options.signal?.aborted) {
       throw new SkywatchError('DATA_INVALID', `ffmpeg could not decode ${input}: ${(failure as Error).message.split('\n')[0]}${stderrTail ? ` (${stderrTail.trim().split('\n').pop()})` : ''}`);
     }
   } finally {
     options.signal?.removeEventListener('abort', abort);
-    command.kill('SIGKILL');
+    child.kill('SIGKILL');
+    reader.destroy();
   }
 }

@@ -1,3 +1,5 @@
+import type { FramePool } from './frame-pool.js';
+
 /** A decoded frame kept for evidence: packed RGB24 at the decode size. */
 export interface RingFrame {
   seq: number;
@@ -13,12 +15,22 @@ export interface RingFrame {
 export class FrameRing {
   private readonly frames: RingFrame[] = [];
 
-  constructor(readonly capacity: number) {}
+  /** `pool`: where a frame's buffer goes when it leaves the ring (absent: to the garbage collector). */
+  constructor(readonly capacity: number, private readonly pool?: FramePool) {}
 
   push(frame: RingFrame): void {
     if (this.capacity <= 0) return;
     this.frames.push(frame);
-    if (this.frames.length > this.capacity) this.frames.shift();
+    if (this.frames.length > this.capacity) this.pool?.recycle(this.frames.shift()!.rgb);
+  }
+
+  /**
+   * Keeps these frames' pixels as they are until the returned function is called: whoever reads
+   * frames of the ring asynchronously (snapshots, clips) holds them, or they could be reused for
+   * new frames meanwhile.
+   */
+  hold(frames: readonly RingFrame[]): () => void {
+    return this.pool ? this.pool.hold(frames.map((f) => f.rgb)) : () => {};
   }
 
   /** The frame captured at `at`, or the newest one before it (the exact one may have left the ring). */

@@ -1,4 +1,5 @@
 import type { Box } from '../core/image/crop-pixels.js';
+import type { FramePool } from './frame-pool.js';
 
 /** One frame's crops of tracked objects, at native resolution, for the workers to score. */
 export interface FrameJobInput {
@@ -43,4 +44,12 @@ export interface FramePipeline {
   close(): Promise<void>;
 }
 
-export type FramePipelineFactory = (cameraId: string, frame: { width: number; height: number; fps: number }, camera: unknown) => FramePipeline;
+/** A connection's frame format; `buffers`: the pool its decoded frames come from, for the pipeline to give them back to. */
+export interface FrameFormat {
+  width: number;
+  height: number;
+  fps: number;
+  buffers?: FramePool;
+}
+
+export type FramePipelineFactory = (cameraId: string, frame: FrameFormat, camera: unknown) => FramePipeline;

@@ -169,7 +169,12 @@ export class TrackAlertPublisher {
   private async snapshot(cam: TrackedCamera, e: TrackAlertEvent): Promise<Buffer | null> {
     const frame = cam.ring.at(e.lastAt);
     if (!frame) return null;
-    return stageTimer.time('snapshot', () => snapshotJpeg(frame.rgb, cam.options.width, cam.options.height, e.box, e.path, `${e.label} ${Math.round(100 * e.score)}%`));
+    const release = cam.ring.hold([frame]);
+    try {
+      return await stageTimer.time('snapshot', () => snapshotJpeg(frame.rgb, cam.options.width, cam.options.height, e.box, e.path, `${e.label} ${Math.round(100 * e.score)}%`));
+    } finally {
+      release();
+    }
   }
 
   private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState): Promise<void> {
@@ -178,8 +183,9 @@ export class TrackAlertPublisher {
     if (seconds <= 0 || !encoder) return;
     const frames = cam.ring.between(Math.max(e.firstAt - 1_000, e.lastAt - seconds * 1000), e.lastAt + 1_000);
     if (frames.length < 2) return;
+    const release = cam.ring.hold(frames);
     try {
-      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps);
+      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps).finally(release);
       await this.options.stream.putClip(state.alertId, mp4);
       state.clipOf = state.alertId;
     } catch (err) {

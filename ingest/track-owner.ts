@@ -7,7 +7,7 @@ import type { TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import { CameraAlertPolicy } from './camera-alert-policy.js';
 import type { Camera } from './camera.js';
-import type { FramePipeline, FrameSink } from './frame-sink.js';
+import type { FrameFormat, FramePipeline, FrameSink } from './frame-sink.js';
 import type { TrackAlertPublisher } from './track-alerts.js';
 import { TrackedCamera } from './tracked-camera.js';
 
@@ -99,7 +99,7 @@ export class TrackOwner {
   }
 
   /** The pipeline factory the camera supervisors use: one TrackedCamera per connection. */
-  readonly pipelineFor = (cameraId: string, frame: { width: number; height: number; fps: number }, camera: unknown): FramePipeline => {
+  readonly pipelineFor = (cameraId: string, frame: FrameFormat, camera: unknown): FramePipeline => {
     const s = this.options.settings;
     const fields = camera as Partial<Camera> & CameraAlertFields;
     // Fixed for the connection: a model swapped in later brings its policy at the next connection.
@@ -129,6 +129,7 @@ export class TrackOwner {
       rejoinMs: s.rejoinMs,
       // The closing clip is cut when the alert closes, up to rejoinMs after its last point.
       ringFrames: Math.ceil((s.clipSeconds + 2 + (s.rejoinMs ?? 0) / 1000) * frame.fps),
+      frames: frame.buffers,
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),
       onError: (err) => this.logger.error({ err, camera: cameraId }, 'track judge failed'),

@@ -6,6 +6,7 @@ import { Tracker, type TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import { stageTimer } from '../inference/stage-timer.js';
 import type { CropResult } from '../queue/crop-results.js';
+import type { FramePool } from './frame-pool.js';
 import { FrameRing } from './frame-ring.js';
 import type { FramePipeline, FrameSink, GateResult } from './frame-sink.js';
 import { MotionDetector, type MotionOptions } from './motion.js';
@@ -35,6 +36,8 @@ export interface TrackedCameraOptions {
   rejoinMs?: number;
   /** Frames kept for snapshots and clips. */
   ringFrames: number;
+  /** Where the decoded frames come from: frames leaving the ring go back to it. */
+  frames?: FramePool;
   /** Best crops kept per track (PNG evidence for feedback). */
   bestCrops: number;
   /** False for an object that may not alert here (outside the camera's alert zones): it is not cropped,
@@ -99,7 +102,7 @@ export class TrackedCamera implements FramePipeline {
   constructor(readonly options: TrackedCameraOptions) {
     this.detector = new MotionDetector(options.width, options.height, options.motion);
     this.tracker = new Tracker(options.width, options.height, options.tracker);
-    this.ring = new FrameRing(options.ringFrames);
+    this.ring = new FrameRing(options.ringFrames, options.frames);
     this.judge = new TrackJudge({
       verdict: () => timed(options.verdictFor(this.labels)),
       threshold: options.threshold,

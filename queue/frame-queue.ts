@@ -37,9 +37,12 @@ export class FrameQueue implements FrameSink {
   private readonly inflight = new Map<string, number>();
   private readonly owner = new Map<string, { camera: string; at: number }>();
   private seq = 0;
+  /** The key names, made once (a `names` object is some twenty closures: not one per frame). */
+  private readonly n: ReturnType<typeof names>;
 
   constructor(private readonly options: FrameQueueOptions) {
     const n = names(options.prefix);
+    this.n = n;
     this.queue = new Queue<FrameJobData>(n.frames, { connection: options.redis, prefix: n.queuePrefix, defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 }, attempts: 2 } });
     this.events = new QueueEvents(n.frames, { connection: options.redis.duplicate(), prefix: n.queuePrefix });
     // Redis outages are expected (restarts): ioredis reconnects by itself, and these listeners keep the
@@ -64,7 +67,8 @@ export class FrameQueue implements FrameSink {
     if (this.options.redis.status !== 'ready') return 'dropped';
     // BullMQ refuses ":" in custom job ids.
     const id = `${job.cameraId}.${job.seq}.${process.pid}.${this.seq++}`;
-    const blob = Buffer.concat(job.crops.map((c) => c.rgb));
+    // One crop (the usual frame) is its own blob: Redis's client copies the value into the command anyway.
+    const blob = job.crops.length === 1 ? job.crops[0].rgb : Buffer.concat(job.crops.map((c) => c.rgb));
     const data: FrameJobData = {
       cameraId: job.cameraId,
       pipeline: job.pipeline,
@@ -78,7 +82,7 @@ export class FrameQueue implements FrameSink {
     try {
       // Redis may vanish between the status check and the write (ioredis then holds the command until
       // it reconnects): the write gets the same deadline as the job, so a frame never waits for Redis.
-      await withTimeout(this.options.redis.set(names(this.options.prefix).pixels(id), blob, 'PX', this.options.pixelTtlMs), SUBMIT_TIMEOUT_MS);
+      await withTimeout(this.options.redis.set(this.n.pixels(id), blob, 'PX', this.options.pixelTtlMs), SUBMIT_TIMEOUT_MS);
       this.inflight.set(job.cameraId, (this.inflight.get(job.cameraId) ?? 0) + 1);
       this.owner.set(id, { camera: job.cameraId, at: Date.now() });
       await withTimeout(this.queue.add('frame', data, { jobId: id }), SUBMIT_TIMEOUT_MS);

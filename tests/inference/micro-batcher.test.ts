@@ -3,6 +3,7 @@ import { isSkywatchError } from '../../core/errors.js';
 import { MicroBatcher, type BatchResult } from '../../inference/micro-batcher.js';
 import { LoadedModel } from '../../inference/model-holder.js';
 import { OnnxModel } from '../../inference/onnx-model.js';
+import { rgbToTensor } from '../../inference/preprocess.js';
 import { tinyManifest, tinyModel } from '../support/tiny-model.js';
 
 async function loaded(version: string, flip = false): Promise<LoadedModel> {
@@ -33,6 +34,25 @@ describe('MicroBatcher', () => {
     expect(results.every((r) => r.modelVersion === 'v1' && r.probs.length === 2)).toBe(true);
     expect(results[9].batchSize).toBe(2);
     expect(batcher.queued).toBe(0);
+    await model.model.release();
+  });
+
+  it('normalises RGB images into the batch exactly as rgbToTensor does, sharing batches with tensors', async () => {
+    const model = await loaded('v1');
+    const sizes: number[] = [];
+    const batcher = new MicroBatcher({ maxBatch: 8, maxWaitMs: 20, onBatch: (n) => sizes.push(n) });
+    const rgbs = Array.from({ length: 3 }, (_, k) => Uint8Array.from({ length: 3 * 16 * 16 }, (_, i) => (i * 37 + k * 101) % 256));
+    const [a, b, c, d] = await Promise.all([
+      ...rgbs.map((rgb) => batcher.inferRgb(model, rgb)),
+      batcher.infer(model, rgbToTensor(rgbs[1], model.manifest.input)),
+    ]);
+    expect(sizes).toEqual([4]);
+    expect(a.fillMs).toBeGreaterThanOrEqual(0);
+    // The same floats, so the same row whichever way the image came in.
+    expect([...b.probs]).toEqual([...d.probs]);
+    const alone = await Promise.all(rgbs.map((rgb) => batcher.infer(model, rgbToTensor(rgb, model.manifest.input))));
+    expect([a, b, c].map((r) => [...r.probs])).toEqual(alone.map((r) => [...r.probs]));
+    await expect(batcher.inferRgb(model, new Uint8Array(5))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await model.model.release();
   });
 

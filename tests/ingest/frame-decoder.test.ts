@@ -37,6 +37,20 @@ describe('decodeFrames', () => {
     expect(scaled[0].data.length).toBe(80 * 60 * 3);
   });
 
+  it('gives a slow consumer the same frames as a fast one (reading waits for the consumer)', async () => {
+    const clip = testsrc(2);
+    const fast = await collect(decodeFrames(clip, { fps: 10 }));
+    const slow = [];
+    for await (const f of decodeFrames(clip, { fps: 10 })) {
+      slow.push(f);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(slow.length).toBe(fast.length);
+    slow.forEach((f, i) => expect(f.data.equals(fast[i].data)).toBe(true));
+    // Each frame keeps its own pixels after later frames were read.
+    expect(new Set(slow.map((f) => f.data.buffer)).size).toBe(slow.length);
+  });
+
   it('loops a file forever and stops ffmpeg when the consumer stops', async () => {
     const clip = testsrc(1);
     let n = 0;
