@@ -1,6 +1,3 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,21 +5,15 @@ import { imageToTensor } from '../../../inference/preprocess.js';
 import { exportPhotoModel } from '../../../trainer/photo/export-photo-model.js';
 import { trainPhotoHeads } from '../../../trainer/photo/train-photo-heads.js';
 import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../../../trainer/photo/train-photo-gate.js';
-import { loadBackbone } from '../../../trainer/transfer/backbone.js';
-import { computeEmbeddings } from '../../../trainer/transfer/embeddings.js';
-
-const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
-const IMAGES = path.resolve('../shared/data/images/valid');
+import { embeddedPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe.skipIf(!existsSync(SQUEEZENET) || !existsSync(IMAGES))('the photo model', () => {
+describe.skipIf(!sharedPhotosPresent)('the photo model', () => {
   it('is the backbone with its heads averaged: onnxruntime gives the mean of the tfjs heads on the same images', async () => {
-    const files = ['bird', 'drone'].flatMap((l) => readdirSync(path.join(IMAGES, l)).sort().slice(0, 6).map((f) => ({ file: path.join(IMAGES, l, f), label: l })));
-    const backbone = await loadBackbone(SQUEEZENET);
-    const features = await computeEmbeddings(backbone, files.map((f) => f.file), { cacheDir: mkdtempSync(path.join(tmpdir(), 'sw-photo-emb-')), augment: false });
+    const { backbone, files, features } = await embeddedPhotos(6);
     const settings = { heads: 3, hidden: 16, dropout: 0.5, epochs: 2, learningRate: 1e-3, batchSize: 4 };
     const { labels, heads } = await trainPhotoHeads(features, files.map((f) => f.label), backbone.featureDim, settings, { seed: 4 });
     try {

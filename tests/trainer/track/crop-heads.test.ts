@@ -1,27 +1,18 @@
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { imageToTensor } from '../../../inference/preprocess.js';
 import { fitCropHead, fitCropHeads, predictRows, predictRowsMean } from '../../../trainer/track/heads.js';
 import { exportHeadEnsemble } from '../../../trainer/transfer/export-head-ensemble.js';
-import { loadBackbone } from '../../../trainer/transfer/backbone.js';
-import { computeEmbeddings } from '../../../trainer/transfer/embeddings.js';
-
-const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
-const IMAGES = path.resolve('../shared/data/images/valid');
+import { embeddedPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe.skipIf(!existsSync(SQUEEZENET) || !existsSync(IMAGES))('an ensemble of crop heads', () => {
+describe.skipIf(!sharedPhotosPresent)('an ensemble of crop heads', () => {
   it('one head is the single-head fit; several are seeded apart, and the exported graph computes their mean in onnxruntime', async () => {
-    const files = ['bird', 'drone'].flatMap((l) => readdirSync(path.join(IMAGES, l)).sort().slice(0, 5).map((f) => ({ file: path.join(IMAGES, l, f), label: l })));
-    const backbone = await loadBackbone(SQUEEZENET);
-    const features = await computeEmbeddings(backbone, files.map((f) => f.file), { cacheDir: mkdtempSync(path.join(tmpdir(), 'sw-crop-heads-')), augment: false });
+    const { backbone, files, features } = await embeddedPhotos(5);
     const set = { features, labels: Int32Array.from(files, (f) => (f.label === 'bird' ? 0 : 1)) };
     const fit = { epochs: 2, learningRate: 1e-3, batchSize: 4, seed: 11 };
     const dim = backbone.featureDim;
