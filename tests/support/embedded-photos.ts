@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { imageToTensor } from '../../inference/preprocess.js';
 import { loadBackbone, type Backbone } from '../../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../../trainer/transfer/embeddings.js';
 
@@ -15,4 +17,19 @@ export async function embeddedPhotos(perLabel: number): Promise<{ backbone: Back
   const backbone = await loadBackbone(SQUEEZENET);
   const features = await computeEmbeddings(backbone, files.map((f) => f.file), { cacheDir: mkdtempSync(path.join(tmpdir(), 'sw-photos-emb-')), augment: false });
   return { backbone, files, features };
+}
+
+/** An exported model (backbone + heads) run by ONNX Runtime on these photographs as one batch. */
+export async function runOnPhotos(onnx: Uint8Array, outputName: string, backbone: Backbone, files: ReadonlyArray<{ file: string }>): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const { height, width, name } = backbone.input;
+  const per = 3 * height * width;
+  const batch = new Float32Array(files.length * per);
+  for (const [i, f] of files.entries()) batch.set(await imageToTensor(f.file, backbone.input), i * per);
+  const session = await ort.InferenceSession.create(onnx);
+  try {
+    const out = await session.run({ [name]: new ort.Tensor('float32', batch, [files.length, 3, height, width]) });
+    return { data: out[outputName].data as Float32Array, dims: out[outputName].dims };
+  } finally {
+    await session.release();
+  }
 }

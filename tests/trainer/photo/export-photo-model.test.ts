@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageToTensor } from '../../../inference/preprocess.js';
 import { exportPhotoModel } from '../../../trainer/photo/export-photo-model.js';
 import { trainPhotoHeads } from '../../../trainer/photo/train-photo-heads.js';
 import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../../../trainer/photo/train-photo-gate.js';
-import { embeddedPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
+import { embeddedPhotos, runOnPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -25,17 +23,9 @@ describe.skipIf(!sharedPhotosPresent)('the photo model', () => {
       const expected = each[0].map((_v, i) => each.reduce((sum, p) => sum + p[i], 0) / each.length);
 
       const exported = await exportPhotoModel(backbone, heads, labels);
-      const session = await ort.InferenceSession.create(exported.onnx);
-      const per = 3 * backbone.input.height * backbone.input.width;
-      const batch = new Float32Array(files.length * per);
-      for (const [i, f] of files.entries()) batch.set(await imageToTensor(f.file, backbone.input), i * per);
-      const out = await session.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
-      const got = out[exported.outputName].data as Float32Array;
+      const { data: got } = await runOnPhotos(exported.onnx, exported.outputName, backbone, files);
       expect(got).toHaveLength(files.length * 2);
-      let worst = 0;
-      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - got[i]));
-      expect(worst).toBeLessThanOrEqual(1e-4);
-      await session.release();
+      expect(Math.max(...expected.map((v, i) => Math.abs(v - got[i])))).toBeLessThanOrEqual(1e-4);
 
       // With a gate: one more column, the gate's P(photograph), after the heads' mean. Any two sets of
       // rows train it here (the birds as "photographs", the drones as "crops").
@@ -45,17 +35,14 @@ describe.skipIf(!sharedPhotosPresent)('the photo model', () => {
       const gate = await trainPhotoGate(birds, drones, dim, { ...DEFAULT_PHOTO_GATE, epochs: 2 }, { seed: 4 });
       try {
         const gated = await exportPhotoModel(backbone, heads, labels, gate);
-        const s2 = await ort.InferenceSession.create(gated.onnx);
-        const out2 = await s2.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
-        const got2 = out2[gated.outputName].data as Float32Array;
-        expect(out2[gated.outputName].dims).toEqual([files.length, 3]);
+        const { data: got2, dims } = await runOnPhotos(gated.onnx, gated.outputName, backbone, files);
+        expect(dims).toEqual([files.length, 3]);
         const g = (gate.predict(tf.tensor2d(features, [files.length, dim])) as tf.Tensor).dataSync() as Float32Array;
         let worst2 = 0;
         for (let i = 0; i < files.length; i++) {
           worst2 = Math.max(worst2, Math.abs(got2[i * 3] - expected[i * 2]), Math.abs(got2[i * 3 + 1] - expected[i * 2 + 1]), Math.abs(got2[i * 3 + 2] - g[i * 2 + 1]));
         }
         expect(worst2).toBeLessThanOrEqual(1e-4);
-        await s2.release();
       } finally {
         gate.dispose();
       }

@@ -1,10 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { imageToTensor } from '../../../inference/preprocess.js';
 import { fitCropHead, fitCropHeads, predictRows, predictRowsMean } from '../../../trainer/track/heads.js';
 import { exportHeadEnsemble } from '../../../trainer/transfer/export-head-ensemble.js';
-import { embeddedPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
+import { embeddedPhotos, runOnPhotos, sharedPhotosPresent } from '../../support/embedded-photos.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -33,17 +31,9 @@ describe.skipIf(!sharedPhotosPresent)('an ensemble of crop heads', () => {
       for (let i = 0; i < mean.length; i++) expect(mean[i]).toBeCloseTo((each[0][i] + each[1][i] + each[2][i]) / 3, 6);
 
       const exported = await exportHeadEnsemble(backbone, heads, ['bird', 'drone'], { prefix: 'sw_head', what: 'crop model' });
-      const session = await ort.InferenceSession.create(exported.onnx);
-      const per = 3 * backbone.input.height * backbone.input.width;
-      const batch = new Float32Array(files.length * per);
-      for (const [i, f] of files.entries()) batch.set(await imageToTensor(f.file, backbone.input), i * per);
-      const out = await session.run({ [backbone.input.name]: new ort.Tensor('float32', batch, [files.length, 3, backbone.input.height, backbone.input.width]) });
-      const got = out[exported.outputName].data as Float32Array;
+      const { data: got } = await runOnPhotos(exported.onnx, exported.outputName, backbone, files);
       expect(got).toHaveLength(mean.length);
-      let worst = 0;
-      for (let i = 0; i < mean.length; i++) worst = Math.max(worst, Math.abs(mean[i] - got[i]));
-      expect(worst).toBeLessThanOrEqual(1e-4);
-      await session.release();
+      expect(Math.max(...mean.map((v, i) => Math.abs(v - got[i])))).toBeLessThanOrEqual(1e-4);
     } finally {
       for (const h of heads) h.dispose();
     }
