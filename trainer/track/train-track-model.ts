@@ -7,6 +7,8 @@ import { SkywatchError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import type { Logger } from '../../core/logger.js';
 import { PHOTO_GATE_COLUMN, type ModelManifest } from '../../core/model/manifest.js';
+import { DRIFT_BASELINE_FILE } from '../../drift/baseline-store.js';
+import { trainingDriftBaseline } from '../../drift/training-baseline.js';
 import { ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { datasetFingerprint, listFingerprint } from '../data/fingerprint.js';
@@ -275,11 +277,20 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       track: { file: 'track.onnx', sha256: sha256(trackOnnx), inputName: TRACK_INPUT, outputName: TRACK_OUTPUT, features: featureNames, labels, fps, policy },
       ...(photo && photoHeads ? { photo: { file: PHOTO_FILE, sha256: sha256(photo.onnx), input: { ...photo.input }, outputName: photo.outputName, labels: photoHeads.labels, heads: photoHeads.heads.length, ...(photoGate ? { gate: { column: PHOTO_GATE_COLUMN, keepCropAbove: DEFAULT_PHOTO_GATE.keepCropAbove } } : {}) } } : {}),
     };
+    // The drift baseline: crops of the test clips (which no part of the model fitted) as the exported
+    // crop model scores them, which is what cameras' crops are compared with; a failure costs only drift monitoring.
+    const driftBaseline = await timePhase('baseline', () => trainingDriftBaseline({
+      modelPath: folder.modelPath, manifest, files: test.flatMap((c) => clips[c].tracks.flatMap((t) => t.crops)), source: `crops of the ${test.length} test clips of ${request.tracks}`, cacheDir, signal,
+    })).then((b) => JSON.stringify(b), (err: unknown) => {
+      logger.warn({ err }, 'could not build the drift baseline; the model is published without one');
+      return undefined;
+    });
+    if (driftBaseline) await writeFile(path.join(folder.dir, DRIFT_BASELINE_FILE), driftBaseline);
     const reportHtml = renderReportHtml({ manifest, metrics, labels, curves, title: `Skywatch track model ${version}` });
     await writeRunArtifacts(folder, { manifest, metrics: { test: metrics, detection, outcomes }, reportHtml });
     let decision: PublishDecision | undefined;
     if (request.publish) {
-      decision = await registry.publish({ version, modelPath: folder.modelPath, manifest, reportHtml, files: { 'track.onnx': trackOnnx, ...(photo ? { [PHOTO_FILE]: photo.onnx } : {}) }, promote: request.force ? 'force' : 'auto', margin: request.margin });
+      decision = await registry.publish({ version, modelPath: folder.modelPath, manifest, reportHtml, files: { 'track.onnx': trackOnnx, ...(photo ? { [PHOTO_FILE]: photo.onnx } : {}), ...(driftBaseline ? { [DRIFT_BASELINE_FILE]: driftBaseline } : {}) }, promote: request.force ? 'force' : 'auto', margin: request.margin });
       logger.info({ version, promoted: decision.promoted, reason: decision.reason }, `published ${version}: ${decision.promoted ? 'promoted to latest' : 'kept as candidate'} (${decision.reason})`);
     }
     const profile = profiler?.result(version);

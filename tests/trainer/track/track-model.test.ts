@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { isSkywatchError } from '../../../core/errors.js';
 import { silentLogger } from '../../../core/logger.js';
 import { ModelRegistry } from '../../../core/model/registry.js';
+import { loadDriftBaseline } from '../../../drift/baseline-store.js';
 import { LocalStore } from '../../../core/storage/local-store.js';
 import { predictClip } from '../../../inference/clip-predictor.js';
 import { MicroBatcher } from '../../../inference/micro-batcher.js';
@@ -61,6 +62,10 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     const { manifest, files } = await reg.show('latest');
     expect(manifest.kind).toBe('track');
     expect(files).toContain('track.onnx');
+    // The drift baseline travels with it: the test clips' crops as the exported crop model scores them.
+    const baseline = await loadDriftBaseline(reg, manifest.version);
+    expect(baseline).toMatchObject({ model: manifest.version, labels: manifest.labels });
+    expect(baseline!.count).toBeGreaterThan(0);
     expect(manifest.labels).toContain('other');
     expect(manifest.track?.features.length).toBeGreaterThan(10);
 
