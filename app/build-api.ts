@@ -45,6 +45,8 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
     registry: ctx.registry,
     services,
     checks: [{ name: 'redis', check: async () => (await ctx.redis.ping()) === 'PONG' }],
+    // Drift is measured where crops are scored: /v1/drift and its gauges when this process also works.
+    ...(worker ? { drift: ctx.drift() ?? undefined } : {}),
     plugins: [
       (app, guards) => camerasRoutes(app, { store: ingest.store, ingestor: runtime, rules: ingest.rules, requireAdmin: guards.admin, requireViewer: guards.viewer }),
       (app, guards) => alertRoutes(app, { stream: ctx.stream, hub, viewer: guards.viewer }),

@@ -1,3 +1,4 @@
+import { registerDriftMetrics } from '../drift/drift-metrics.js';
 import type { FrameWorker } from '../inference/frame-worker.js';
 import { registerPipelineMetrics } from '../web/pipeline-metrics.js';
 import { startRoleHealthServer } from '../web/role-health-server.js';
@@ -20,11 +21,16 @@ export async function buildRoleHealth(ctx: ProcessContext, parts: { ingest: Inge
       { name: 'redis', check: async () => (await ctx.redis.ping()) === 'PONG' },
       ...(services ? [{ name: 'model', check: async () => services.holder.current !== null }] : []),
     ],
-    register: (registry) => registerPipelineMetrics(registry, {
-      cameras: ingest ? () => ingest.ingestor.overview().cameras : undefined,
-      worker: () => worker?.counters ?? null,
-      queueDepth: ingest ? () => ingest.queue.depth() : undefined,
-    }),
+    register: (registry) => {
+      registerPipelineMetrics(registry, {
+        cameras: ingest ? () => ingest.ingestor.overview().cameras : undefined,
+        worker: () => worker?.counters ?? null,
+        queueDepth: ingest ? () => ingest.queue.depth() : undefined,
+      });
+      // A worker scores the crops, so its drift gauges are here when no API runs beside it.
+      const drift = worker ? ctx.drift() : null;
+      if (drift) registerDriftMetrics(registry, drift);
+    },
     onError: (err) => logger.warn({ err, port: config.api.port }, `health and metrics not served: ${err.message} (give this role its own --port)`),
   });
   if (health) ctx.onStop('health server', () => health.app.close(), 'first');

@@ -102,6 +102,11 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(Number(new RegExp(`skywatch_camera_frames\\{camera="${drone}",stage="decoded",reason=""\\} (\\d+)`).exec(metrics)?.[1])).toBeGreaterThan(10);
     expect(metrics).toMatch(/skywatch_worker_frames\{what="inferred",reason=""\} [1-9]/);
+    // The served track model carries its drift baseline, and `start` serves the drift of the crops it
+    // scores: each camera is compared or pending until it has drift.minSamples crops.
+    const drift = (await (await fetch(`${url}/v1/drift`)).json()) as { enabled: boolean; model: string; cameras: Array<{ cameraId: string }>; pending: Array<{ cameraId: string }> };
+    expect(drift.enabled).toBe(true);
+    expect([...drift.cameras, ...drift.pending].map((c) => c.cameraId)).toContain(drone);
     // One drone passing is one alert per track with updates, not one per frame. The RTSP server loops
     // the 10 s clip, so each pass in the ~25 s watched may bring its own track.
     const opened = alerts.filter((a) => a.cameraId === drone && a.label === 'drone' && a.status === 'open');
