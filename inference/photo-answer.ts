@@ -1,10 +1,5 @@
+import type { PhotoGate } from '../core/model/manifest.js';
 import type { BatchResult } from './micro-batcher.js';
-
-/** A photo model's gate as its manifest describes it (core/model/manifest.ts, `photo.gate`). */
-export interface PhotoGate {
-  column: string;
-  keepCropAbove: number;
-}
 
 /**
  * A photograph's answer when the version has a photo model. The photo model is trained on the

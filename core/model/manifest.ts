@@ -57,14 +57,14 @@ export const trackModelSchema = z.object({
   }),
 });
 
+/** The photo model's gate column: P(the input is a photograph, not a camera crop). */
+export const PHOTO_GATE_COLUMN = 'photograph' as const;
+
 /**
  * A whole-photograph classifier beside a track model's crop classifier: the backbone with heads trained
  * on photographs alone (averaged inside the graph), which single-image predictions use when present.
  * Camera crops keep the crop classifier: the photo model never saw a clip (docs/BENCHMARKS.md, issue 11).
  */
-/** The photo model's gate column: P(the input is a photograph, not a camera crop). */
-export const PHOTO_GATE_COLUMN = 'photograph';
-
 export const photoModelSchema = z.object({
   file: z.literal('photo.onnx'),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -115,6 +115,7 @@ export type LabelMetrics = z.infer<typeof labelMetricsSchema>;
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type TrackModelSpec = z.infer<typeof trackModelSchema>;
 export type PhotoModelSpec = z.infer<typeof photoModelSchema>;
+export type PhotoGate = NonNullable<PhotoModelSpec['gate']>;
 
 /**
  * The photo model as a manifest of its own (its labels, input, output and checksum; no track model),

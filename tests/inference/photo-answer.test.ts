@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../inference/micro-batcher.js';
+import { PHOTO_GATE_COLUMN } from '../../core/model/manifest.js';
 import { combinePhotoAnswer } from '../../inference/photo-answer.js';
 
 const result = (labels: string[], probs: number[], extra: Partial<BatchResult> = {}): BatchResult => ({ labels, probs: Float32Array.from(probs), modelVersion: 'v1', queueMs: 1, inferMs: 5, batchSize: 1, ...extra });
@@ -32,7 +33,7 @@ describe('combinePhotoAnswer', () => {
   });
 
   describe('with the gate (P(photograph) as the photo model\'s last column)', () => {
-    const GATE = { column: 'photograph', keepCropAbove: 0.9 };
+    const GATE = { column: PHOTO_GATE_COLUMN, keepCropAbove: 0.9 };
     const top = (a: BatchResult) => a.labels[[...a.probs].indexOf(Math.max(...a.probs))];
 
     it('on a photograph, the photo model answers alone unless the crop model is sure of a label it does not know', () => {
