@@ -163,10 +163,9 @@ export function clipProbabilities(data: EmbeddedClips, c: number, heads: readonl
 }
 
 /** The crop heads that ship: trained on every given clip (and the extra crops), seeded as trainTrackParts seeds them. */
-export async function trainCropHeads(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ heads: tf.LayersModel[]; crops: FeatureSet }> {
-  const crops = cropSet(data, clipIndexes, labels, settings);
-  const heads = await fitCropHeads(crops, data.dim, labels.length, settings.cropHeads, () => ({ ...settings.crop, seed: settings.seed * 7919, signal: settings.signal }));
-  return { heads, crops };
+export async function trainCropHeads(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): Promise<{ heads: tf.LayersModel[] }> {
+  const heads = await fitCropHeads(cropSet(data, clipIndexes, labels, settings), data.dim, labels.length, settings.cropHeads, () => ({ ...settings.crop, seed: settings.seed * 7919, signal: settings.signal }));
+  return { heads };
 }
 
 /** Labels the parts learn: those of the given clips' training tracks, sorted. */
