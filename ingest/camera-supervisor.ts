@@ -7,6 +7,7 @@ import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
+import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
 import type { DropReason, FramePipelineFactory } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
@@ -34,6 +35,8 @@ export interface CameraStatus {
   lastFrameAt: number | null;
   /** When the state last changed. */
   since: number;
+  /** The second, higher-resolution stream crops are cut from (`cropUrl`); null without one. */
+  cropStream: CropStreamStatus | null;
 }
 
 export interface SupervisorOptions {
@@ -102,6 +105,7 @@ export class CameraSupervisor {
   private stopping = false;
   private connection: AbortController | null = null;
   private wake: (() => void) | null = null;
+  private cropStream: CropStream | null = null;
 
   constructor(options: SupervisorOptions) {
     this.options = options;
@@ -139,6 +143,7 @@ export class CameraSupervisor {
       height: this.latest?.height ?? null,
       lastFrameAt: this.frameTimes.at(-1) ?? null,
       since: this.since,
+      cropStream: this.cropStream?.status() ?? null,
     };
   }
 
@@ -209,6 +214,29 @@ export class CameraSupervisor {
     }
   }
 
+  /** The camera's crop stream for this connection, started; null without `cropUrl` or when its URL is refused. */
+  private async startCropStream(watchdogMs: number, hosts: CameraHostPolicy, anchor?: () => number | null): Promise<CropStream | null> {
+    const { camera } = this.options;
+    if (!camera.cropUrl) return null;
+    const mask = (text: string) => maskSecrets(maskSecrets(text, camera.cropUrl!), camera.url);
+    let source: ReturnType<typeof ffmpegInput>;
+    try {
+      source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts, 'crop');
+      await checkResolvedHost(source.input, hosts);
+    } catch (err) {
+      // The main stream still works: the camera runs without its crop stream and says why.
+      this.logger.warn({ err: mask((err as Error).message) }, 'crop stream refused; crops come from the main stream');
+      return null;
+    }
+    this.cropStream = new CropStream({
+      input: source.input, inputOptions: source.options, loop: source.loop, realtime: source.realtime, playOnce: source.playOnce,
+      fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
+      backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, mask, logger: this.logger.child({ stream: 'crop' }),
+    });
+    this.cropStream.start();
+    return this.cropStream;
+  }
+
   /** One connection: probe, decode until the stream ends, fails or stalls. */
   private async connectOnce(): Promise<void> {
     const { camera, watchdogMs } = this.options;
@@ -228,10 +256,17 @@ export class CameraSupervisor {
       }, limitMs);
     };
     let stderrTail = '';
+    // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
+    // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
+    // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
+    let anchor: number | null = null;
+    let crops: CropStream | null = null;
     arm();
     try {
       // Wait for a start slot before each of ffprobe and ffmpeg; stop() aborts the wait.
       await this.options.spawns?.acquire(abort.signal);
+      // Started first, so both streams come up together: a file's twin is matched by its timestamps.
+      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => anchor : undefined);
       // ffprobe cannot be cancelled, but the watchdog or stop() must not wait for it.
       const size = await Promise.race([
         probeSize(source.input, source.options),
@@ -243,10 +278,6 @@ export class CameraSupervisor {
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
       const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers }, camera);
-      // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
-      // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
-      // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
-      let anchor: number | null = null;
       let lastCapturedAt = 0;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
@@ -279,7 +310,9 @@ export class CameraSupervisor {
           this.backoff.reset();
           this.setState('live');
         }
-        const result = await gate.process(frame.data, ++this.seq, capturedAt);
+        // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
+        const detail = crops ? await crops.match(capturedAt, 1000 / camera.fps) : null;
+        const result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
         this.counts.framesDecoded++;
         if (result.outcome === 'gated') this.counts.framesGated++;
@@ -304,10 +337,13 @@ export class CameraSupervisor {
     } finally {
       if (watchdog) clearTimeout(watchdog);
       abort.abort();
+      await crops?.stop();
       this.connection = null;
     }
   }
 }
+
+const MAX_CROP_STREAM_WIDTH = 3840;
 
 function even(n: number): number {
   return Math.max(2, 2 * Math.round(n / 2));

@@ -22,6 +22,12 @@ export interface Camera {
   enabled: boolean;
   /** Decode width in pixels (height follows the aspect); absent: the stream's own, at most 1280. */
   width?: number;
+  /**
+   * A second, higher-resolution stream of the same view (an RTSP main stream beside the sub stream in
+   * `url`), read only for crops: motion and tracking run on `url`, and a small object's crop is cut
+   * from the matching frame of this one. Credentials are masked like the URL's.
+   */
+  cropUrl?: string;
   /** Per-camera motion thresholds over the defaults. */
   motion: Partial<CameraMotion>;
   /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
@@ -72,6 +78,7 @@ const polygons = z.array(polygon).max(32, 'at most 32 polygons');
 const fields = {
   name: z.string().trim().min(1).max(100),
   url: z.string().trim().min(1).max(2048),
+  cropUrl: z.string().trim().min(1).max(2048),
   fps: z.number().min(0.1).max(60),
   enabled: z.boolean(),
   width: z.number().int().min(32).max(3840),
@@ -86,9 +93,10 @@ const fields = {
 const createSchema = z.object({
   ...fields, fps: fields.fps.optional(), enabled: fields.enabled.optional(), width: fields.width.optional(), motion: motionSchema.optional(),
   motionMasks: polygons.optional(), alertZones: polygons.optional(), threshold: fields.threshold.optional(), labels: fields.labels.optional(),
-  loop: fields.loop.optional(),
+  loop: fields.loop.optional(), cropUrl: fields.cropUrl.optional(),
 }).strict();
-const patchSchema = z.object(fields).partial().strict();
+// `cropUrl: null` removes the second stream.
+const patchSchema = z.object({ ...fields, cropUrl: fields.cropUrl.nullable() }).partial().strict();
 
 export type CameraInput = z.input<typeof createSchema>;
 export type CameraPatch = z.input<typeof patchSchema>;
@@ -194,10 +202,12 @@ export function createCamera(body: unknown, rules: CameraRules, now = Date.now()
   if (!parsed.success) throw invalid(parsed.error);
   const input = parsed.data;
   const { url } = checkCameraUrl(input.url, rules.allowFileUrls, rules.hosts);
+  const cropUrl = input.cropUrl === undefined ? undefined : checkCropUrl(input.cropUrl, rules);
   return {
     id: newId(),
     name: input.name,
     url,
+    ...(cropUrl ? { cropUrl } : {}),
     fps: input.fps ?? rules.defaultFps,
     enabled: input.enabled ?? true,
     ...(input.width ? { width: input.width } : {}),
@@ -218,12 +228,16 @@ export function patchCamera(camera: Camera, body: unknown, rules: CameraRules, n
   if (!parsed.success) throw invalid(parsed.error);
   const patch = parsed.data;
   const url = patch.url === undefined ? camera.url : checkCameraUrl(patch.url, rules.allowFileUrls, rules.hosts).url;
-  const { demo: _demo, ...rest } = camera;
+  const cropUrl = patch.cropUrl === undefined ? camera.cropUrl : patch.cropUrl === null ? undefined : checkCropUrl(patch.cropUrl, rules);
+  const { demo: _demo, cropUrl: _cropUrl, ...rest } = camera;
+  const { cropUrl: _patchCropUrl, ...fieldsPatch } = patch;
   return {
+    ...rest,
     // A new URL is the user's, not the server's demo file: it loses the demo exemption.
-    ...(patch.url === undefined ? camera : rest),
-    ...patch,
+    ...(patch.url === undefined && camera.demo ? { demo: camera.demo } : {}),
+    ...fieldsPatch,
     url,
+    ...(cropUrl ? { cropUrl } : {}),
     motion: patch.motion ? { ...camera.motion, ...patch.motion } : camera.motion,
     id: camera.id,
     createdAt: camera.createdAt,
@@ -232,7 +246,17 @@ export function patchCamera(camera: Camera, body: unknown, rules: CameraRules, n
 }
 
 export function publicCamera(camera: Camera): PublicCamera {
-  return { ...camera, url: redactUrl(camera.url) };
+  return { ...camera, url: redactUrl(camera.url), ...(camera.cropUrl ? { cropUrl: redactUrl(camera.cropUrl) } : {}) };
+}
+
+/** The crop stream's URL passes exactly the checks of the main one (errors name the field `cropUrl`). */
+function checkCropUrl(raw: string, rules: CameraRules): string {
+  try {
+    return checkCameraUrl(raw, rules.allowFileUrls, rules.hosts).url;
+  } catch (err) {
+    if (err instanceof SkywatchError) throw new SkywatchError(err.code, err.message.replace(/^camera URL/, 'crop stream URL'), { ...err.details, field: 'cropUrl' });
+    throw err;
+  }
 }
 
 /** Reads a stored record back, refusing anything that is not a camera (a corrupt or foreign key). */
@@ -250,7 +274,7 @@ export function parseStoredCamera(json: string): Camera | null {
  * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
  * reconnects, files at their native rate so they behave like live cameras (looped unless `loop: false`).
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy, stream: 'main' | 'crop' = 'main'): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
   // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
   // stays connected but stops sending. The stored URL is checked again (a record written before these
   // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
@@ -258,7 +282,10 @@ export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: 
   // One decoding thread per camera: many cameras share few cores, and a thread pool per ffmpeg child
   // costs CPU in synchronisation (measured: 13% less CPU per camera, identical pixels).
   const threads = ['-threads', '1'];
-  const checked = checkCameraUrl(camera.url, allowFileUrls || camera.demo === true, hosts);
+  const raw = stream === 'main' ? camera.url : camera.cropUrl;
+  if (raw === undefined) throw new SkywatchError('CAMERA_URL_INVALID', 'this camera has no crop stream', { field: 'cropUrl' });
+  // The demo exemption covers the demo file only, never a crop stream added to it.
+  const checked = checkCameraUrl(raw, allowFileUrls || (stream === 'main' && camera.demo === true), hosts);
   switch (checked.source) {
     case 'rtsp':
       return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], loop: false, realtime: false, playOnce: false };

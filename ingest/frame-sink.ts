@@ -1,4 +1,5 @@
 import type { Box } from '../core/image/crop-pixels.js';
+import type { DetailFrame } from './crop-stream.js';
 import type { FramePool } from './frame-pool.js';
 
 /** One frame's crops of tracked objects, at native resolution, for the workers to score. */
@@ -39,7 +40,11 @@ export interface GateResult {
 
 /** What a camera's decoded frames go through (motion, tracking, crops, the sink); one per connection. */
 export interface FramePipeline {
-  process(rgb: Buffer, seq: number, capturedAt: number): Promise<GateResult>;
+  /**
+   * `detail`: the same moment from the camera's higher-resolution crop stream, when it has one and a
+   * frame matched; its pixels are only valid until the first await (read them synchronously).
+   */
+  process(rgb: Buffer, seq: number, capturedAt: number, detail?: DetailFrame): Promise<GateResult>;
   /** The connection ended: end what it tracked. */
   close(): Promise<void>;
 }

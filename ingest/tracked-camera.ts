@@ -1,4 +1,4 @@
-import { contextBox, cutRgb } from '../core/image/crop-pixels.js';
+import { contextBox, cutRgb, scaleBox, type Box } from '../core/image/crop-pixels.js';
 import { EVERY_FRAME, wantsCrop, type CropSchedule } from '../tracking/crop-schedule.js';
 import { TrackJudge, type TrackAlertEvent } from '../tracking/track-judge.js';
 import type { Track } from '../tracking/track.js';
@@ -6,6 +6,7 @@ import { Tracker, type TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
 import { stageTimer } from '../inference/stage-timer.js';
 import type { CropResult } from '../queue/crop-results.js';
+import type { DetailFrame } from './crop-stream.js';
 import type { FramePool } from './frame-pool.js';
 import { FrameRing } from './frame-ring.js';
 import type { FramePipeline, FrameSink, GateResult } from './frame-sink.js';
@@ -61,6 +62,12 @@ interface PendingFrame {
   sentAt: number;
   crops: Map<number, { rgb: Buffer; width: number; height: number }>;
 }
+
+/**
+ * Main-stream crops at least this wide lose nothing to resolution (the crop model's input is 224 px):
+ * only smaller ones are cut from the crop stream, which also bounds what a crop ships through Redis.
+ */
+const DETAIL_BELOW_SIDE = 224;
 
 const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
 
@@ -125,7 +132,7 @@ export class TrackedCamera implements FramePipeline {
     return this.options.now?.() ?? Date.now();
   }
 
-  async process(rgb: Buffer, seq: number, capturedAt: number): Promise<GateResult> {
+  async process(rgb: Buffer, seq: number, capturedAt: number, detail?: DetailFrame): Promise<GateResult> {
     const o = this.options;
     this.lastFrameAt = this.now();
     // Detection and tracking run on every frame, sent on or not, so the background and tracks stay current.
@@ -153,8 +160,7 @@ export class TrackedCamera implements FramePipeline {
         continue;
       }
       const box = contextBox(track.last.box, o.width, o.height, o.crop);
-      const cut = cutRgb(rgb, o.width, box);
-      crops.push({ trackId: track.id, box, rgb: cut, width: box.width, height: box.height });
+      crops.push({ trackId: track.id, box, ...this.cropPixels(rgb, box, detail) });
     }
     for (const track of ended) {
       const entry = this.entries.get(track.id);
@@ -179,6 +185,18 @@ export class TrackedCamera implements FramePipeline {
       return { outcome, reason: 'sink', regions: regions.length };
     }
     return { outcome, regions: regions.length };
+  }
+
+  /**
+   * A crop's pixels: from the crop stream's matching frame when the object is small in the main one
+   * (the box stays in main-frame coordinates for tracks and alerts), else from the main frame.
+   */
+  private cropPixels(rgb: Buffer, box: Box, detail: DetailFrame | undefined): { rgb: Buffer; width: number; height: number } {
+    if (detail && box.width < DETAIL_BELOW_SIDE && detail.width > this.options.width) {
+      const fine = scaleBox(box, this.options, detail);
+      return { rgb: cutRgb(detail.rgb, detail.width, fine), width: fine.width, height: fine.height };
+    }
+    return { rgb: cutRgb(rgb, this.options.width, box), width: box.width, height: box.height };
   }
 
   /** Scores of one frame's crops from a worker. Answers to crops no longer awaited are ignored. */

@@ -37,6 +37,20 @@ export function contextBox(box: Box, frameWidth: number, frameHeight: number, op
   return { x, y, width: side, height: side };
 }
 
+/**
+ * The same region in another frame of the same view (a camera's higher-resolution stream): scaled,
+ * rounded outwards and kept inside that frame.
+ */
+export function scaleBox(box: Box, from: { width: number; height: number }, to: { width: number; height: number }): Box {
+  const sx = to.width / from.width;
+  const sy = to.height / from.height;
+  const x0 = Math.max(0, Math.floor(box.x * sx));
+  const y0 = Math.max(0, Math.floor(box.y * sy));
+  const x1 = Math.min(to.width, Math.ceil((box.x + box.width) * sx));
+  const y1 = Math.min(to.height, Math.ceil((box.y + box.height) * sy));
+  return { x: x0, y: y0, width: Math.max(1, x1 - x0), height: Math.max(1, y1 - y0) };
+}
+
 /** The native-resolution RGB24 pixels of a box (which must lie inside the frame). */
 export function cutRgb(frame: Uint8Array, frameWidth: number, box: Box): Buffer {
   const frameHeight = frame.length / (frameWidth * 3);

@@ -87,6 +87,36 @@ describe('camera records', () => {
   });
 });
 
+describe('a crop stream beside the main one', () => {
+  it('is checked like the URL (errors name cropUrl), masked in the public view, read by ffmpeg as checked, and removed by null', () => {
+    const cam = createCamera({ name: 'roof', url: 'rtsp://admin:hunter2@10.0.0.9/sub', cropUrl: ' rtsp://admin:hunter2@10.0.0.9/main ' }, rules, 1000);
+    expect(cam.cropUrl).toBe('rtsp://admin:hunter2@10.0.0.9/main');
+    expect(publicCamera(cam).cropUrl).toBe('rtsp://***:***@10.0.0.9/main');
+    expect(JSON.stringify(publicCamera(cam))).not.toContain('hunter2');
+    expect(ffmpegInput(cam, false, 8000, undefined, 'crop').input).toBe('rtsp://admin:hunter2@10.0.0.9/main');
+    expect(ffmpegInput(cam, false, 8000).input).toBe('rtsp://admin:hunter2@10.0.0.9/sub');
+    for (const [cropUrl, expected] of [['ftp://cam/main', 'CAMERA_URL_SCHEME'], ['/etc/passwd', 'CAMERA_URL_SCHEME'], ['rtsp://cam/a\r\nx', 'CAMERA_URL_INVALID'], ['', 'BAD_REQUEST']] as const) {
+      let caught: unknown;
+      try {
+        createCamera({ name: 'x', url: 'rtsp://cam/sub', cropUrl }, rules);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isSkywatchError(caught) && caught.code, cropUrl).toBe(expected);
+      expect(isSkywatchError(caught) && caught.details?.field, cropUrl).toBe('cropUrl');
+    }
+    const patched = patchCamera(cam, { cropUrl: 'rtsp://10.0.0.9/hd' }, rules, 2000);
+    expect(patched.cropUrl).toBe('rtsp://10.0.0.9/hd');
+    expect(patched.url).toBe(cam.url);
+    expect(code(() => patchCamera(cam, { cropUrl: 'gopher://x/' }, rules))).toBe('CAMERA_URL_SCHEME');
+    const removed = patchCamera(cam, { cropUrl: null }, rules, 3000);
+    expect('cropUrl' in removed).toBe(false);
+    expect(code(() => ffmpegInput(removed, false, 8000, undefined, 'crop'))).toBe('CAMERA_URL_INVALID');
+    // Untouched by a patch of other fields.
+    expect(patchCamera(cam, { fps: 2 }, rules).cropUrl).toBe(cam.cropUrl);
+  });
+});
+
 describe('Backoff', () => {
   it('doubles its ceiling up to the maximum, draws below it, and resets', () => {
     const draws = [0.999, 0.999, 0.999, 0.999, 0.999, 0.5, 0];

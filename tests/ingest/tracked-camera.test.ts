@@ -158,4 +158,35 @@ describe('TrackedCamera and its alerts', () => {
     expect(await alerts()).toEqual([]);
     expect(publisher.counters.suppressed).toBe(2);
   });
+  it('cuts a small object from the crop stream\'s matching frame, at its resolution, with the box still in main-frame pixels', async () => {
+    const { sink, cam } = setup();
+    /** The same sky at twice the resolution, with a gradient so every pixel of a crop says where it came from. */
+    const twin = (x: number) => {
+      const w = 2 * W;
+      const h = 2 * H;
+      const rgb = Buffer.alloc(w * h * 3);
+      for (let y = 0; y < h; y++) for (let px = 0; px < w; px++) rgb.set([px % 256, y % 256, 200], (y * w + px) * 3);
+      if (x >= 0) for (let y = 60; y < 76; y++) for (let px = 2 * x; px < 2 * x + 16; px++) rgb.set([30, 30, 30], (y * w + px) * 3);
+      return { rgb, width: w, height: h };
+    };
+    for (let i = 0; i < 12; i++) {
+      const x = i < 3 ? -1 : 6 * i;
+      // Every other frame has no twin close enough in time: its crops come from the main frame.
+      await cam.process(frame(x), i + 1, 1000 + 200 * i, i % 2 === 0 ? { ...twin(x), capturedAt: 1000 + 200 * i } : undefined);
+    }
+    const crops = sink.jobs.flatMap((j) => j.crops.map((c) => ({ seq: j.seq, ...c })));
+    expect(crops.length).toBeGreaterThanOrEqual(4);
+    for (const c of crops) {
+      const fromTwin = (c.seq - 1) % 2 === 0;
+      expect([c.width, c.height]).toEqual(fromTwin ? [2 * c.box.width, 2 * c.box.height] : [c.box.width, c.box.height]);
+      expect(c.box.x + c.box.width).toBeLessThanOrEqual(W);
+      if (fromTwin) {
+        // Its top-left pixel is the twin's pixel at twice the box's corner.
+        expect([...c.rgb.subarray(0, 3)]).toEqual([(2 * c.box.x) % 256, (2 * c.box.y) % 256, 200]);
+      } else {
+        expect([...c.rgb.subarray(0, 3)]).toEqual([135, 206, 235]);
+      }
+    }
+    expect(new Set(crops.map((c) => (c.seq - 1) % 2)).size).toBe(2);
+  });
 });

@@ -93,6 +93,23 @@ describe('camera routes', () => {
     expect(everything).not.toContain('Pa55word');
   });
 
+  it('takes a crop stream beside the main one: masked, refused with its field named, removed with null', async () => {
+    const created = await app.inject({ method: 'POST', url: '/v1/cameras', headers: admin, payload: { name: 'Mast', url: 'rtsp://op:S3cret@192.0.2.11/sub', cropUrl: 'rtsp://op:S3cret@192.0.2.11/main', enabled: false } });
+    expect(created.statusCode).toBe(201);
+    const cam = created.json<{ id: string; cropUrl?: string }>();
+    expect(cam.cropUrl).toBe('rtsp://***:***@192.0.2.11/main');
+    const refused = await app.inject({ method: 'PATCH', url: `/v1/cameras/${cam.id}`, headers: admin, payload: { cropUrl: 'concat:/etc/passwd' } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ error: { code: 'CAMERA_URL_SCHEME', details: { field: 'cropUrl' } } });
+    const removed = await app.inject({ method: 'PATCH', url: `/v1/cameras/${cam.id}`, headers: admin, payload: { cropUrl: null } });
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json()).not.toHaveProperty('cropUrl');
+    const shown = await app.inject({ method: 'GET', url: `/v1/cameras/${cam.id}`, headers: viewer });
+    expect(shown.json()).not.toHaveProperty('cropUrl');
+    expect(JSON.stringify([created.json(), refused.json(), shown.json()])).not.toContain('S3cret');
+    expect((await app.inject({ method: 'DELETE', url: `/v1/cameras/${cam.id}`, headers: admin })).statusCode).toBe(204);
+  });
+
   it('refuses bad schemes, bad bodies and missing tokens in the one error shape', async () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/cameras', headers: admin, payload: { name: 'x', url: 'concat:/etc/passwd|/etc/hosts' } });
     expect(bad.statusCode).toBe(400);

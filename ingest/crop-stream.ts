@@ -1,0 +1,244 @@
+import { silentLogger, type Logger } from '../core/logger.js';
+import { Backoff } from './backoff.js';
+import { decodeFrames, probeSize } from './frame-decoder.js';
+import { FramePool } from './frame-pool.js';
+
+/** One frame of a camera's crop stream: packed RGB24 at the stream's own resolution. */
+export interface DetailFrame {
+  rgb: Buffer;
+  width: number;
+  height: number;
+  capturedAt: number;
+}
+
+export interface CropStreamStatus {
+  state: 'connecting' | 'live' | 'backoff' | 'stopped';
+  lastError: string | null;
+  width: number | null;
+  height: number | null;
+  framesDecoded: number;
+  /** Frames of the main stream whose crops came from this stream. */
+  matched: number;
+  /** Frames of the main stream with no crop-stream frame close enough in time (their crops came from the main stream). */
+  unmatched: number;
+  restarts: number;
+}
+
+export interface CropStreamOptions {
+  input: string;
+  inputOptions: string[];
+  loop: boolean;
+  realtime: boolean;
+  /** A file played once: its end is the stream's end, not a failure to reconnect from. */
+  playOnce: boolean;
+  fps: number;
+  /** Widest decode; a wider stream is scaled down to this (4K main streams cost ffmpeg a lot). */
+  maxWidth: number;
+  /** No frame for this long: the ffmpeg child is killed and the stream reconnects. */
+  watchdogMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /**
+   * The main stream's clock anchor (epoch ms of its timestamp 0), for file cameras: both files start
+   * at timestamp 0 and play at their own rate, so the same timestamp is the same moment. Absent for
+   * live streams, whose frames are timed by their arrival as the main stream's are.
+   */
+  anchor?: () => number | null;
+  /** The camera's credentials are masked out of errors by the caller's function. */
+  mask: (text: string) => string;
+  logger?: Logger;
+}
+
+/** Frames kept for matching: the main stream's frame may arrive a little before or after its twin. */
+const KEPT_FRAMES = 3;
+
+interface KeptFrame {
+  rgb: Buffer;
+  ptsMs: number;
+  /** Its time on this stream's own clock (anchored on its first frame's arrival). */
+  localAt: number;
+}
+
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/**
+ * The second, higher-resolution stream of a camera, decoded beside the main one at the same rate and
+ * used only for crops. Its failures never take the camera down: while it is away (connecting, stalled,
+ * failed), crops are cut from the main stream as without it, and it reconnects by itself.
+ *
+ * Both streams' capture times are their own clocks anchored on the wall clock at their first frame
+ * (as the supervisor does for the main one), and a main frame is matched with the crop-stream frame
+ * nearest in time, if one lies within a frame period.
+ */
+export class CropStream {
+  private readonly logger: Logger;
+  private readonly backoff: Backoff;
+  private readonly kept: KeptFrame[] = [];
+  /** Wakes a `match` waiting for the next frame. */
+  private arrived: (() => void) | null = null;
+  private pool: FramePool | null = null;
+  private running: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private stopping = false;
+  private wake: (() => void) | null = null;
+  private readonly counts = { framesDecoded: 0, matched: 0, unmatched: 0, restarts: 0 };
+  private state: CropStreamStatus['state'] = 'stopped';
+  private lastError: string | null = null;
+  private size: { width: number; height: number } | null = null;
+
+  constructor(private readonly options: CropStreamOptions) {
+    this.logger = options.logger ?? silentLogger;
+    this.backoff = new Backoff({ minMs: options.backoffMinMs, maxMs: options.backoffMaxMs });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopping = false;
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort?.abort();
+    this.wake?.();
+    await this.running;
+    this.kept.length = 0;
+    this.state = 'stopped';
+  }
+
+  /** Half a frame period: a twin further away in time shows a moving object somewhere else. */
+  private get toleranceMs(): number {
+    return Math.max(20, 500 / this.options.fps);
+  }
+
+  private timeOf(f: KeptFrame): number {
+    const anchor = this.options.anchor?.() ?? null;
+    return anchor === null ? f.localAt : anchor + f.ptsMs;
+  }
+
+  /**
+   * The crop-stream frame of the same moment as a main frame captured at `capturedAt`, waiting up to
+   * `maxWaitMs` for it when this stream runs a little behind (a larger picture takes longer to decode);
+   * null when none is within half a frame period. Its pixels are valid until the caller's next await:
+   * read them synchronously.
+   */
+  async match(capturedAt: number, maxWaitMs: number): Promise<DetailFrame | null> {
+    const end = Date.now() + maxWaitMs;
+    while (this.state === 'live' && this.kept.length && this.timeOf(this.kept[this.kept.length - 1]) < capturedAt - this.toleranceMs) {
+      const left = end - Date.now();
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.arrived = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.arrived = null;
+    }
+    return this.near(capturedAt);
+  }
+
+  private near(capturedAt: number): DetailFrame | null {
+    let best: KeptFrame | null = null;
+    for (const f of this.kept) if (!best || Math.abs(this.timeOf(f) - capturedAt) < Math.abs(this.timeOf(best) - capturedAt)) best = f;
+    if (best && this.size && Math.abs(this.timeOf(best) - capturedAt) <= this.toleranceMs) {
+      this.counts.matched++;
+      return { rgb: best.rgb, width: this.size.width, height: this.size.height, capturedAt: this.timeOf(best) };
+    }
+    this.counts.unmatched++;
+    return null;
+  }
+
+  status(): CropStreamStatus {
+    return { state: this.state, lastError: this.lastError, width: this.size?.width ?? null, height: this.size?.height ?? null, ...this.counts };
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.state = 'connecting';
+      try {
+        await this.connectOnce();
+        if (this.options.playOnce) break;
+      } catch (err) {
+        if (this.stopping) break;
+        this.lastError = this.options.mask((err as Error).message ?? String(err));
+      }
+      if (this.stopping) break;
+      this.kept.length = 0;
+      this.counts.restarts++;
+      const wait = this.backoff.next();
+      this.state = 'backoff';
+      this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'crop stream disconnected; crops come from the main stream until it is back');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+    this.kept.length = 0;
+    this.state = 'stopped';
+  }
+
+  private async connectOnce(): Promise<void> {
+    const o = this.options;
+    const abort = new AbortController();
+    this.abort = abort;
+    let watchdog: NodeJS.Timeout | null = null;
+    // Probing an RTSP stream takes seconds: the first frame gets twice the watchdog.
+    const arm = (ms: number) => {
+      if (watchdog) clearTimeout(watchdog);
+      watchdog = setTimeout(() => abort.abort(), ms);
+    };
+    arm(Math.max(2 * o.watchdogMs, 15_000));
+    try {
+      // ffprobe cannot be cancelled, but stop() and the watchdog must not wait for it.
+      const probed = await Promise.race([
+        probeSize(o.input, o.inputOptions),
+        new Promise<never>((_r, reject) => abort.signal.addEventListener('abort', () => reject(new Error('no answer from the crop stream (watchdog)')), { once: true })),
+      ]);
+      const width = even(Math.min(probed.width, o.maxWidth));
+      const height = even((probed.height * width) / probed.width);
+      this.size = { width, height };
+      if (this.pool?.frameBytes !== width * height * 3) this.pool = new FramePool(width * height * 3, 2);
+      const pool = this.pool;
+      let anchor: number | null = null;
+      let last = 0;
+      let stderrTail = '';
+      for await (const frame of decodeFrames(o.input, {
+        fps: o.fps, width, height, loop: o.loop, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
+        onStderr: (line) => {
+          stderrTail = line;
+        },
+      })) {
+        arm(o.watchdogMs);
+        const now = Date.now();
+        if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
+        const capturedAt = Math.max(anchor + frame.ptsMs, last + 1);
+        last = capturedAt;
+        this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: capturedAt });
+        // A frame leaving the kept few goes back to the decoder's pool: nothing reads it asynchronously.
+        if (this.kept.length > KEPT_FRAMES) pool.recycle(this.kept.shift()!.rgb);
+        this.counts.framesDecoded++;
+        this.arrived?.();
+        if (this.state !== 'live') {
+          this.state = 'live';
+          this.lastError = null;
+          this.backoff.reset();
+          this.logger.info({ width, height }, 'crop stream live');
+        }
+        if (this.stopping) break;
+      }
+      if (this.stopping || (o.playOnce && !abort.signal.aborted)) return;
+      throw new Error(abort.signal.aborted ? `no frame for ${o.watchdogMs / 1000}s (watchdog)` : `crop stream ended${stderrTail ? `: ${stderrTail.trim()}` : ''}`);
+    } finally {
+      if (watchdog) clearTimeout(watchdog);
+      abort.abort();
+    }
+  }
+}
