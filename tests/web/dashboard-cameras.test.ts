@@ -169,6 +169,22 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await page.getByLabel(/Stream URL/).fill('ftp://example/cam');
     await page.locator('#cam-save').click();
     await expect.poll(() => page.locator('#cam-url-error').textContent(), { timeout: 10_000 }).toMatch(/scheme|allowed|ftp/i);
+
+    // The crop stream: its own errors under its own field, then saved, masked, and removed again.
+    await page.getByLabel(/Stream URL/).fill('rtsp://127.0.0.1:9/sub');
+    await page.getByLabel(/Higher-resolution stream/).fill('gopher://example/main');
+    await page.locator('#cam-save').click();
+    await expect.poll(() => page.locator('#cam-cropUrl-error').textContent(), { timeout: 10_000 }).toMatch(/scheme|allowed|gopher/i);
+    expect(await page.locator('#cam-url-error').textContent()).toBe('');
+    await page.getByLabel(/Higher-resolution stream/).fill('rtsp://op:Secr3t@127.0.0.1:9/main');
+    await page.locator('#cam-save').click();
+    await expect.poll(async () => (await cameras()).find((c) => c.name === 'Bad'), { timeout: 10_000 }).toMatchObject({ cropUrl: 'rtsp://***:***@127.0.0.1:9/main' });
+    const badId = (await cameras()).find((c) => c.name === 'Bad')!.id;
+    await tile(badId).getByRole('button', { name: 'Edit' }).click();
+    expect(await page.getByLabel(/Higher-resolution stream/).getAttribute('placeholder')).toContain('rtsp://***:***@127.0.0.1:9/main');
+    await page.getByLabel('Remove the crop stream').check();
+    await page.locator('#cam-save').click();
+    await expect.poll(async () => 'cropUrl' in ((await cameras()).find((c) => c.name === 'Bad') ?? { cropUrl: 1 }), { timeout: 10_000 }).toBe(false);
   }, 150_000);
 
   it('confirms promote naming the version and its accuracy, and the report link opens with tokens on (defect 9)', async () => {

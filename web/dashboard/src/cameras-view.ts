@@ -42,6 +42,8 @@ export class CamerasView {
   private readonly inputs = {
     name: h('input', { id: 'cam-name', name: 'name', required: true, autocomplete: 'off' }),
     url: h('input', { id: 'cam-url', name: 'url', required: true, autocomplete: 'off', placeholder: 'rtsp://host:554/stream' }),
+    cropUrl: h('input', { id: 'cam-cropUrl', name: 'cropUrl', autocomplete: 'off', placeholder: 'optional: rtsp://host:554/main' }),
+    cropRemove: h('input', { id: 'cam-crop-remove', name: 'cropRemove', type: 'checkbox' }),
     fps: h('input', { id: 'cam-fps', name: 'fps', type: 'number', min: 0.1, max: 60, step: 0.1, value: 5 }),
     threshold: h('input', { id: 'cam-threshold', name: 'threshold', type: 'number', min: 0, max: 1, step: 0.01, placeholder: 'server default' }),
     enabled: h('input', { id: 'cam-enabled', name: 'enabled', type: 'checkbox', checked: true }),
@@ -52,18 +54,22 @@ export class CamerasView {
   private readonly errors = Object.fromEntries(FIELDS.map((f) => [f, h('span', { class: 'error', id: `cam-${f}-error`, 'aria-live': 'polite' })])) as Record<Field, HTMLSpanElement>;
   private readonly formError = h('p', { class: 'error', role: 'alert' });
   private readonly saveButton = h('button', { type: 'submit', id: 'cam-save' }, 'Save camera');
+  /** Shown only when editing a camera that has a crop stream. */
+  private readonly cropRemoveField = h('div', { class: 'field check', hidden: true }, this.inputs.cropRemove, h('label', { for: 'cam-crop-remove' }, 'Remove the crop stream'));
   private editing: Camera | null = null;
   private saving = false;
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
-    const field = (f: 'name' | 'url' | 'fps' | 'threshold', label: string) =>
+    const field = (f: 'name' | 'url' | 'cropUrl' | 'fps' | 'threshold', label: string) =>
       h('div', { class: 'field' }, h('label', { for: `cam-${f}` }, label), this.inputs[f], this.errors[f]);
-    for (const f of ['name', 'url', 'fps', 'threshold'] as const) this.inputs[f].setAttribute('aria-describedby', `cam-${f}-error`);
+    for (const f of ['name', 'url', 'cropUrl', 'fps', 'threshold'] as const) this.inputs[f].setAttribute('aria-describedby', `cam-${f}-error`);
     this.form.append(
       this.formTitle,
       field('name', 'Name'),
       field('url', 'Stream URL (rtsp, http, or a file when allowed)'),
+      field('cropUrl', 'Higher-resolution stream of the same view, for crops of small objects (optional)'),
+      this.cropRemoveField,
       h('div', { class: 'row fields' }, field('fps', 'Frames per second to analyse'), field('threshold', 'Alert threshold (0 to 1)')),
       this.labelField,
       h('div', { class: 'field check' }, this.inputs.enabled, h('label', { for: 'cam-enabled' }, 'Enabled')),
@@ -160,7 +166,10 @@ export class CamerasView {
     tile.pill.textContent = { live: 'live', connecting: 'connecting', down: 'down', stopped: 'stopped', unknown: 'no status' }[state] ?? state;
     tile.pill.className = `pill state-${state}`;
     tile.url.textContent = cam.url;
-    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped`;
+    const crop = st.cropStream;
+    // The crop stream fails on its own (the camera keeps working): its state is said beside the rest.
+    const cropText = !crop ? '' : crop.state === 'live' ? ` · crops from ${crop.width}x${crop.height}` : ` · crop stream ${crop.state}${crop.lastError ? `: ${crop.lastError}` : ''}`;
+    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped${cropText}`;
     tile.toggle.textContent = cam.enabled ? 'Disable' : 'Enable';
     if (dead) {
       const since = downSince(cam);
@@ -194,6 +203,10 @@ export class CamerasView {
     this.inputs.url.value = '';
     this.inputs.url.placeholder = `${cam.url} (leave empty to keep)`;
     this.inputs.url.required = false;
+    this.inputs.cropUrl.value = '';
+    this.inputs.cropUrl.placeholder = cam.cropUrl ? `${cam.cropUrl} (leave empty to keep)` : 'optional: rtsp://host:554/main';
+    this.inputs.cropRemove.checked = false;
+    this.cropRemoveField.hidden = !cam.cropUrl;
     this.inputs.fps.value = String(cam.fps);
     this.inputs.threshold.value = cam.threshold === undefined ? '' : String(cam.threshold);
     const labels = cam.labels ?? ['drone'];
@@ -213,6 +226,8 @@ export class CamerasView {
     this.formTitle.textContent = 'Add a camera';
     this.inputs.url.placeholder = 'rtsp://host:554/stream';
     this.inputs.url.required = true;
+    this.inputs.cropUrl.placeholder = 'optional: rtsp://host:554/main';
+    this.cropRemoveField.hidden = true;
     this.zones.setPicture(null, 16 / 9);
     this.zones.set([], []);
     this.showErrors({});
@@ -227,7 +242,7 @@ export class CamerasView {
   }
 
   private values(): Record<string, string> {
-    return { name: this.inputs.name.value, url: this.inputs.url.value, fps: this.inputs.fps.value, threshold: this.inputs.threshold.value };
+    return { name: this.inputs.name.value, url: this.inputs.url.value, cropUrl: this.inputs.cropUrl.value, fps: this.inputs.fps.value, threshold: this.inputs.threshold.value };
   }
 
   /**
@@ -253,6 +268,9 @@ export class CamerasView {
     if (Object.keys(local).length) return;
     const body: Record<string, unknown> = { name, fps, enabled: this.inputs.enabled.checked };
     if (url) body.url = url;
+    const cropUrl = submitted.cropUrl.trim();
+    if (cropUrl) body.cropUrl = cropUrl;
+    else if (this.editing?.cropUrl && this.inputs.cropRemove.checked) body.cropUrl = null;
     // Masks, zones, threshold and labels are sent when set (or when the camera already has them), so a
     // server without these fields still takes a plain camera.
     const shapes = this.zones.value;
@@ -275,7 +293,7 @@ export class CamerasView {
       if (untouched) this.resetForm();
       else {
         // Someone typed while the save ran: keep their text, clear only what they did not touch.
-        for (const k of ['name', 'url', 'fps', 'threshold'] as const) if (now[k] === submitted[k]) this.inputs[k].value = k === 'fps' ? '5' : '';
+        for (const k of ['name', 'url', 'cropUrl', 'fps', 'threshold'] as const) if (now[k] === submitted[k]) this.inputs[k].value = k === 'fps' ? '5' : '';
         this.editing = null;
         this.formTitle.textContent = 'Add a camera';
       }

@@ -68,6 +68,7 @@ export interface CameraStatus {
   restarts?: number;
   width?: number | null;
   height?: number | null;
+  cropStream?: { state: string; lastError: string | null; width: number | null; height: number | null } | null;
 }
 
 /** A polygon in frame coordinates normalised to 0..1. */
@@ -77,6 +78,8 @@ export interface Camera {
   id: string;
   name: string;
   url: string;
+  /** The higher-resolution stream crops are cut from, credentials masked. */
+  cropUrl?: string;
   fps: number;
   enabled: boolean;
   status?: CameraStatus;
