@@ -18,6 +18,10 @@
  * in pixels; default: the backbone's own), BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos).
+ *
+ * BENCH_SUBSTREAM=W also judges every held-out clip (same fold models) as a camera whose main stream is
+ * the clip scaled to W pixels wide: once with crops from that stream, once with a crop stream (`cropUrl`)
+ * of the clip at its own size. Its track sets are built in .cache/bench-tracks-subW[-crop].
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -26,7 +30,7 @@ import path from 'node:path';
 import { scanDataset } from '../trainer/data/scan.js';
 import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
-import { crossValidateClips, type NamedPolicy } from '../trainer/track/cross-validate.js';
+import { crossValidateClips, outcomesKey, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
 import { predictRowsMean } from '../trainer/track/heads.js';
 import { DEFAULT_TRACK_TRAINING, embedClips } from '../trainer/track/train-track.js';
@@ -86,10 +90,24 @@ if (process.env.BENCH_SWEEP) {
 const VALID = path.resolve('../shared/data/images/valid');
 const valid = existsSync(VALID) ? await scanDataset(VALID) : null;
 const validFeatures = valid ? await computeEmbeddings(backbone, valid.items.map((i) => path.join(VALID, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }) : null;
+// BENCH_SUBSTREAM: the held-out clips as a camera's small sub stream, without and with a crop stream.
+const SUBSTREAM = process.env.BENCH_SUBSTREAM ? Number(process.env.BENCH_SUBSTREAM) : 0;
+const alternatives: Array<{ name: string; data: typeof data }> = [];
+if (SUBSTREAM) {
+  for (const cropStream of [false, true]) {
+    const name = `main stream ${SUBSTREAM} px${cropStream ? ' + crop stream' : ''}`;
+    const dir = path.resolve(`.cache/bench-tracks-sub${SUBSTREAM}${cropStream ? '-crop' : ''}`);
+    if (!existsSync(path.join(dir, 'drone'))) {
+      console.log(`following the objects of ${VIDEOS} as ${name} into ${dir} ...`);
+      await buildTracksFromVideos(VIDEOS, dir, { decodeWidth: SUBSTREAM, cropStream, onProgress: (p) => p.done % 20 === 0 && console.log(`  ${p.done}/${p.total} clips`) });
+    }
+    alternatives.push({ name, data: await embedClips(backbone, await readTrackSet(dir), { cacheDir: path.resolve('.cache/bench-embeddings') }) });
+  }
+}
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {
-  folds: FOLDS, seed: SEED, policies, settings: { extraCrops, cropHeads: CROP_HEADS }, onProgress: (m) => process.stderr.write(`${m}\n`),
+  folds: FOLDS, seed: SEED, policies, settings: { extraCrops, cropHeads: CROP_HEADS }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
   onFold: (parts) => {
     if (!valid || !validFeatures) return;
     const probs = predictRowsMean(parts.cropHeads, validFeatures, data.dim);
@@ -120,6 +138,15 @@ for (const p of policies) {
   for (const line of detectionTable(outcomes)) console.log(line);
   console.log(`motion recall (clips with a track): ${pct(s.motionRecall)}; per-track accuracy of the main objects: ${s.trackAccuracy.toFixed(3)}`);
   printExtraAlerts(outcomes.filter((o) => o.label === 'drone'));
+}
+for (const alt of alternatives) {
+  const key = outcomesKey(policies[0].name, alt.name);
+  const outcomes = cv.outcomes.get(key)!;
+  const s = summarise(outcomes);
+  report[key] = { summary: s, outcomes };
+  console.log(`\n${key}:`);
+  for (const line of detectionTable(outcomes)) console.log(line);
+  console.log(`motion recall (clips with a track): ${pct(s.motionRecall)}; per-track accuracy of the main objects: ${s.trackAccuracy.toFixed(3)}`);
 }
 if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
 console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}, ${CROP_HEADS} crop head(s): ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);

@@ -1,4 +1,4 @@
-import { contextBox, cutRgb, scaleBox, type Box } from '../core/image/crop-pixels.js';
+import { contextBox, cutCrop } from '../core/image/crop-pixels.js';
 import { EVERY_FRAME, wantsCrop, type CropSchedule } from '../tracking/crop-schedule.js';
 import { TrackJudge, type TrackAlertEvent } from '../tracking/track-judge.js';
 import type { Track } from '../tracking/track.js';
@@ -62,12 +62,6 @@ interface PendingFrame {
   sentAt: number;
   crops: Map<number, { rgb: Buffer; width: number; height: number }>;
 }
-
-/**
- * Main-stream crops at least this wide lose nothing to resolution (the crop model's input is 224 px):
- * only smaller ones are cut from the crop stream, which also bounds what a crop ships through Redis.
- */
-const DETAIL_BELOW_SIDE = 224;
 
 const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
 
@@ -160,7 +154,8 @@ export class TrackedCamera implements FramePipeline {
         continue;
       }
       const box = contextBox(track.last.box, o.width, o.height, o.crop);
-      crops.push({ trackId: track.id, box, ...this.cropPixels(rgb, box, detail) });
+      // Boxes stay in main-frame pixels; a small object's pixels come from the crop stream when it has one.
+      crops.push({ trackId: track.id, box, ...cutCrop({ rgb, width: o.width, height: o.height }, box, detail) });
     }
     for (const track of ended) {
       const entry = this.entries.get(track.id);
@@ -185,18 +180,6 @@ export class TrackedCamera implements FramePipeline {
       return { outcome, reason: 'sink', regions: regions.length };
     }
     return { outcome, regions: regions.length };
-  }
-
-  /**
-   * A crop's pixels: from the crop stream's matching frame when the object is small in the main one
-   * (the box stays in main-frame coordinates for tracks and alerts), else from the main frame.
-   */
-  private cropPixels(rgb: Buffer, box: Box, detail: DetailFrame | undefined): { rgb: Buffer; width: number; height: number } {
-    if (detail && box.width < DETAIL_BELOW_SIDE && detail.width > this.options.width) {
-      const fine = scaleBox(box, this.options, detail);
-      return { rgb: cutRgb(detail.rgb, detail.width, fine), width: fine.width, height: fine.height };
-    }
-    return { rgb: cutRgb(rgb, this.options.width, box), width: box.width, height: box.height };
   }
 
   /** Scores of one frame's crops from a worker. Answers to crops no longer awaited are ignored. */

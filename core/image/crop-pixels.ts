@@ -65,6 +65,32 @@ export function cutRgb(frame: Uint8Array, frameWidth: number, box: Box): Buffer 
   return out;
 }
 
+/** Packed RGB24 of a whole frame. */
+export interface RgbFrame {
+  rgb: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * Crops at least this wide lose nothing to resolution (the crop model's input is 224 px): only smaller
+ * ones are cut from a camera's crop stream, which also bounds what a crop ships through Redis.
+ */
+export const DETAIL_BELOW_SIDE = 224;
+
+/**
+ * A crop's pixels for a box of the main frame: cut from `detail` (the same moment from the camera's
+ * higher-resolution crop stream) when there is one and the box is small, else from the main frame.
+ * Live cameras and `data from-videos` both cut with this, so a model trains on the pixels it serves.
+ */
+export function cutCrop(main: RgbFrame, box: Box, detail?: RgbFrame | null): { rgb: Buffer; width: number; height: number } {
+  if (detail && box.width < DETAIL_BELOW_SIDE && detail.width > main.width) {
+    const fine = scaleBox(box, main, detail);
+    return { rgb: cutRgb(detail.rgb, detail.width, fine), width: fine.width, height: fine.height };
+  }
+  return { rgb: cutRgb(main.rgb, main.width, box), width: box.width, height: box.height };
+}
+
 /** Packed RGB24 stretched to a model input with the project's kernel. */
 export async function resizeRgb(rgb: Uint8Array, width: number, height: number, to: { width: number; height: number }): Promise<Buffer> {
   if (width === to.width && height === to.height) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);

@@ -2,7 +2,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SkywatchError } from '../../core/errors.js';
 import { listLabelledClips } from './labelled-clips.js';
-import { contextBox, cutRgb, encodePng, type ContextOptions } from '../../core/image/crop-pixels.js';
+import { contextBox, cutCrop, encodePng, type ContextOptions, type RgbFrame } from '../../core/image/crop-pixels.js';
+import { decodeFrames, type RawFrame } from '../../ingest/frame-decoder.js';
 import type { MotionOptions } from '../../ingest/motion.js';
 import { trackClip } from '../../tracking/clip-tracks.js';
 import type { TrackerOptions } from '../../tracking/tracker.js';
@@ -18,6 +19,16 @@ export interface TracksFromVideosOptions {
   motion?: Partial<MotionOptions>;
   tracker?: Partial<TrackerOptions>;
   crop?: ContextOptions;
+  /**
+   * Motion and tracking on the clip scaled to this width, as on a camera's small sub stream (default:
+   * the clip's own size, at most as a camera decodes it).
+   */
+  decodeWidth?: number;
+  /**
+   * With `decodeWidth`: crops of small objects cut from the clip at its own size, frame for frame, as a
+   * camera with a crop stream (`cropUrl`) cuts them.
+   */
+  cropStream?: boolean;
   /** Only the first frames of each clip (tests, quick looks). */
   maxFrames?: number;
   /** Clips decoded at once (each is an ffmpeg child plus motion on this thread). */
@@ -58,15 +69,19 @@ export async function buildTracksFromVideos(clipsDir: string, outDir: string, op
     let frames = 0;
     let width = 0;
     let height = 0;
+    const video = path.join(clipsDir, clip.label, clip.file);
+    const twin: { frame: RgbFrame | null } = { frame: null };
     try {
-      for await (const step of trackClip(path.join(clipsDir, clip.label, clip.file), { fps, motion: options.motion, tracker: options.tracker, maxFrames: options.maxFrames, signal: options.signal })) {
+      const source = options.decodeWidth ? clipFrames(video, fps, options.decodeWidth, options.cropStream ? twin : null, options.signal) : video;
+      for await (const step of trackClip(source, { fps, motion: options.motion, tracker: options.tracker, maxFrames: options.maxFrames, signal: options.signal })) {
         frames = Math.max(frames, step.seq);
         ({ width, height } = step.frame);
         for (const track of step.observed) {
           const p = track.last;
           const box = contextBox(p.box, width, height, options.crop);
           const crop = `t${track.id}_s${p.seq}.png`;
-          await writeFile(path.join(dir, crop), await encodePng(cutRgb(step.frame.data, width, box), box.width, box.height));
+          const cut = cutCrop({ rgb: step.frame.data, width, height }, box, twin.frame);
+          await writeFile(path.join(dir, crop), await encodePng(cut.rgb, cut.width, cut.height));
           let rec = tracks.get(track.id);
           if (!rec) tracks.set(track.id, (rec = { id: track.id, points: [] }));
           rec.points.push({ seq: p.seq, at: p.at, box: { ...p.box }, area: p.area, crop });
@@ -91,4 +106,25 @@ export async function buildTracksFromVideos(clipsDir: string, outDir: string, op
     options.onProgress?.({ clip: clipId, done: ++done, total: clips.length, tracks: real.length, crops: totalCrops });
   });
   return { outDir, clips: clips.length, perLabel, skipped };
+}
+
+/**
+ * A clip decoded at `width` (an even size, as cameras decode), and, when `twin` is given, decoded again
+ * at its own size in step, frame by frame: `twin.frame` is the full-size frame of the one last yielded.
+ */
+async function* clipFrames(file: string, fps: number, width: number, twin: { frame: RgbFrame | null } | null, signal?: AbortSignal): AsyncGenerator<RawFrame> {
+  const even = (n: number) => Math.max(2, 2 * Math.round(n / 2));
+  const small = decodeFrames(file, { fps, width: even(width), signal });
+  const large = twin ? decodeFrames(file, { fps, signal }) : null;
+  try {
+    for await (const frame of small) {
+      if (large && twin) {
+        const next = await large.next();
+        twin.frame = next.done ? null : { rgb: next.value.data, width: next.value.width, height: next.value.height };
+      }
+      yield frame;
+    }
+  } finally {
+    await large?.return(undefined);
+  }
 }

@@ -18,10 +18,21 @@ export interface NamedPolicy extends AlertPolicy {
  * K-fold cross-validation by clip: every clip is judged by parts trained without it (and without any
  * clip of its fold), through the same judge and policy the cameras use.
  */
-export async function crossValidateClips(data: EmbeddedClips, options: { folds: number; seed: number; policies: NamedPolicy[]; settings?: Partial<TrackTrainSettings>; onProgress?: (m: string) => void; onFold?: (parts: TrackModelParts, fold: number) => void | Promise<void> }): Promise<CrossValidation> {
+export async function crossValidateClips(data: EmbeddedClips, options: {
+  folds: number; seed: number; policies: NamedPolicy[]; settings?: Partial<TrackTrainSettings>; onProgress?: (m: string) => void; onFold?: (parts: TrackModelParts, fold: number) => void | Promise<void>;
+  /**
+   * The same clips seen another way (another decode size, crops from a second stream), judged by the
+   * same fold models: outcomes under "<policy> [<name>]". Clips must be those of `data`, in its order.
+   */
+  alternatives?: Array<{ name: string; data: EmbeddedClips }>;
+}): Promise<CrossValidation> {
   const started = Date.now();
+  for (const alt of options.alternatives ?? []) {
+    if (alt.data.clips.map((c) => c.id).join('\n') !== data.clips.map((c) => c.id).join('\n')) throw new Error(`the clips of "${alt.name}" are not those of the data`);
+  }
   const folds = clipFolds(data.clips, options.folds, options.seed);
   const outcomes = new Map<string, ClipOutcome[]>(options.policies.map((p) => [p.name, []]));
+  for (const alt of options.alternatives ?? []) for (const p of options.policies) outcomes.set(outcomesKey(p.name, alt.name), []);
   for (let f = 0; f < options.folds; f++) {
     const train = data.clips.map((_c, i) => i).filter((i) => folds[i] !== f);
     const test = data.clips.map((_c, i) => i).filter((i) => folds[i] === f);
@@ -32,6 +43,10 @@ export async function crossValidateClips(data: EmbeddedClips, options: { folds: 
       for (const c of test) {
         const probs = clipProbabilities(data, c, parts.cropHeads, parts.labels.length);
         for (const p of options.policies) outcomes.get(p.name)!.push(await judgeClip(data.clips[c], probs, verdictFor(p.blend), p));
+        for (const alt of options.alternatives ?? []) {
+          const altProbs = clipProbabilities(alt.data, c, parts.cropHeads, parts.labels.length);
+          for (const p of options.policies) outcomes.get(outcomesKey(p.name, alt.name))!.push(await judgeClip(alt.data.clips[c], altProbs, verdictFor(p.blend), p));
+        }
       }
       await options.onFold?.(parts, f);
     } finally {
@@ -40,4 +55,9 @@ export async function crossValidateClips(data: EmbeddedClips, options: { folds: 
     }
   }
   return { outcomes, folds: options.folds, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Where the outcomes of a policy on an alternative view of the clips are kept. */
+export function outcomesKey(policy: string, alternative: string): string {
+  return `${policy} [${alternative}]`;
 }
