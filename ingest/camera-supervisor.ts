@@ -9,6 +9,7 @@ import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from '
 import { decodeFrames, probeSize } from './frame-decoder.js';
 import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
+import { WakeableDelay } from './wakeable-delay.js';
 import type { DropReason, FramePipelineFactory } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
@@ -104,7 +105,7 @@ export class CameraSupervisor {
   private running: Promise<void> | null = null;
   private stopping = false;
   private connection: AbortController | null = null;
-  private wake: (() => void) | null = null;
+  private readonly backoffWait = new WakeableDelay();
   private cropStream: CropStream | null = null;
 
   constructor(options: SupervisorOptions) {
@@ -126,7 +127,7 @@ export class CameraSupervisor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.connection?.abort();
-    this.wake?.();
+    this.backoffWait.wake();
     await this.running;
     this.setState('stopped');
   }
@@ -203,14 +204,7 @@ export class CameraSupervisor {
       const wait = this.backoff.next();
       this.setState('backoff');
       this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'camera disconnected; reconnecting');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await this.backoffWait.wait(wait);
     }
   }
 

@@ -2,6 +2,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
 import { FramePool } from './frame-pool.js';
+import { WakeableDelay } from './wakeable-delay.js';
 
 /** One frame of a camera's crop stream: packed RGB24 at the stream's own resolution. */
 export interface DetailFrame {
@@ -74,13 +75,13 @@ export class CropStream {
   private readonly logger: Logger;
   private readonly backoff: Backoff;
   private readonly kept: KeptFrame[] = [];
-  /** Wakes a `match` waiting for the next frame. */
-  private arrived: (() => void) | null = null;
+  /** Ends a `match` waiting for the next frame. */
+  private readonly nextFrame = new WakeableDelay();
   private pool: FramePool | null = null;
   private running: Promise<void> | null = null;
   private abort: AbortController | null = null;
   private stopping = false;
-  private wake: (() => void) | null = null;
+  private readonly backoffWait = new WakeableDelay();
   private readonly counts = { framesDecoded: 0, matched: 0, unmatched: 0, restarts: 0 };
   private state: CropStreamStatus['state'] = 'stopped';
   private lastError: string | null = null;
@@ -102,7 +103,7 @@ export class CropStream {
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort?.abort();
-    this.wake?.();
+    this.backoffWait.wake();
     await this.running;
     this.kept.length = 0;
     this.state = 'stopped';
@@ -129,14 +130,7 @@ export class CropStream {
     while (this.state === 'live' && this.kept.length && this.timeOf(this.kept[this.kept.length - 1]) < capturedAt - this.toleranceMs) {
       const left = end - Date.now();
       if (left <= 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.arrived = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.arrived = null;
+      await this.nextFrame.wait(left);
     }
     return this.near(capturedAt);
   }
@@ -172,14 +166,7 @@ export class CropStream {
       const wait = this.backoff.next();
       this.state = 'backoff';
       this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'crop stream disconnected; crops come from the main stream until it is back');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = null;
+      await this.backoffWait.wait(wait);
     }
     this.kept.length = 0;
     this.state = 'stopped';
@@ -225,7 +212,7 @@ export class CropStream {
         // A frame leaving the kept few goes back to the decoder's pool: nothing reads it asynchronously.
         if (this.kept.length > KEPT_FRAMES) pool.recycle(this.kept.shift()!.rgb);
         this.counts.framesDecoded++;
-        this.arrived?.();
+        this.nextFrame.wake();
         if (this.state !== 'live') {
           this.state = 'live';
           this.lastError = null;
