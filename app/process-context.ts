@@ -103,14 +103,39 @@ export class ProcessContext {
     else this.stops.push({ name, stop });
   }
 
+  /**
+   * Stops every part in order, each given what is left of `shutdownTimeoutMs`: a part that does not
+   * finish in time (BullMQ's worker waits forever for a Redis that is down) is logged and left behind,
+   * and the connections are cut at the end whatever happened, so a stopping process always gets out.
+   */
   async stop(): Promise<void> {
-    for (const { name, stop } of this.stops.splice(0)) {
-      await stop().catch((err: Error) => this.logger.warn({ err, part: name }, `stopping ${name} failed`));
+    const deadline = Date.now() + this.config.shutdownTimeoutMs;
+    const parts = [...this.stops.splice(0)];
+    if (this.servicesValue) parts.push({ name: 'model services', stop: () => this.servicesValue!.stop() });
+    if (this.sinksValue) parts.push({ name: 'alert sinks', stop: () => this.sinksValue!.close() });
+    for (const { name, stop } of parts) {
+      const left = Math.max(0, deadline - Date.now());
+      const outcome = await withinMs(stop(), left).catch((err: Error) => {
+        this.logger.warn({ err, part: name }, `stopping ${name} failed`);
+        return 'done' as const;
+      });
+      if (outcome === 'late') this.logger.warn({ part: name, shutdownTimeoutMs: this.config.shutdownTimeoutMs }, `${name} still stopping when the shutdown time ran out; left behind`);
     }
-    await this.servicesValue?.stop();
-    await this.sinksValue?.close();
     for (const c of this.connections.splice(0)) c.disconnect();
     this.redis.disconnect();
     await this.stopRedis();
+  }
+}
+
+/** 'done' when `work` settles within `ms`, 'late' otherwise (the work goes on; nobody waits for it). */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => 'done' as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

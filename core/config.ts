@@ -36,6 +36,10 @@ const num = (min: number, max = Number.MAX_VALUE) => z.coerce.number().min(min).
 export const configSchema = z.strictObject({
   stateDir: z.string().min(1).default('.state'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** On SIGTERM, time for in-flight work to finish; a part still stopping after it (a queue waiting
+   * for a Redis that is down) is left, so the process always exits (keep it under the orchestrator's
+   * grace period: 30 s in deploy/k8s). */
+  shutdownTimeoutMs: int(1000).default(20_000),
   registry: z.string().min(1).default('.state/registry'),
   data: z.string().min(1).default('../shared/data/images'),
   redis: z.strictObject({
@@ -202,6 +206,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_STATE_DIR: 'stateDir',
   SKYWATCH_LOG_LEVEL: 'logLevel',
+  SKYWATCH_SHUTDOWN_TIMEOUT_MS: 'shutdownTimeoutMs',
   SKYWATCH_REGISTRY: 'registry',
   SKYWATCH_DATA: 'data',
   SKYWATCH_REDIS_URL: 'redis.url',

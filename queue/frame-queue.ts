@@ -2,7 +2,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { RedisClient } from '../core/redis-client.js';
 import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
 import type { FrameJobData } from './frame-job.js';
-import { names } from './redis-connection.js';
+import { duplicateRedis, names } from './redis-connection.js';
 
 const SUBMIT_TIMEOUT_MS = 2_000;
 
@@ -34,6 +34,8 @@ export interface FrameQueueOptions {
 export class FrameQueue implements FrameSink {
   readonly queue: Queue<FrameJobData>;
   private readonly events: QueueEvents;
+  /** QueueEvents blocks on a connection of its own; one it is handed, it does not close. */
+  private readonly eventsConnection: RedisClient;
   private readonly inflight = new Map<string, number>();
   private readonly owner = new Map<string, { camera: string; at: number }>();
   private seq = 0;
@@ -44,7 +46,8 @@ export class FrameQueue implements FrameSink {
     const n = names(options.prefix);
     this.n = n;
     this.queue = new Queue<FrameJobData>(n.frames, { connection: options.redis, prefix: n.queuePrefix, defaultJobOptions: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 }, attempts: 2 } });
-    this.events = new QueueEvents(n.frames, { connection: options.redis.duplicate(), prefix: n.queuePrefix });
+    this.eventsConnection = duplicateRedis(options.redis);
+    this.events = new QueueEvents(n.frames, { connection: this.eventsConnection, prefix: n.queuePrefix });
     // Redis outages are expected (restarts): ioredis reconnects by itself, and these listeners keep the
     // connection errors from surfacing as unhandled.
     this.queue.on('error', () => {});
@@ -106,7 +109,11 @@ export class FrameQueue implements FrameSink {
   }
 
   async close(): Promise<void> {
-    await this.events.close();
-    await this.queue.close();
+    try {
+      await this.events.close();
+      await this.queue.close();
+    } finally {
+      this.eventsConnection.disconnect();
+    }
   }
 }

@@ -34,5 +34,15 @@ export function createRedis(url: string, options: RedisOptions = {}): RedisClien
   return client;
 }
 
+/**
+ * A second connection with the first one's settings. ioredis copies options, not listeners: without
+ * its own error listener, every failed reconnect while Redis is down prints "Unhandled error event".
+ */
+export function duplicateRedis(client: RedisClient): RedisClient {
+  const copy = client.duplicate();
+  copy.on('error', () => {});
+  return copy;
+}
+
 // Every key name lives in core/redis-keys.ts; re-exported here for the queue's users.
 export { names } from '../core/redis-keys.js';
