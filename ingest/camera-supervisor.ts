@@ -225,7 +225,7 @@ export class CameraSupervisor {
     this.cropStream = new CropStream({
       input: source.input, inputOptions: source.options, loop: source.loop, realtime: source.realtime, playOnce: source.playOnce,
       fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
-      backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, mask, logger: this.logger.child({ stream: 'crop' }),
+      backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
     this.cropStream.start();
     return this.cropStream;

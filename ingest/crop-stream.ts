@@ -2,6 +2,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
 import { decodeFrames, probeSize } from './frame-decoder.js';
 import { FramePool } from './frame-pool.js';
+import type { SpawnLimiter } from './spawn-limiter.js';
 import { WakeableDelay } from './wakeable-delay.js';
 
 /** One frame of a camera's crop stream: packed RGB24 at the stream's own resolution. */
@@ -45,6 +46,8 @@ export interface CropStreamOptions {
    * live streams, whose frames are timed by their arrival as the main stream's are.
    */
   anchor?: () => number | null;
+  /** The ingestor's pace for starting processes, which ffprobe and ffmpeg of this stream wait for too. */
+  spawns?: SpawnLimiter;
   /** The camera's credentials are masked out of errors by the caller's function. */
   mask: (text: string) => string;
   logger?: Logger;
@@ -184,6 +187,7 @@ export class CropStream {
     };
     arm(Math.max(2 * o.watchdogMs, 15_000));
     try {
+      await o.spawns?.acquire(abort.signal);
       // ffprobe cannot be cancelled, but stop() and the watchdog must not wait for it.
       const probed = await Promise.race([
         probeSize(o.input, o.inputOptions),
@@ -194,6 +198,7 @@ export class CropStream {
       this.size = { width, height };
       if (this.pool?.frameBytes !== width * height * 3) this.pool = new FramePool(width * height * 3, 2);
       const pool = this.pool;
+      await o.spawns?.acquire(abort.signal);
       let anchor: number | null = null;
       let last = 0;
       let stderrTail = '';
