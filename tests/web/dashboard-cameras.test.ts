@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../core/free-port.js';
 import { ApiError } from '../../web/dashboard/src/api.js';
 import { fieldErrors } from '../../web/dashboard/src/field-errors.js';
 import { CHROMIUM, launchBrowser } from '../support/browser.js';
@@ -32,8 +31,10 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
   beforeAll(async () => {
     [server, browser] = await Promise.all([startDashboardServer('dash-cams', { ingest: true }), launchBrowser()]);
     liveId = (await rest<{ id: string }>('POST', 'v1/cameras', { name: 'Roof', url: CLIP, fps: 2 })).id;
-    // Nothing listens on this port: the camera is refused every time it is tried.
-    deadId = (await rest<{ id: string }>('POST', 'v1/cameras', { name: 'Gate', url: `rtsp://127.0.0.1:${await freePort()}/no-such-camera`, fps: 2 })).id;
+    // Nothing listens on port 9 (discard, privileged: no test server takes it), so the camera is refused
+    // every time it is tried. A port that was merely free once could later be taken by another test's
+    // RTSP server, which answered this camera with 401 once in CI.
+    deadId = (await rest<{ id: string }>('POST', 'v1/cameras', { name: 'Gate', url: 'rtsp://127.0.0.1:9/no-such-camera', fps: 2 })).id;
     ({ context, page } = await pageWithToken(browser, server.url, ADMIN));
   }, 120_000);
 
