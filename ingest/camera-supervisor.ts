@@ -6,9 +6,10 @@ import { maskSecrets } from '../core/redact.js';
 import { Backoff } from './backoff.js';
 import { ffmpegInput, type Camera } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
-import { decodeFrames, probeSize } from './frame-decoder.js';
+import { decodeFrames, probeSizeUnlessAborted } from './frame-decoder.js';
 import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
+import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
 import type { DropReason, FramePipelineFactory } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
@@ -250,29 +251,21 @@ export class CameraSupervisor {
       }, limitMs);
     };
     let stderrTail = '';
-    // Capture time is the stream's own clock (the sampled frame's timestamp), anchored on the wall
-    // clock at the first frame: tracks and alerts then follow the video, not how late it was processed,
-    // and a lagging pipeline shows as capture-to-alert latency instead of being hidden.
-    let anchor: number | null = null;
+    const clock = new StreamClock();
     let crops: CropStream | null = null;
     arm();
     try {
       // Wait for a start slot before each of ffprobe and ffmpeg; stop() aborts the wait.
       await this.options.spawns?.acquire(abort.signal);
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
-      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => anchor : undefined);
-      // ffprobe cannot be cancelled, but the watchdog or stop() must not wait for it.
-      const size = await Promise.race([
-        probeSize(source.input, source.options),
-        new Promise<never>((_r, reject) => abort.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
-      ]);
+      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.anchor : undefined);
+      const size = await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted');
       await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
       const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers }, camera);
-      let lastCapturedAt = 0;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -291,12 +284,7 @@ export class CameraSupervisor {
         limitMs = watchdogMs;
         arm();
         const now = Date.now();
-        // Re-anchored only if the stream clock runs clearly ahead of the wall clock (a stream that paused
-        // and resumed): small jitter must not move capture times, or tracks would depend on scheduling.
-        if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
-        // ... and never goes backwards (a re-anchor after a burst must not reorder frames).
-        const capturedAt = Math.max(anchor + frame.ptsMs, lastCapturedAt + 1);
-        lastCapturedAt = capturedAt;
+        const capturedAt = clock.capture(frame.ptsMs, now);
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
         this.latest = { data: frame.data, width, height, buffers };

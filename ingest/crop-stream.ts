@@ -1,8 +1,9 @@
 import { silentLogger, type Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
-import { decodeFrames, probeSize } from './frame-decoder.js';
+import { decodeFrames, probeSizeUnlessAborted } from './frame-decoder.js';
 import { FramePool } from './frame-pool.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
+import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
 
 /** One frame of a camera's crop stream: packed RGB24 at the stream's own resolution. */
@@ -188,19 +189,14 @@ export class CropStream {
     arm(Math.max(2 * o.watchdogMs, 15_000));
     try {
       await o.spawns?.acquire(abort.signal);
-      // ffprobe cannot be cancelled, but stop() and the watchdog must not wait for it.
-      const probed = await Promise.race([
-        probeSize(o.input, o.inputOptions),
-        new Promise<never>((_r, reject) => abort.signal.addEventListener('abort', () => reject(new Error('no answer from the crop stream (watchdog)')), { once: true })),
-      ]);
+      const probed = await probeSizeUnlessAborted(o.input, o.inputOptions, abort.signal, 'no answer from the crop stream (watchdog)');
       const width = even(Math.min(probed.width, o.maxWidth));
       const height = even((probed.height * width) / probed.width);
       this.size = { width, height };
       if (this.pool?.frameBytes !== width * height * 3) this.pool = new FramePool(width * height * 3, 2);
       const pool = this.pool;
       await o.spawns?.acquire(abort.signal);
-      let anchor: number | null = null;
-      let last = 0;
+      const clock = new StreamClock();
       let stderrTail = '';
       for await (const frame of decodeFrames(o.input, {
         fps: o.fps, width, height, loop: o.loop, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
@@ -209,11 +205,7 @@ export class CropStream {
         },
       })) {
         arm(o.watchdogMs);
-        const now = Date.now();
-        if (anchor === null || anchor + frame.ptsMs > now + 250) anchor = now - frame.ptsMs;
-        const capturedAt = Math.max(anchor + frame.ptsMs, last + 1);
-        last = capturedAt;
-        this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: capturedAt });
+        this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: clock.capture(frame.ptsMs) });
         // A frame leaving the kept few goes back to the decoder's pool: nothing reads it asynchronously.
         if (this.kept.length > KEPT_FRAMES) pool.recycle(this.kept.shift()!.rgb);
         this.counts.framesDecoded++;

@@ -43,6 +43,14 @@ export function probeSize(input: string, probeOptions: string[] = []): Promise<{
   });
 }
 
+/** probeSize, given up when `signal` aborts: ffprobe cannot be cancelled, but a stop or a watchdog must not wait for it. */
+export function probeSizeUnlessAborted(input: string, probeOptions: string[], signal: AbortSignal, reason: string): Promise<{ width: number; height: number; fps: number | null }> {
+  return Promise.race([
+    probeSize(input, probeOptions),
+    new Promise<never>((_r, reject) => signal.addEventListener('abort', () => reject(new Error(reason)), { once: true })),
+  ]);
+}
+
 /** The ffmpeg binary: FFMPEG_PATH when set (as fluent-ffmpeg, used for ffprobe, reads it), else from PATH. */
 function ffmpegBinary(): string {
   return process.env.FFMPEG_PATH || 'ffmpeg';
