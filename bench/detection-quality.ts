@@ -17,7 +17,9 @@
  * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_SIZE (the crop model's square input
  * in pixels; default: the backbone's own), BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
- * .cache/bench-tracks from ../shared/data/videos).
+ * .cache/bench-tracks from ../shared/data/videos). BENCH_TRAIN_SUBSAMPLE=K trains each fold on all but one
+ * of K folds of its training clips: the same test clips judged by models that saw less (K=5: what a
+ * held-out evaluation's model sees against the refit on every clip that ships).
  *
  * BENCH_SUBSTREAM=W also judges every held-out clip (same fold models) as a camera whose main stream is
  * the clip scaled to W pixels wide: once with crops from that stream, once with a crop stream (`cropUrl`)
@@ -107,7 +109,7 @@ if (SUBSTREAM) {
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {
-  folds: FOLDS, seed: SEED, policies, settings: { extraCrops, cropHeads: CROP_HEADS }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
+  folds: FOLDS, seed: SEED, policies, trainSubsample: process.env.BENCH_TRAIN_SUBSAMPLE ? Number(process.env.BENCH_TRAIN_SUBSAMPLE) : undefined, settings: { extraCrops, cropHeads: CROP_HEADS }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
   onFold: (parts) => {
     if (!valid || !validFeatures) return;
     const probs = predictRowsMean(parts.cropHeads, validFeatures, data.dim);
@@ -149,7 +151,7 @@ for (const alt of alternatives) {
   console.log(`motion recall (clips with a track): ${pct(s.motionRecall)}; per-track accuracy of the main objects: ${s.trackAccuracy.toFixed(3)}`);
 }
 if (photoAccuracy.length) console.log(`\nphotographs (images/valid, ${valid!.items.length}): crop model accuracy per fold ${photoAccuracy.map((a) => a.toFixed(3)).join(', ')} (drone vs bird); top label over all labels ${photoStrict.map((a) => a.toFixed(3)).join(', ')}`);
-console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}, ${CROP_HEADS} crop head(s): ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
+console.log(`\n${FOLDS}-fold cross-validation by clip, seed ${SEED}, ${CROP_HEADS} crop head(s)${process.env.BENCH_TRAIN_SUBSAMPLE ? `, each fold trained on ${Number(process.env.BENCH_TRAIN_SUBSAMPLE) - 1}/${process.env.BENCH_TRAIN_SUBSAMPLE} of its training clips` : ''}: ${(cv.seconds / 60).toFixed(1)} min of training and judging; total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await mkdir('bench/results', { recursive: true });
 await writeFile(`bench/results/detection-quality-${Date.now()}.json`, JSON.stringify(report, null, 1));
 

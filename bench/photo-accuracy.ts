@@ -16,7 +16,9 @@
  * stay together) is held out and scored instead, the rest trains. As served: the crop model with the
  * photo model and its gate (as train-track-model trains them for the seed), combined as /v1/predict
  * combines them, and without the gate for comparison; also on the crops of the held-out clips (fold 0)
- * posted as images. PHOTO_DUMP=PREFIX writes both models' probabilities and the gate on the scored
+ * posted as images. The crop model and the gate learn from every clip, as the model `npm start` ships
+ * does after its held-out evaluation (refit); PHOTO_REFIT=0 trains them on the clips outside fold 0
+ * only, as the evaluated model is, and only then are fold 0's crops unseen and scored. PHOTO_DUMP=PREFIX writes both models' probabilities and the gate on the scored
  * photographs and on those crops to PREFIX-seedN.json.
  */
 import { existsSync } from 'node:fs';
@@ -86,18 +88,20 @@ console.log(`crop head: ${JSON.stringify(crop)}`);
 // As served: with the version's photo model (photographs only, DEFAULT_PHOTO_HEADS) combined with the
 // crop model the way /v1/predict combines them. PHOTO_SERVED=0 skips it.
 const served = process.env.PHOTO_SERVED !== '0';
+const refit = process.env.PHOTO_REFIT !== '0';
+console.log(refit ? 'crop model and gate on every clip, as shipped (refit); no clip is held out' : 'crop model and gate on the clips outside fold 0; its crops are scored as images');
 const rows: Array<{ seed: number; pair: number; top: number; droneRecall: number; seconds: number; servedTop?: number; plainTop?: number }> = [];
 for (const seed of seeds) {
   const t0 = Date.now();
   const folds = clipFolds(clips, 5, seed);
-  const trainClips = clips.map((_c, i) => i).filter((i) => folds[i] !== 0);
+  const trainClips = clips.map((_c, i) => i).filter((i) => refit || folds[i] !== 0);
   const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
   const labels = trainingLabels(data, trainClips, settings);
   const { heads } = await trainCropHeads(data, trainClips, labels, settings);
   const probs = predictRowsMean(heads, validFeatures, backbone.featureDim);
   // The crops of the held-out clips (fold 0: neither model saw them): what a camera crop posted to /v1/predict gets.
   const heldOut = clips.map((_c, i) => i).filter((i) => folds[i] === 0);
-  const crops = served ? heldOut.flatMap((c) => trainingTracks(clips[c], settings).flatMap(({ track, label }) => data.rows[c][track].map((r) => ({ row: r, label, clip: clips[c].id })))) : [];
+  const crops = served && !refit ? heldOut.flatMap((c) => trainingTracks(clips[c], settings).flatMap(({ track, label }) => data.rows[c][track].map((r) => ({ row: r, label, clip: clips[c].id })))) : [];
   const cropRows = new Float32Array(crops.length * backbone.featureDim);
   crops.forEach((x, k) => cropRows.set(data.features.subarray(x.row * backbone.featureDim, (x.row + 1) * backbone.featureDim), k * backbone.featureDim));
   const cropOnCrops = predictRowsMean(heads, cropRows, backbone.featureDim);
@@ -162,7 +166,7 @@ for (const seed of seeds) {
       if (topOf(combinePhotoAnswer(crop, result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onCrops.slice(k * P, (k + 1) * P), gateCrops[k * 2 + 1]])), gateSpec)) === x.label) cropServed++;
       if (topOf(combinePhotoAnswer(crop, result(photo.labels, onCrops.slice(k * P, (k + 1) * P)))) === x.label) cropPlain++;
     });
-    console.log(`seed ${seed}: ${crops.length} crops of held-out clips posted as images: crop model ${(cropRight / crops.length).toFixed(4)}, as served ${(cropServed / crops.length).toFixed(4)}, without the gate ${(cropPlain / crops.length).toFixed(4)}`);
+    if (crops.length) console.log(`seed ${seed}: ${crops.length} crops of held-out clips posted as images: crop model ${(cropRight / crops.length).toFixed(4)}, as served ${(cropServed / crops.length).toFixed(4)}, without the gate ${(cropPlain / crops.length).toFixed(4)}`);
     if (process.env.PHOTO_DUMP) {
       // Both models' probabilities and the gate on the scored photographs and on the held-out crops.
       await mkdir(path.dirname(path.resolve(process.env.PHOTO_DUMP)), { recursive: true });

@@ -48,6 +48,8 @@ interface TrainFlags {
   profileSteps?: number;
   sweep?: string;
   tta?: 'none' | 'hflip';
+  photos?: string;
+  refit: boolean;
 }
 
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
@@ -84,6 +86,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as one JSON document on stdout', false)
     .option('--sweep <file.json>', 'grid or random search over training settings (see docs/MLOPS.md): every trial recorded, only the best (lowest validation loss) published, through champion/challenger, with --publish')
     .addOption(new Option('--tta <kind>', 'transfer mode: test-time augmentation baked into the exported model (hflip: average with the mirror image)').choices(['none', 'hflip']))
+    .option('--photos <dir>', 'with --kind track: labelled photographs (one folder per label, or a data set with a train/ split) that also train the crop model and a photo model for single-image predictions, as `skywatch start` trains its default')
+    .option('--no-refit', 'with --kind track: ship the model trained on the training split itself (default: after the held-out evaluation, the models that ship are trained again on every clip)')
     .option('--profile-steps <n>', 'write profile.json into the run folder (and beside the run record): seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps (frame and track)', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
     .action(async (flags: TrainFlags) => {
@@ -103,6 +107,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       try {
         if (flags.kind === 'track') {
           if (flags.sweep) throw new SkywatchError('BAD_REQUEST', '--sweep trains frame models only (not --kind track)');
+          const photos = flags.photos ? trainingDataFolder(resolveLocal(flags.photos)) : undefined;
+          if (photos?.setAside.length) logger.warn({ photos: photos.folder, setAside: photos.setAside }, `the photographs are split into folders: training on ${photos.folder}; ${photos.setAside.join(', ')} not used`);
           const result = await trainTrackModel({
             tracks: resolveLocal(flags.data ?? path.join(config.stateDir, 'datasets', 'tracks')),
             registry: resolveLocal(flags.registry ?? config.registry),
@@ -114,6 +120,8 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
             margin: flags.margin,
             backend: flags.backend,
             profileSteps: flags.profileSteps,
+            photos: photos?.folder,
+            refit: flags.refit,
             gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
             logger,
             signal: controller.signal,
@@ -126,6 +134,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           ].join('\n'));
           return;
         }
+        if (flags.photos || !flags.refit) throw new SkywatchError('BAD_REQUEST', `${flags.photos ? '--photos' : '--no-refit'} applies to --kind track only`);
         const { folder, setAside } = trainingDataFolder(resolveLocal(flags.data ?? config.data));
         if (setAside.length) logger.warn({ data: folder, setAside }, `the data set is split into folders: training on ${folder} (its splits are made there); ${setAside.join(', ')} not used`);
         const base = {

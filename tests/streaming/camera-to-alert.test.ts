@@ -44,7 +44,7 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
     await buildTracksFromVideos(clips, path.join(root, 'tracks'), { maxFrames: 30 });
     const registry = path.join(root, 'registry');
     const trained = await trainTrackModel({
-      tracks: path.join(root, 'tracks'), registry, stateDir: path.join(root, 'state'), backbone: BACKBONE, publish: true, seed: 2, logger: silentLogger,
+      tracks: path.join(root, 'tracks'), registry, stateDir: path.join(root, 'state'), backbone: BACKBONE, publish: true, seed: 2, logger: silentLogger, refit: false,
       settings: { folds: 2, maxCropsPerTrack: 12, crop: { epochs: 10, learningRate: 1e-3, batchSize: 64 }, track: { epochs: 30, learningRate: 3e-3, batchSize: 64 } },
     });
     expect(trained.decision?.promoted).toBe(true);

@@ -25,6 +25,12 @@ export async function crossValidateClips(data: EmbeddedClips, options: {
    * same fold models: outcomes under "<policy> [<name>]". Clips must be those of `data`, in its order.
    */
   alternatives?: Array<{ name: string; data: EmbeddedClips }>;
+  /**
+   * Train each fold's parts on all but one of this many folds of its training clips (by clip, stratified
+   * by label): the same test clips judged by models that saw less data, e.g. 5 for the 4/5 of the clips a
+   * held-out evaluation trains on against the refit on every clip.
+   */
+  trainSubsample?: number;
 }): Promise<CrossValidation> {
   const started = Date.now();
   for (const alt of options.alternatives ?? []) {
@@ -34,7 +40,9 @@ export async function crossValidateClips(data: EmbeddedClips, options: {
   const outcomes = new Map<string, ClipOutcome[]>(options.policies.map((p) => [p.name, []]));
   for (const alt of options.alternatives ?? []) for (const p of options.policies) outcomes.set(outcomesKey(p.name, alt.name), []);
   for (let f = 0; f < options.folds; f++) {
-    const train = data.clips.map((_c, i) => i).filter((i) => folds[i] !== f);
+    const fullTrain = data.clips.map((_c, i) => i).filter((i) => folds[i] !== f);
+    const inner = options.trainSubsample ? clipFolds(fullTrain.map((c) => data.clips[c]), options.trainSubsample, options.seed * 100 + f) : undefined;
+    const train = inner ? fullTrain.filter((_c, k) => inner[k] !== 0) : fullTrain;
     const test = data.clips.map((_c, i) => i).filter((i) => folds[i] === f);
     const parts = await trainTrackParts(data, train, { ...DEFAULT_TRACK_TRAINING, ...options.settings, seed: options.seed * 100 + f, onProgress: (m) => options.onProgress?.(`fold ${f + 1}/${options.folds}: ${m}`) });
     try {

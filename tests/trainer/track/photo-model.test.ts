@@ -128,5 +128,15 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     writeFileSync(path.join(registryDir, 'models', manifest.version, 'photo.onnx'), Buffer.concat([photoBytes, Buffer.from([0])]));
     const err = await registry.verify(manifest.version).catch((e: unknown) => e);
     expect(isSkywatchError(err, 'MODEL_CHECKSUM')).toBe(true);
+
+    // The CLI takes the photographs too (`train --kind track --photos`): a folder that is not there is
+    // named in the error before any training, and --photos without --kind track is refused.
+    const cliEnv = { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } };
+    const missing = path.join(root, 'no-such-photos');
+    const failed = await exec('node', [path.resolve('bin/skywatch.mjs'), 'train', '--kind', 'track', '--data', path.join(root, 'tracks'), '--photos', missing, '--registry', registryDir], cliEnv).catch((e: { code: number; stderr: string }) => e);
+    expect((failed as { code: number }).code).not.toBe(0);
+    expect((failed as { stderr: string }).stderr).toContain(missing);
+    const misplaced = await exec('node', [path.resolve('bin/skywatch.mjs'), 'train', '--photos', path.join(root, 'photos')], cliEnv).catch((e: { code: number; stderr: string }) => e);
+    expect((misplaced as { stderr: string }).stderr).toContain('BAD_REQUEST: --photos applies to --kind track only');
   }, 600_000);
 });

@@ -106,7 +106,10 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     // Every fit's epochs under its part: the out-of-fold crop heads, the track head, the shipped crop head.
     const perPart = new Map<string, number[]>();
     for (const e of rec.epochs) perPart.set(e.part!, [...(perPart.get(e.part!) ?? []), e.epoch]);
-    expect([...perPart.keys()]).toEqual(['crop fold 1/2 head 1/2', 'crop fold 1/2 head 2/2', 'crop fold 2/2 head 1/2', 'crop fold 2/2 head 2/2', 'track', 'crop head 1/2', 'crop head 2/2']);
+    // Then the same fits again on every clip (refit): the models that ship.
+    const fits = ['crop fold 1/2 head 1/2', 'crop fold 1/2 head 2/2', 'crop fold 2/2 head 1/2', 'crop fold 2/2 head 2/2', 'track', 'crop head 1/2', 'crop head 2/2'];
+    expect([...perPart.keys()]).toEqual([...fits, ...fits.map((f) => `refit ${f}`)]);
+    expect(rec.params).toMatchObject({ refit: true });
     expect(perPart.get('track')).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(perPart.get('crop head 2/2')).toEqual([1, 2, 3, 4]);
     for (const e of rec.epochs) {
@@ -127,8 +130,17 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     expect(existsSync(path.join(registry, 'models', trained.version, 'track.onnx'))).toBe(true);
     expect(rec.durationSeconds).toBeGreaterThan(0);
     // The manifest names the same data.
-    const manifest = JSON.parse(readFileSync(path.join(trained.runDir, 'manifest.json'), 'utf8')) as { dataset: { fingerprint: string } };
+    const manifest = JSON.parse(readFileSync(path.join(trained.runDir, 'manifest.json'), 'utf8')) as { dataset: { fingerprint: string }; training: { fit: unknown; trackExamples: Record<string, number> } };
     expect(manifest.dataset.fingerprint).toBe(rec.data.fingerprint);
+    // The shipped models learnt from all 8 clips; the figures are those of the model trained on the 4 of the training split.
+    expect(manifest.training.fit).toEqual({ clips: 8, refit: true, evaluatedOn: { trainClips: 4, testClips: 4 } });
+    const trainLabels = Object.keys(rec.data.counts?.train ?? {});
+    const testOnly = Object.keys(rec.data.counts?.test ?? {}).filter((l) => !trainLabels.includes(l));
+    expect(testOnly, 'every label is in both splits').toEqual([]);
+    // The model the figures were measured on is kept beside the shipped one, and they differ.
+    const evaluatedModel = readFileSync(path.join(trained.runDir, 'evaluated-model.onnx'));
+    expect(evaluatedModel.length).toBeGreaterThan(100_000);
+    expect(evaluatedModel.equals(readFileSync(path.join(trained.runDir, 'model.onnx')))).toBe(false);
     // --profile-steps: phases of a track run, in the run folder and beside the record.
     const profile = JSON.parse(readFileSync(path.join(trained.runDir, 'profile.json'), 'utf8')) as TrainingProfile;
     for (const phase of ['scan', 'embed', 'step', 'evaluate', 'export']) expect(profile.phases[phase].seconds, phase).toBeGreaterThan(0);
