@@ -169,6 +169,8 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
     seed: SEED,
     testFolds: FOLDS,
     testFold: f,
+    // The published model must not have seen the clips it is about to play: no refit on every clip.
+    refit: false,
     publish: true,
     // A throwaway registry per fold: no run record.
     tracking: false,
