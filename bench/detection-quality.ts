@@ -84,7 +84,7 @@ if (process.env.BENCH_REJOIN) {
 }
 // BENCH_SWEEP=1: the grid the shipped policy was chosen from (track model, crops' mean, and blends).
 if (process.env.BENCH_SWEEP) {
-  for (const blend of [1, 0.5, 0]) for (const threshold of [0.7, 0.8, 0.9]) for (const minCrops of [3, 5]) policies.push({ name: `blend ${blend}, threshold ${threshold}, ${minCrops} crops`, threshold, minCrops, blend, alertLabels: ['drone'] });
+  for (const blend of [1, 0.75, 0.5, 0.25, 0]) for (const threshold of [0.6, 0.7, 0.8, 0.9]) for (const minCrops of [3, 5, 8]) policies.push({ name: `blend ${blend}, threshold ${threshold}, ${minCrops} crops`, threshold, minCrops, blend, alertLabels: ['drone'] });
 } else {
   policies.push({ name: 'crops mean only (baseline)', ...DEFAULT_ALERT_POLICY, blend: 0, rejoin: NO_REJOIN }, { name: 'track model only', ...DEFAULT_ALERT_POLICY, blend: 1, rejoin: NO_REJOIN });
 }

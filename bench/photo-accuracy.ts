@@ -19,7 +19,8 @@
  * posted as images. The crop model and the gate learn from every clip, as the model `npm start` ships
  * does after its held-out evaluation (refit); PHOTO_REFIT=0 trains them on the clips outside fold 0
  * only, as the evaluated model is, and only then are fold 0's crops unseen and scored. PHOTO_DUMP=PREFIX writes both models' probabilities and the gate on the scored
- * photographs and on those crops to PREFIX-seedN.json.
+ * photographs and on those crops to PREFIX-seedN.json. PHOTO_TRAIN_SUBSAMPLE=K leaves every K-th
+ * photograph of images/train (with its mirror copies) out of training: what more photographs are worth.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -80,6 +81,20 @@ if (process.env.PHOTO_DEV) {
   train = { items: restRows.map((r) => trainAll.items[r]) };
   trainFeatures = pickRows(restRows);
   console.log(`PHOTO_DEV: ${order.length} photographs (groups) in images/train; ${devRows.length} images held out for scoring, ${restRows.length} train; images/valid not used`);
+}
+// PHOTO_TRAIN_SUBSAMPLE=K: every K-th photograph (with its flipped copies) left out of training, to see
+// what more photographs are worth (images/valid adds about a third more distinct photographs).
+if (process.env.PHOTO_TRAIN_SUBSAMPLE) {
+  const k = Number(process.env.PHOTO_TRAIN_SUBSAMPLE);
+  const groups = await mirrorGroups(train.items.map((i) => path.join(TRAIN, i.path)), train.items.map((i) => i.label));
+  const order = [...new Set(groups)];
+  const dropped = new Set(order.filter((_g, j) => j % k === 0));
+  const rows = groups.map((g, i) => (dropped.has(g) ? -1 : i)).filter((i) => i >= 0);
+  const picked = new Float32Array(rows.length * backbone.featureDim);
+  rows.forEach((r, j) => picked.set(trainFeatures.subarray(r * backbone.featureDim, (r + 1) * backbone.featureDim), j * backbone.featureDim));
+  console.log(`PHOTO_TRAIN_SUBSAMPLE=${k}: training on ${rows.length} of ${train.items.length} photographs (${order.length - dropped.size} of ${order.length} groups)`);
+  train = { items: rows.map((r) => train.items[r]) };
+  trainFeatures = picked;
 }
 console.log(`embeddings ready (${clips.length} clips, ${train.items.length} + ${valid.items.length} photographs) in ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${load()}`);
 const crop = { ...DEFAULT_TRACK_TRAINING.crop, ...(process.env.PHOTO_CROP ? (JSON.parse(process.env.PHOTO_CROP) as object) : {}) };

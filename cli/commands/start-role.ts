@@ -33,7 +33,9 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
         const videos = path.join(path.dirname(data), 'videos');
         if (existsSync(videos)) {
           logger.info({ videos }, 'the registry is empty: training a first model on the labelled sky clips (crop classifier + track model)');
-          const photos = existsSync(path.join(data, 'train')) ? path.join(data, 'train') : existsSync(data) ? data : undefined;
+          // Every photograph, whichever split folder it is in: more photographs measured better on
+          // photographs never seen (docs/BENCHMARKS.md), and the track training evaluates on clips.
+          const photos = existsSync(data) ? data : undefined;
           const result = await trainDefaultModel({ videos, photos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
           logger.info({ version: result.version, accuracy: result.metrics?.accuracy }, `first model ${result.version} published`);
         } else if (!existsSync(data)) {

@@ -86,7 +86,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--json', 'print the result as one JSON document on stdout', false)
     .option('--sweep <file.json>', 'grid or random search over training settings (see docs/MLOPS.md): every trial recorded, only the best (lowest validation loss) published, through champion/challenger, with --publish')
     .addOption(new Option('--tta <kind>', 'transfer mode: test-time augmentation baked into the exported model (hflip: average with the mirror image)').choices(['none', 'hflip']))
-    .option('--photos <dir>', 'with --kind track: labelled photographs (one folder per label, or a data set with a train/ split) that also train the crop model and a photo model for single-image predictions, as `skywatch start` trains its default')
+    .option('--photos <dir>', 'with --kind track: labelled photographs (one folder per label; a data set of split folders is used whole) that also train the crop model and a photo model for single-image predictions, as `skywatch start` trains its default')
     .option('--no-refit', 'with --kind track: ship the model trained on the training split itself (default: after the held-out evaluation, the models that ship are trained again on every clip)')
     .option('--profile-steps <n>', 'write profile.json into the run folder (and beside the run record): seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps (frame and track)', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
@@ -107,8 +107,6 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
       try {
         if (flags.kind === 'track') {
           if (flags.sweep) throw new SkywatchError('BAD_REQUEST', '--sweep trains frame models only (not --kind track)');
-          const photos = flags.photos ? trainingDataFolder(resolveLocal(flags.photos)) : undefined;
-          if (photos?.setAside.length) logger.warn({ photos: photos.folder, setAside: photos.setAside }, `the photographs are split into folders: training on ${photos.folder}; ${photos.setAside.join(', ')} not used`);
           const result = await trainTrackModel({
             tracks: resolveLocal(flags.data ?? path.join(config.stateDir, 'datasets', 'tracks')),
             registry: resolveLocal(flags.registry ?? config.registry),
@@ -120,7 +118,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
             margin: flags.margin,
             backend: flags.backend,
             profileSteps: flags.profileSteps,
-            photos: photos?.folder,
+            photos: flags.photos ? resolveLocal(flags.photos) : undefined,
             refit: flags.refit,
             gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
             logger,

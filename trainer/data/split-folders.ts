@@ -26,3 +26,14 @@ export function trainingDataFolder(data: string): { folder: string; setAside: st
   if (!train || splits.length !== subs.length || subfolders(path.join(data, train)).length === 0) return { folder: data, setAside: [] };
   return { folder: path.join(data, train), setAside: splits.filter((s) => s !== train) };
 }
+
+/**
+ * The split folders of a data set laid out as `train/<label>/`, `valid/<label>/` ... (every subfolder a
+ * split name, each holding label folders), sorted; null for any other layout.
+ */
+export function splitFolders(data: string): string[] | null {
+  const subs = subfolders(data);
+  if (subs.length === 0 || !subs.every((s) => SPLIT_FOLDERS.has(s.toLowerCase()))) return null;
+  const splits = subs.filter((s) => subfolders(path.join(data, s)).length > 0).sort();
+  return splits.length ? splits : null;
+}

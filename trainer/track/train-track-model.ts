@@ -12,7 +12,8 @@ import { trainingDriftBaseline } from '../../drift/training-baseline.js';
 import { ModelRegistry, type PublishDecision } from '../../core/model/registry.js';
 import { openStore } from '../../core/storage/open-store.js';
 import { datasetFingerprint, listFingerprint } from '../data/fingerprint.js';
-import { scanDataset, type DataItem } from '../data/scan.js';
+import type { DataItem } from '../data/scan.js';
+import { scanAllSplits } from '../data/scan-all-splits.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
@@ -58,7 +59,10 @@ export interface TrackTrainingRequest {
   /** Embedding cache (default: `<stateDir>/cache`; a benchmark shares one across its runs). */
   cacheDir?: string;
   policy?: AlertPolicy;
-  /** A photograph data set (one folder per label) whose images also train the crop model (single-image predict). */
+  /**
+   * A photograph data set (one folder per label, or split folders `train/<label>/`... whose images are all
+   * used) whose images also train the crop model and the photo model (single-image predict).
+   */
   photos?: string;
   /**
    * With `photos`: heads trained on the photographs alone, shipped as `photo.onnx` for single-image
@@ -156,7 +160,10 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
 
   const { clips, photos, fingerprint } = await timePhase('scan', async () => {
     const clips = await readTrackSet(request.tracks);
-    const photos = request.photos ? { dir: request.photos, items: (await scanDataset(request.photos)).items } : undefined;
+    // Every split of a photograph data set: nothing here is evaluated on photographs (bench:photo does that).
+    const scanned = request.photos ? await scanAllSplits(request.photos) : undefined;
+    if (scanned?.splits.length) logger.info({ photos: request.photos, splits: scanned.splits }, `photographs from every split folder: ${scanned.splits.join(', ')}`);
+    const photos = request.photos && scanned ? { dir: request.photos, items: scanned.items } : undefined;
     return { clips, photos, fingerprint: await trackDataFingerprint(request.tracks, clips, photos) };
   });
   if (!Number.isInteger(testFold) || testFold < 0 || testFold >= testFolds) throw new SkywatchError('DATA_INVALID', `test fold ${testFold} is not one of 0..${testFolds - 1}`);
