@@ -17,7 +17,7 @@
  * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_SIZE (the crop model's square input
  * in pixels; default: the backbone's own), BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model, as npm start's default
  * model uses them; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
- * .cache/bench-tracks from ../shared/data/videos). BENCH_TRAIN_SUBSAMPLE=K trains each fold on all but one
+ * .cache/bench-tracks from ../shared/data/videos). BENCH_SETTINGS (JSON over the track training settings, e.g. `{"folds":5}`). BENCH_TRAIN_SUBSAMPLE=K trains each fold on all but one
  * of K folds of its training clips: the same test clips judged by models that saw less (K=5: what a
  * held-out evaluation's model sees against the refit on every clip that ships).
  *
@@ -109,7 +109,7 @@ if (SUBSTREAM) {
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {
-  folds: FOLDS, seed: SEED, policies, trainSubsample: process.env.BENCH_TRAIN_SUBSAMPLE ? Number(process.env.BENCH_TRAIN_SUBSAMPLE) : undefined, settings: { extraCrops, cropHeads: CROP_HEADS }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
+  folds: FOLDS, seed: SEED, policies, trainSubsample: process.env.BENCH_TRAIN_SUBSAMPLE ? Number(process.env.BENCH_TRAIN_SUBSAMPLE) : undefined, settings: { extraCrops, cropHeads: CROP_HEADS, ...(process.env.BENCH_SETTINGS ? (JSON.parse(process.env.BENCH_SETTINGS) as object) : {}) }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
   onFold: (parts) => {
     if (!valid || !validFeatures) return;
     const probs = predictRowsMean(parts.cropHeads, validFeatures, data.dim);
