@@ -163,7 +163,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     // Every split of a photograph data set: nothing here is evaluated on photographs (bench:photo does that).
     const scanned = request.photos ? await scanAllSplits(request.photos) : undefined;
     if (scanned?.splits.length) logger.info({ photos: request.photos, splits: scanned.splits }, `photographs from every split folder: ${scanned.splits.join(', ')}`);
-    const photos = request.photos && scanned ? { dir: request.photos, items: scanned.items } : undefined;
+    const photos = request.photos && scanned ? { dir: request.photos, items: scanned.items, splits: scanned.splits } : undefined;
     return { clips, photos, fingerprint: await trackDataFingerprint(request.tracks, clips, photos) };
   });
   if (!Number.isInteger(testFold) || testFold < 0 || testFold >= testFolds) throw new SkywatchError('DATA_INVALID', `test fold ${testFold} is not one of 0..${testFolds - 1}`);
@@ -189,11 +189,22 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     },
   });
   let extraCrops: TrackTrainSettings['extraCrops'];
-  // The photographs' embeddings, computed once for the crop model, are what the photo model trains on.
+  // Every photograph trains the photo model (and its gate); the crop model takes those of the train
+  // split only when the data set has split folders: its share of photographs against clip crops is
+  // what the clip benchmarks validated, and all of images/ in the crop model cost drone clips and false
+  // alarms (docs/BENCHMARKS.md). The embeddings are computed once for both.
+  let allPhotos: { features: Float32Array; labels: string[] } | undefined;
   if (photos) {
-    logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the crop model`);
+    logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the photo model and the crop model`);
     const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
-    extraCrops = { features, labels: photos.items.map((i) => i.label) };
+    allPhotos = { features, labels: photos.items.map((i) => i.label) };
+    const trainSplit = photos.splits.find((sp) => /^(train|training)$/i.test(sp));
+    const forCrops = trainSplit ? photos.items.map((i, k) => (i.path.startsWith(`${trainSplit}/`) ? k : -1)).filter((k) => k >= 0) : photos.items.map((_i, k) => k);
+    extraCrops = forCrops.length === photos.items.length ? allPhotos : {
+      features: gatherRows(features, forCrops, backbone.featureDim),
+      labels: forCrops.map((k) => photos.items[k].label),
+    };
+    if (trainSplit) logger.info({ split: trainSplit, images: forCrops.length }, `the crop model learns from the ${forCrops.length} photographs of ${trainSplit}/, the photo model from all ${photos.items.length}`);
   }
   const log = metricsLog(folder.metricsJsonlPath);
   const onEpoch = async (part: string, record: EpochRecord): Promise<void> => {
@@ -225,13 +236,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   let photoGate: tf.LayersModel | undefined;
   let photoSeconds = 0;
   try {
-    if (extraCrops && photoSettings) {
+    if (allPhotos && photoSettings) {
       const photoStarted = Date.now();
-      photoHeads = await timePhase('step', () => trainPhotoHeads(extraCrops.features, extraCrops.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      photoHeads = await timePhase('step', () => trainPhotoHeads(allPhotos.features, allPhotos.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
       // The gate tells photographs from camera crops: the training clips' crops (as the crop model learns them) against the photographs.
       settings.onProgress?.('training the photo gate (photograph or camera crop)');
       const clipCrops = cropSet(data, train, labels, { ...settings, extraCrops: undefined });
-      photoGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+      photoGate = await timePhase('step', () => trainPhotoGate(allPhotos.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       shippedGate = photoGate;
       photoSeconds = (Date.now() - photoStarted) / 1000;
     }
@@ -262,9 +273,9 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       settings.onProgress?.(`refit: training the models that ship on all ${all.length} clips (the figures above are the ${train.length}-clip model's, on clips it never saw)`);
       const refitSettings: TrackTrainSettings = { ...settings, onEpoch: (part, record) => onEpoch(`refit ${part}`, record) };
       shipped = await timePhase('step', () => trainTrackParts(data, all, refitSettings));
-      if (extraCrops && photoGate) {
+      if (allPhotos && photoGate) {
         const allCrops = cropSet(data, all, shipped.labels, { ...settings, extraCrops: undefined });
-        shippedGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+        shippedGate = await timePhase('step', () => trainPhotoGate(allPhotos.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       }
       if (shipped.labels.join() !== labels.join()) logger.warn({ evaluated: labels, shipped: shipped.labels }, 'the clips of the test split add labels the evaluated model did not have');
     }
@@ -309,7 +320,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
         // Which clips the shipped models learnt from; `metrics` and `detection` are the evaluated model's.
         fit: refit ? { clips: clips.length, refit: true, evaluatedOn: { trainClips: train.length, testClips: test.length } } : { clips: train.length, refit: false },
         detection,
-        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
+        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: allPhotos?.labels.length ?? 0, cropModelPhotographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
       },
@@ -389,3 +400,9 @@ function countBy(labels: string[]): Record<string, number> {
   return out;
 }
 
+/** The given rows of a row-major matrix, in order. */
+function gatherRows(rows: Float32Array, indexes: readonly number[], dim: number): Float32Array {
+  const out = new Float32Array(indexes.length * dim);
+  indexes.forEach((r, k) => out.set(rows.subarray(r * dim, (r + 1) * dim), k * dim));
+  return out;
+}

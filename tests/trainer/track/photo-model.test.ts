@@ -56,7 +56,8 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     const { manifest, files } = await registry.show('latest');
     expect(files).toEqual(expect.arrayContaining(['model.onnx', 'track.onnx', 'photo.onnx']));
     expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input, gate: { column: 'photograph', keepCropAbove: 0.9 } });
-    expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 40 });
+    // The photo model learns from both splits, the crop model from train/ only (its validated share of photographs).
+    expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 40, cropModelPhotographs: 32 });
     expect(manifest.training?.photoModel).toMatchObject({ seconds: expect.any(Number) });
     // The registry checks the photo model's checksum like the model's.
     await expect(registry.verify(manifest.version)).resolves.toMatchObject({ version: manifest.version });
