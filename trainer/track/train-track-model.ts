@@ -60,8 +60,9 @@ export interface TrackTrainingRequest {
   cacheDir?: string;
   policy?: AlertPolicy;
   /**
-   * A photograph data set (one folder per label, or split folders `train/<label>/`... whose images are all
-   * used) whose images also train the crop model and the photo model (single-image predict).
+   * A photograph data set (one folder per label, or split folders `train/<label>/`, `valid/<label>/`...):
+   * every photograph trains the photo model (single-image predict) and its gate; the crop model also
+   * learns from them, from those of the train split when there are split folders.
    */
   photos?: string;
   /**
