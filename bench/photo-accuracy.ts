@@ -27,6 +27,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { scanDataset } from '../trainer/data/scan.js';
+import { gatherRows } from '../trainer/fit/gather-rows.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { predictRows, predictRowsMean } from '../trainer/track/heads.js';
 import { PHOTO_GATE_COLUMN } from '../core/model/manifest.js';
@@ -69,11 +70,7 @@ if (process.env.PHOTO_DEV) {
   // Every fifth group, in order of first appearance, is the dev split.
   const order = [...new Set(groups)];
   const dev = new Set(order.filter((_g, k) => k % 5 === 0));
-  const pickRows = (rows: number[]) => {
-    const out = new Float32Array(rows.length * backbone.featureDim);
-    rows.forEach((r, k) => out.set(trainAllFeatures.subarray(r * backbone.featureDim, (r + 1) * backbone.featureDim), k * backbone.featureDim));
-    return out;
-  };
+  const pickRows = (rows: number[]) => gatherRows(trainAllFeatures, rows, backbone.featureDim);
   const devRows = groups.map((g, i) => (dev.has(g) ? i : -1)).filter((i) => i >= 0);
   const restRows = groups.map((g, i) => (dev.has(g) ? -1 : i)).filter((i) => i >= 0);
   valid = { items: devRows.map((r) => trainAll.items[r]) };
@@ -90,8 +87,7 @@ if (process.env.PHOTO_TRAIN_SUBSAMPLE) {
   const order = [...new Set(groups)];
   const dropped = new Set(order.filter((_g, j) => j % k === 0));
   const rows = groups.map((g, i) => (dropped.has(g) ? -1 : i)).filter((i) => i >= 0);
-  const picked = new Float32Array(rows.length * backbone.featureDim);
-  rows.forEach((r, j) => picked.set(trainFeatures.subarray(r * backbone.featureDim, (r + 1) * backbone.featureDim), j * backbone.featureDim));
+  const picked = gatherRows(trainFeatures, rows, backbone.featureDim);
   console.log(`PHOTO_TRAIN_SUBSAMPLE=${k}: training on ${rows.length} of ${train.items.length} photographs (${order.length - dropped.size} of ${order.length} groups)`);
   train = { items: rows.map((r) => train.items[r]) };
   trainFeatures = picked;

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { gatherRows } from '../trainer/fit/gather-rows.js';
 import * as tf from '@tensorflow/tfjs';
 import { scanDataset } from '../trainer/data/scan.js';
 import type { FeatureSet } from '../trainer/fit/array-batches.js';
@@ -76,11 +77,7 @@ const trainLabels = Int32Array.from(trainAll.items, (i) => labelNames.indexOf(i.
 let trainRows = trainAll.items.map((_i, k) => k);
 let evalItems = (await scanDataset(VALID)).items;
 let evalFeatures = await computeEmbeddings(backbone, evalItems.map((i) => path.join(VALID, i.path)), { cacheDir, augment: false });
-const pick = (source: Float32Array, rows: number[]) => {
-  const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, k) => out.set(source.subarray(r * dim, (r + 1) * dim), k * dim));
-  return out;
-};
+const pick = (source: Float32Array, rows: number[]) => gatherRows(source, rows, dim);
 if (process.env.PHOTO_DEV) {
   // The same dev split as bench:photo: every fifth mirror group, in order of first appearance.
   const groups = await mirrorGroups(trainFiles, trainAll.items.map((i) => i.label));

@@ -17,6 +17,7 @@ import { scanAllSplits } from '../data/scan-all-splits.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
+import { gatherRows } from '../fit/gather-rows.js';
 import { metricsLog } from '../fit/metrics-log.js';
 import { silentProgress, type ProgressReporter } from '../fit/progress.js';
 import { OUTPUT_NAME } from '../onnx/export-layers-model.js';
@@ -398,12 +399,5 @@ function clipMetrics(detection: ClipSummary, policy: AlertPolicy): Record<string
 function countBy(labels: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const l of labels) out[l] = (out[l] ?? 0) + 1;
-  return out;
-}
-
-/** The given rows of a row-major matrix, in order. */
-function gatherRows(rows: Float32Array, indexes: readonly number[], dim: number): Float32Array {
-  const out = new Float32Array(indexes.length * dim);
-  indexes.forEach((r, k) => out.set(rows.subarray(r * dim, (r + 1) * dim), k * dim));
   return out;
 }

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { SkywatchError } from '../../core/errors.js';
 import { trackFeatureNames, trackFeatures } from '../../tracking/track-features.js';
 import type { FeatureSet } from '../fit/array-batches.js';
+import { gatherRows } from '../fit/gather-rows.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
 import type { ProgressReporter } from '../fit/progress.js';
 import type { Backbone, FeatureTap } from '../transfer/backbone.js';
@@ -110,9 +111,7 @@ export async function embedClips(backbone: Backbone, clips: ClipRecord[], option
 }
 
 function gather(data: EmbeddedClips, rowIndexes: readonly number[]): Float32Array {
-  const out = new Float32Array(rowIndexes.length * data.dim);
-  rowIndexes.forEach((r, i) => out.set(data.features.subarray(r * data.dim, (r + 1) * data.dim), i * data.dim));
-  return out;
+  return gatherRows(data.features, rowIndexes, data.dim);
 }
 
 /** The tracks of a clip the models learn from, with their labels: its main object, and in clips of a non-positive label the other moving things as `other`. */
