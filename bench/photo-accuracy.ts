@@ -113,8 +113,7 @@ for (const seed of seeds) {
   // The crops of the held-out clips (fold 0: neither model saw them): what a camera crop posted to /v1/predict gets.
   const heldOut = clips.map((_c, i) => i).filter((i) => folds[i] === 0);
   const crops = served && !refit ? heldOut.flatMap((c) => trainingTracks(clips[c], settings).flatMap(({ track, label }) => data.rows[c][track].map((r) => ({ row: r, label, clip: clips[c].id })))) : [];
-  const cropRows = new Float32Array(crops.length * backbone.featureDim);
-  crops.forEach((x, k) => cropRows.set(data.features.subarray(x.row * backbone.featureDim, (x.row + 1) * backbone.featureDim), k * backbone.featureDim));
+  const cropRows = gatherRows(data.features, crops.map((x) => x.row), backbone.featureDim);
   const cropOnCrops = predictRowsMean(heads, cropRows, backbone.featureDim);
   for (const h of heads) h.dispose();
   const L = labels.length;

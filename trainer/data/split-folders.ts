@@ -4,6 +4,11 @@ import path from 'node:path';
 /** Folder names that mean "a split of the data set", not "a label". */
 const SPLIT_FOLDERS = new Set(['train', 'training', 'val', 'valid', 'validation', 'test', 'testing']);
 
+/** Whether a split folder is the one a model trains from (`train/`, `training/`). */
+export function isTrainSplit(name: string): boolean {
+  return /^(train|training)$/i.test(name);
+}
+
 function subfolders(dir: string): string[] {
   try {
     return readdirSync(dir).filter((f) => !f.startsWith('.') && statSync(path.join(dir, f)).isDirectory());
@@ -22,7 +27,7 @@ export function trainingDataFolder(data: string): { folder: string; setAside: st
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(data) || !existsSync(data)) return { folder: data, setAside: [] };
   const subs = subfolders(data);
   const splits = subs.filter((s) => SPLIT_FOLDERS.has(s.toLowerCase()));
-  const train = subs.find((s) => s.toLowerCase() === 'train' || s.toLowerCase() === 'training');
+  const train = subs.find(isTrainSplit);
   if (!train || splits.length !== subs.length || subfolders(path.join(data, train)).length === 0) return { folder: data, setAside: [] };
   return { folder: path.join(data, train), setAside: splits.filter((s) => s !== train) };
 }

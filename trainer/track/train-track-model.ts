@@ -14,6 +14,7 @@ import { openStore } from '../../core/storage/open-store.js';
 import { datasetFingerprint, listFingerprint } from '../data/fingerprint.js';
 import type { DataItem } from '../data/scan.js';
 import { scanAllSplits } from '../data/scan-all-splits.js';
+import { isTrainSplit } from '../data/split-folders.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
@@ -200,7 +201,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the photo model and the crop model`);
     const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
     allPhotos = { features, labels: photos.items.map((i) => i.label) };
-    const trainSplit = photos.splits.find((sp) => /^(train|training)$/i.test(sp));
+    const trainSplit = photos.splits.find(isTrainSplit);
     const forCrops = trainSplit ? photos.items.map((i, k) => (i.path.startsWith(`${trainSplit}/`) ? k : -1)).filter((k) => k >= 0) : photos.items.map((_i, k) => k);
     extraCrops = forCrops.length === photos.items.length ? allPhotos : {
       features: gatherRows(features, forCrops, backbone.featureDim),
