@@ -7,8 +7,7 @@
  * BENCH_CAMERAS (default 4,8,12,16,20,24), in one process (`skywatch start`'s wiring) and as separate
  * api / ingest / worker processes (BENCH_MODE=one-process|processes|both, default both).
  * Per step: fps held (lowest camera), frames dropped (ingest and worker), crops classified a second
- * (the crop schedule decides how many), CPU per camera for Node and
- * ffmpeg apart, p50/p99 capture-to-alert (alert written minus capture time of the frame that opened
+ * (the crop schedule decides how many), CPU per camera for Node, ffmpeg and the Redis server apart, p50/p99 capture-to-alert (alert written minus capture time of the frame that opened
  * or updated it), RSS of the Node processes, load average. A mode stops at the first step that misses
  * the targets (every camera >= 4.5 fps, no drops, p99 < 500 ms) and says why.
  */
@@ -71,6 +70,11 @@ function tree(): { cpu: Map<number, { cpu: number; ffmpeg: boolean }>; nodeRssMb
   return { cpu, nodeRssMb };
 }
 
+/** CPU seconds of the Redis servers on the machine (the pipeline's Redis is one of them; nothing else talks to them during a run). */
+function redisCpu(): number {
+  return procs().filter((p) => p.comm.startsWith('redis-server')).reduce((s, p) => s + p.cpu, 0);
+}
+
 function cpuDelta(a: ReturnType<typeof tree>, b: ReturnType<typeof tree>): { node: number; ffmpeg: number } {
   let node = 0;
   let ffmpeg = 0;
@@ -93,7 +97,7 @@ console.log(`${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}); Node ${p
 
 for (const mode of MODES) {
   console.log(`\n${mode}`);
-  console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | crops/s | CPU/camera node | CPU/camera ffmpeg | capture-to-alert p50/p99 ms (events) | RSS MB | load 1m');
+  console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | crops/s | CPU/camera node | CPU/camera ffmpeg | CPU/camera redis | capture-to-alert p50/p99 ms (events) | RSS MB | load 1m');
   for (const n of COUNTS) {
     const prefix = `bench-stream-${n}-${Date.now()}`;
     const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
@@ -137,12 +141,14 @@ for (const mode of MODES) {
     const cams0 = await cameras();
     const w0 = await summary();
     const t0tree = tree();
+    const redis0 = redisCpu();
     const redis = createRedis('redis://127.0.0.1:6379');
     const startId = `${Date.now()}-0`;
     const t0 = Date.now();
     await new Promise((r) => setTimeout(r, SECONDS * 1000));
     const wall = (Date.now() - t0) / 1000;
     const t1tree = tree();
+    const redisCpuS = redisCpu() - redis0;
     const load = os.loadavg()[0];
     const cams = await cameras();
     const w1 = await summary();
@@ -158,7 +164,7 @@ for (const mode of MODES) {
     const minFps = Math.min(...rates);
     const meanFps = rates.reduce((a, b) => a + b, 0) / rates.length;
     const p99 = q(latencies, 0.99);
-    console.log(`${String(n).padStart(7)} | ${minFps.toFixed(2)} / ${meanFps.toFixed(2)} | ${ingestDropped} + ${workerDropped} | ${((w1.crops - w0.crops) / wall).toFixed(1)} | ${(cpu.node / wall / n).toFixed(3)} | ${(cpu.ffmpeg / wall / n).toFixed(3)} | ${q(latencies, 0.5)} / ${p99} (${latencies.length}) | ${Math.round(t1tree.nodeRssMb)} | ${load.toFixed(2)}`);
+    console.log(`${String(n).padStart(7)} | ${minFps.toFixed(2)} / ${meanFps.toFixed(2)} | ${ingestDropped} + ${workerDropped} | ${((w1.crops - w0.crops) / wall).toFixed(1)} | ${(cpu.node / wall / n).toFixed(3)} | ${(cpu.ffmpeg / wall / n).toFixed(3)} | ${(redisCpuS / wall / n).toFixed(3)} | ${q(latencies, 0.5)} / ${p99} (${latencies.length}) | ${Math.round(t1tree.nodeRssMb)} | ${load.toFixed(2)}`);
     await stopAll();
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
