@@ -7,12 +7,15 @@ import { TrackAlertPublisher } from '../ingest/track-alerts.js';
 import { TrackOwner } from '../ingest/track-owner.js';
 import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
+import { InProcessFirstSink } from '../queue/in-process-first-sink.js';
 import { OpenAlerts } from '../queue/open-alerts.js';
 import { createSinks } from '../sinks/create-sinks.js';
 import type { SinkList } from '../sinks/sink-list.js';
 import { MeanVerdict } from '../tracking/mean-verdict.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
+import type { FrameWorker } from '../inference/frame-worker.js';
 import type { ModelHolder } from '../inference/model-holder.js';
+import type { FrameSink } from '../ingest/frame-sink.js';
 import type { ProcessContext } from './process-context.js';
 
 export interface IngestRole extends IngestParts {
@@ -45,15 +48,20 @@ function verdicts(holder: ModelHolder): (labels: readonly string[]) => VerdictMo
 
 /**
  * The ingest role: the camera store, the status board, and the ingestor (cameras leased in Redis ->
- * ffmpeg -> motion -> the camera's tracker -> native crops -> frame queue), with the TrackOwner that
+ * ffmpeg -> motion -> the camera's tracker -> native crops -> frame queue, or this process's own
+ * worker first when it has one), with the TrackOwner that
  * owns each held camera's tracks and judge, reads the workers' scores back and publishes alerts (the
  * alert stream, then the sinks). An API-only process builds it for the store and board and never
  * starts it.
  */
-export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }): IngestRole {
+export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean; worker?: FrameWorker | null }): IngestRole {
   const { config, logger } = ctx;
   const queue = new FrameQueue({ redis: ctx.redis, prefix: ctx.prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs) });
   ctx.onStop('frame queue', () => queue.close());
+  // A process that scores too (start) scores its own cameras' frames in process, and spills to the queue.
+  const sink: FrameSink = options.worker && config.inference.inProcessFrames > 0
+    ? new InProcessFirstSink({ queue, scorer: options.worker, deliver: (result) => owner?.deliver(result), maxInProcess: config.inference.inProcessFrames, logger })
+    : queue;
   let owner: TrackOwner | null = null;
   let publisher: TrackAlertPublisher | null = null;
   let sinks: SinkList | null = null;
@@ -96,7 +104,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean }
     const { holder } = ctx.services();
     owner = new TrackOwner({
       ownerId: parts.ingestor.id,
-      sink: queue,
+      sink,
       results: new CropResults(ctx.redis, ctx.prefix),
       reader: ctx.connection(),
       publisher,

@@ -35,7 +35,7 @@ export async function runRoles(deps: { config: Config; logger: Logger; registry:
     // Each role's builder is loaded only when asked for: a worker process never loads the API, the
     // review database or the sinks (start-up time counts when workers are added under load).
     const worker = roles.worker ? (await import('./build-worker.js')).buildWorker(ctx) : null;
-    const ingest = roles.api || roles.ingest ? (await import('./build-ingest.js')).buildIngest(ctx, { ingesting: roles.ingest }) : null;
+    const ingest = roles.api || roles.ingest ? (await import('./build-ingest.js')).buildIngest(ctx, { ingesting: roles.ingest, worker }) : null;
     const server = roles.api ? await (await import('./build-api.js')).buildApi(ctx, { ingest: ingest!, ingesting: roles.ingest, worker }) : null;
     if (!roles.api) await (await import('./build-role-health.js')).buildRoleHealth(ctx, { ingest: roles.ingest ? ingest : null, worker });
     if (roles.ingest) await ingest!.start({ demoCamera: deps.demoCamera });

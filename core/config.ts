@@ -87,6 +87,12 @@ export const configSchema = z.strictObject({
      * burns the cores that ingest and ffmpeg need (docs/BENCHMARKS.md, capacity).
      */
     spinThreads: bool.default(false),
+    /**
+     * In a process that ingests and scores (`skywatch start`), frames of its own cameras scored in
+     * process at once, without the queue's Redis round trips; more than this go through the queue,
+     * where any worker takes them. 0: every frame through the queue.
+     */
+    inProcessFrames: int(0, 1024).default(8),
     maxBatch: int(1, 1024).default(16),
     maxWaitMs: num(0, 10_000).default(2),
     pollIntervalMs: int(100).default(10_000),
@@ -233,6 +239,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_INTRA_OP_THREADS: 'inference.intraOpThreads',
   SKYWATCH_INTER_OP_THREADS: 'inference.interOpThreads',
   SKYWATCH_INFERENCE_SPIN: 'inference.spinThreads',
+  SKYWATCH_IN_PROCESS_FRAMES: 'inference.inProcessFrames',
   SKYWATCH_MAX_BATCH: 'inference.maxBatch',
   SKYWATCH_MAX_WAIT_MS: 'inference.maxWaitMs',
   SKYWATCH_POLL_INTERVAL_MS: 'inference.pollIntervalMs',

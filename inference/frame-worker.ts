@@ -1,8 +1,8 @@
 import { Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../core/redis-client.js';
 import type { Logger } from '../core/logger.js';
-import type { CropResult, CropResults } from '../queue/crop-results.js';
-import { unpackPixels, type FrameJobData } from '../queue/frame-job.js';
+import { unscored, type CropResult, type CropResults } from '../queue/crop-results.js';
+import { unpackPixels, type DecodedFrameJob, type FrameJobData } from '../queue/frame-job.js';
 import { names } from '../queue/redis-connection.js';
 import type { DriftMonitor } from '../drift/drift-monitor.js';
 import type { Predictor } from './predictor.js';
@@ -25,7 +25,10 @@ export interface FrameWorkerOptions {
 }
 
 export interface WorkerCounters {
+  /** Frames scored, from the queue and in process together. */
   inferred: number;
+  /** Of those, frames of this process's own cameras scored without the queue (`skywatch start`). */
+  inProcess: number;
   crops: number;
   dropped: Record<string, number>;
   /** Alerts are opened by the camera's owner (ingest); kept for the metrics' shape. */
@@ -42,7 +45,9 @@ export interface WorkerCounters {
  */
 export class FrameWorker {
   readonly worker: Worker<FrameJobData>;
-  readonly counters: WorkerCounters = { inferred: 0, crops: 0, dropped: {}, alerts: 0 };
+  readonly counters: WorkerCounters = { inferred: 0, inProcess: 0, crops: 0, dropped: {}, alerts: 0 };
+  /** A model is loaded and the worker not closed: frames may be scored. */
+  private scoring = false;
   /** The key names, made once (a `names` object is some twenty closures: not one per job). */
   private readonly n: ReturnType<typeof names>;
 
@@ -69,6 +74,7 @@ export class FrameWorker {
 
   /** Starts taking jobs. Call once the model holder has a model. */
   start(): void {
+    this.scoring = true;
     if (!this.worker.isRunning()) void this.worker.run().catch((err: unknown) => this.options.logger.error({ err }, 'frame worker stopped'));
   }
 
@@ -80,18 +86,14 @@ export class FrameWorker {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
   }
 
-  private async answer(data: FrameJobData, result: Omit<CropResult, 'cameraId' | 'pipeline' | 'seq'>): Promise<void> {
-    await this.options.results.send(data.owner, { cameraId: data.cameraId, pipeline: data.pipeline, seq: data.seq, ...result });
-  }
-
   private async dropJob(data: FrameJobData, reason: string): Promise<{ outcome: string }> {
     this.drop(reason);
-    await this.answer(data, { labels: [], modelVersion: '', crops: data.crops.map((c) => ({ trackId: c.trackId, probabilities: null })) });
+    await this.options.results.send(data.owner, unscored(data));
     return { outcome: reason };
   }
 
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
-    const { redis, predictor } = this.options;
+    const { redis } = this.options;
     const key = this.n.pixels(job.id!);
     if (this.now() - job.data.capturedAt > this.options.deadlineMs) {
       await redis.del(key);
@@ -100,24 +102,51 @@ export class FrameWorker {
     // Read without deleting: if this worker dies now, the job is retried and still finds its pixels.
     const blob = await redis.getBuffer(key);
     if (!blob) return this.dropJob(job.data, 'pixels_expired');
-    const frame = unpackPixels(job.data, blob);
+    await this.options.results.send(job.data.owner, await this.score(unpackPixels(job.data, blob)));
+    await redis.del(key);
+    return { outcome: 'inferred' };
+  }
+
+  /**
+   * Scores a frame of a camera this very process ingests (`skywatch start`), without the queue: no
+   * pixels written to Redis and read back, no job bookkeeping, the answer handed straight to the
+   * caller, which routes it as the results stream would. Null when this worker cannot score now (no
+   * model loaded yet, or closing): the caller sends the frame through the queue instead.
+   */
+  scoreInProcess(frame: DecodedFrameJob): Promise<CropResult> | null {
+    if (!this.scoring) return null;
+    // The queue's rule, so the path never changes which frames are scored: a frame that reached
+    // ingest's pipeline already past its deadline (ffmpeg behind on a loaded machine) is dropped.
+    if (this.now() - frame.capturedAt > this.options.deadlineMs) {
+      this.drop('deadline');
+      return Promise.resolve(unscored(frame));
+    }
+    this.counters.inProcess++;
+    return this.score(frame);
+  }
+
+  /** The same scoring for queue jobs and in-process frames, so the path a frame took never changes its scores. */
+  private async score(frame: DecodedFrameJob): Promise<CropResult> {
+    const { predictor } = this.options;
     // Every crop of the frame is in the batcher at once: they share a batch with each other and with
-    // the crops of other jobs in flight.
+    // the crops of other frames in flight.
     const predictions = await Promise.all(frame.crops.map((c) => predictor.predictRgb(c.rgb, c.width, c.height)));
     this.counters.crops += predictions.length;
     frame.crops.forEach((c, i) => this.options.drift?.observeCrop(frame.cameraId, c, Object.values(predictions[i].scores), Object.keys(predictions[i].scores), { objectSize: Math.max(c.box.width, c.box.height) }));
     this.counters.inferred++;
     const labels = predictions[0] ? Object.keys(predictions[0].scores) : [];
-    await this.answer(job.data, {
+    return {
+      cameraId: frame.cameraId,
+      pipeline: frame.pipeline,
+      seq: frame.seq,
       labels,
       modelVersion: predictions[0]?.modelVersion ?? '',
       crops: frame.crops.map((c, i) => ({ trackId: c.trackId, probabilities: labels.map((l) => predictions[i].scores[l]) })),
-    });
-    await redis.del(key);
-    return { outcome: 'inferred' };
+    };
   }
 
   async close(): Promise<void> {
+    this.scoring = false;
     await this.worker.close();
   }
 }

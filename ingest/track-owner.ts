@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { RedisClient } from '../core/redis-client.js';
-import type { CropResults } from '../queue/crop-results.js';
+import type { CropResult, CropResults } from '../queue/crop-results.js';
 import type { CropSchedule } from '../tracking/crop-schedule.js';
 import type { TrackerOptions } from '../tracking/tracker.js';
 import type { VerdictModel } from '../tracking/verdict-model.js';
@@ -140,6 +140,17 @@ export class TrackOwner {
     return cam;
   };
 
+  /**
+   * Routes a worker's answer to the camera pipeline that sent the frame: answers read from the results
+   * stream, and those of frames scored in this very process (InProcessFirstSink).
+   */
+  deliver(result: CropResult): void {
+    this.counters.results++;
+    const cam = this.pipelines.get(result.pipeline);
+    if (cam) cam.onResult(result);
+    else this.counters.unrouted++;
+  }
+
   private sweep(): void {
     const s = this.options.settings;
     for (const [id, cam] of this.pipelines) {
@@ -160,10 +171,7 @@ export class TrackOwner {
         const batch = await results.read(ownerId, this.lastId, 1_000, reader);
         for (const { id, result } of batch) {
           this.lastId = id;
-          this.counters.results++;
-          const cam = this.pipelines.get(result.pipeline);
-          if (cam) cam.onResult(result);
-          else this.counters.unrouted++;
+          this.deliver(result);
         }
         this.drainedNow();
         if (batch.length) void results.trim(ownerId, this.lastId).catch(() => {});

@@ -13,6 +13,11 @@ export interface CropResult {
   crops: Array<{ trackId: number; probabilities: number[] | null }>;
 }
 
+/** The answer to a frame whose crops were not scored (dropped for its deadline, pixels lost, scoring failed). */
+export function unscored(frame: Pick<CropResult, 'cameraId' | 'pipeline' | 'seq'> & { crops: ReadonlyArray<{ trackId: number }> }): CropResult {
+  return { cameraId: frame.cameraId, pipeline: frame.pipeline, seq: frame.seq, labels: [], modelVersion: '', crops: frame.crops.map((c) => ({ trackId: c.trackId, probabilities: null })) };
+}
+
 /**
  * The way back from stateless workers to the ingestor that owns a camera: one capped Redis stream per
  * owner. Workers append (with an expiry, so the stream of an ingestor that died goes away); the owner

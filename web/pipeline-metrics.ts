@@ -24,7 +24,7 @@ export function registerPipelineMetrics(registry: Registry, sources: { cameras?:
   });
   new Gauge({
     name: 'skywatch_worker_frames',
-    help: 'Frames this worker inferred, crops it classified, frames it dropped by reason, alerts it opened',
+    help: 'Frames this worker inferred (inferred_in_process: of those, its own process\'s camera frames scored without the queue), crops it classified, frames it dropped by reason, alerts it opened',
     labelNames: ['what', 'reason'],
     registers: [registry],
     collect() {
@@ -32,6 +32,7 @@ export function registerPipelineMetrics(registry: Registry, sources: { cameras?:
       const w = sources.worker?.();
       if (!w) return;
       this.set({ what: 'inferred', reason: '' }, w.inferred);
+      this.set({ what: 'inferred_in_process', reason: '' }, w.inProcess);
       this.set({ what: 'crops', reason: '' }, w.crops);
       this.set({ what: 'alerts', reason: '' }, w.alerts);
       for (const [reason, n] of Object.entries(w.dropped)) this.set({ what: 'dropped', reason }, n);

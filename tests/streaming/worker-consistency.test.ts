@@ -19,7 +19,8 @@ import { publishTiny } from '../support/tiny-model.js';
  * The consistency rule of the tracked pipeline: a camera's tracks, verdicts and alerts live in the
  * ingestor that owns it, and workers only score crops, so the same real clip gives the same alerts
  * whether one worker process or three serve it (three answer out of order; the judge applies scores
- * in each track's order). Both runs go at once, each on its own Redis prefix.
+ * in each track's order), or the ingesting process scores its own frames as `skywatch start` does
+ * (in process first, the queue past its limit). The runs go at once, each on its own Redis prefix.
  */
 const CLIP = path.resolve('../shared/data/videos/drone/V_DRONE_002.mp4');
 const BIN = path.resolve('bin/skywatch.mjs');
@@ -59,7 +60,7 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
     const dir = mkdtempSync(path.join(tmpdir(), 'sw-consistency-'));
     const registry = path.join(dir, 'registry');
     await publishTiny(new ModelRegistry(new LocalStore(registry)), path.join(dir, 'm'), 'v1');
-    const runs = [{ name: 'one', workers: 1 }, { name: 'three', workers: 3 }].map((r) => ({ ...r, prefix: `test-consistency-${r.name}-${stamp}` }));
+    const runs = [{ name: 'one', workers: 1 }, { name: 'three', workers: 3 }, { name: 'in-process', workers: 0 }].map((r) => ({ ...r, prefix: `test-consistency-${r.name}-${stamp}` }));
     const ports: number[] = [];
     for (const run of runs) {
       for (let i = 0; i < run.workers; i++) {
@@ -85,7 +86,7 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
           tracking: { resultTimeoutMs: 120_000 },
         },
       });
-      const r = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: false, ingest: true, worker: false } });
+      const r = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: false, ingest: true, worker: run.workers === 0 } });
       running.push(r);
       return { run, r };
     }));
@@ -104,13 +105,17 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
       const decoded = r.ingest!.ingestor.overview().cameras.find((c) => c.id === cameras[i])!;
       return { decoded, alerts: (await r.context.stream.after('0-0', 5000)).filter((a) => a.cameraId === cameras[i]) };
     }));
-    const [one, three] = results;
+    const [one, three, inProcess] = results;
     // Nothing was dropped on the way: the comparison is of the same frames.
-    expect(one.decoded.framesDropped).toBe(0);
-    expect(three.decoded.framesDropped).toBe(0);
-    expect(three.decoded.framesDecoded).toBe(one.decoded.framesDecoded);
+    for (const run of results) {
+      expect(run.decoded.framesDropped).toBe(0);
+      expect(run.decoded.framesDecoded).toBe(one.decoded.framesDecoded);
+    }
     expect(one.alerts.length).toBeGreaterThan(0);
     expect(byTrack(three.alerts)).toEqual(byTrack(one.alerts));
+    // The start-like process scored frames itself, and its alerts are those of the queue's workers.
+    expect(owners[2].r.worker!.counters.inProcess).toBeGreaterThan(0);
+    expect(byTrack(inProcess.alerts)).toEqual(byTrack(one.alerts));
     // Every alert opened was closed.
     for (const events of Object.values(byTrack(one.alerts))) expect(events.at(-1)).toMatch(/^closed /);
   }, 420_000);
