@@ -21,6 +21,11 @@
  * only, as the evaluated model is, and only then are fold 0's crops unseen and scored. PHOTO_DUMP=PREFIX writes both models' probabilities and the gate on the scored
  * photographs and on those crops to PREFIX-seedN.json. PHOTO_TRAIN_SUBSAMPLE=K leaves every K-th
  * photograph of images/train (with its mirror copies) out of training: what more photographs are worth.
+ * PHOTO_VALID_FOLDS=K estimates the shipped photo model, which learns from images/valid too: images/valid
+ * is cut into K folds by photograph (mirror copies together); for each fold the photo model and its
+ * gate learn from images/train plus the other folds (the crop model from images/train only, as
+ * shipped) and answer the fold's photographs, so every photograph of images/valid is scored by models
+ * that never saw it, trained on all but a K-th of what the shipped model has.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -50,6 +55,17 @@ if (!existsSync(VALID) || !existsSync(path.join(tracksDir, 'drone'))) {
   console.log(`no photographs at ${VALID} or no track set at ${tracksDir} (npm run bench:quality builds it): nothing to measure`);
   process.exit(0);
 }
+/** Two row-major feature matrices, one under the other. */
+function concatRows(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+const gateSpec = { column: PHOTO_GATE_COLUMN, keepCropAbove: DEFAULT_PHOTO_GATE.keepCropAbove };
+/** A model's answer as /v1/predict's combination takes it. */
+const result = (ls: string[], p: Float32Array) => ({ labels: ls, probs: p, modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 });
+const topOf = (a: { labels: string[]; probs: Float32Array }) => a.labels[a.probs.indexOf(Math.max(...a.probs))];
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const started = Date.now();
 await initTfBackend('auto');
@@ -91,6 +107,20 @@ if (process.env.PHOTO_TRAIN_SUBSAMPLE) {
   console.log(`PHOTO_TRAIN_SUBSAMPLE=${k}: training on ${rows.length} of ${train.items.length} photographs (${order.length - dropped.size} of ${order.length} groups)`);
   train = { items: rows.map((r) => train.items[r]) };
   trainFeatures = picked;
+}
+// PHOTO_VALID_FOLDS=K: which fold of images/valid each photograph is in (mirror copies together).
+const validFolds = Number(process.env.PHOTO_VALID_FOLDS ?? 0);
+let validFold: number[] = [];
+if (validFolds) {
+  if (!(Number.isInteger(validFolds) && validFolds >= 2) || process.env.PHOTO_DEV || process.env.PHOTO_REFIT === '0' || process.env.PHOTO_DUMP || process.env.PHOTO_SERVED === '0') {
+    console.error('PHOTO_VALID_FOLDS takes a whole number >= 2, with the served answer, the refit, and without PHOTO_DEV or PHOTO_DUMP');
+    process.exit(2);
+  }
+  const groups = await mirrorGroups(valid.items.map((i) => path.join(VALID, i.path)), valid.items.map((i) => i.label));
+  const order = [...new Set(groups)];
+  const foldOf = new Map(order.map((g, k) => [g, k % validFolds]));
+  validFold = groups.map((g) => foldOf.get(g)!);
+  console.log(`PHOTO_VALID_FOLDS=${validFolds}: ${order.length} photographs (groups) of images/valid in ${validFolds} folds; the photo model and gate learn from images/train and the other folds`);
 }
 console.log(`embeddings ready (${clips.length} clips, ${train.items.length} + ${valid.items.length} photographs) in ${((Date.now() - started) / 1000).toFixed(0)} s; load average ${load()}`);
 const crop = { ...DEFAULT_TRACK_TRAINING.crop, ...(process.env.PHOTO_CROP ? (JSON.parse(process.env.PHOTO_CROP) as object) : {}) };
@@ -139,34 +169,47 @@ for (const seed of seeds) {
   let servedTop: number | undefined;
   let plainTop: number | undefined;
   if (served) {
-    // The photo heads and the gate as train-track-model trains them for this seed.
-    const photo = await trainPhotoHeads(trainFeatures, train.items.map((i) => i.label), backbone.featureDim, DEFAULT_PHOTO_HEADS, { seed });
     const clipCrops = cropSet(data, trainClips, labels, { ...settings, extraCrops: undefined });
-    const gateStarted = Date.now();
-    const gate = await trainPhotoGate(trainFeatures, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed });
-    console.log(`seed ${seed}: gate trained in ${((Date.now() - gateStarted) / 1000).toFixed(1)} s`);
+    let right = 0;
+    let plain = 0;
+    // Without folds one photo model (images/train) answers every photograph of images/valid; with
+    // PHOTO_VALID_FOLDS each fold is answered by a photo model that learnt from the other folds too.
+    for (let f = 0; f < Math.max(1, validFolds); f++) {
+      const extra = validFolds ? valid.items.map((_item, i) => i).filter((i) => validFold[i] !== f) : [];
+      const photoFeatures = extra.length ? concatRows(trainFeatures, gatherRows(validFeatures, extra, backbone.featureDim)) : trainFeatures;
+      const photoLabels = [...train.items.map((i) => i.label), ...extra.map((i) => valid.items[i].label)];
+      // The photo heads and the gate as train-track-model trains them for this seed.
+      const photo = await trainPhotoHeads(photoFeatures, photoLabels, backbone.featureDim, DEFAULT_PHOTO_HEADS, { seed });
+      const gateStarted = Date.now();
+      const gate = await trainPhotoGate(photoFeatures, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed });
+      console.log(`seed ${seed}${validFolds ? `, fold ${f}: photo model on ${photoLabels.length} photographs;` : ':'} gate trained in ${((Date.now() - gateStarted) / 1000).toFixed(1)} s`);
+      const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, backbone.featureDim);
+      const onImages = photoOn(validFeatures);
+      const gateImages = predictRows(gate, validFeatures, backbone.featureDim);
+      const P = photo.labels.length;
+      // What the served photo model outputs: the heads' mean, then the gate's P(photograph).
+      const photoOut = (i: number) => result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onImages.slice(i * P, (i + 1) * P), gateImages[i * 2 + 1]]));
+      valid.items.forEach((item, i) => {
+        if (validFolds && validFold[i] !== f) return;
+        const crop = result(labels, probs.slice(i * L, (i + 1) * L));
+        if (topOf(combinePhotoAnswer(crop, photoOut(i), gateSpec)) === item.label) right++;
+        if (topOf(combinePhotoAnswer(crop, result(photo.labels, onImages.slice(i * P, (i + 1) * P)))) === item.label) plain++;
+      });
+      if (f === 0) await scoreCrops(photo, gate);
+      for (const h of photo.heads) h.dispose();
+      gate.dispose();
+    }
+    servedTop = right / n;
+    plainTop = plain / n;
+  }
+  // The crops of the held-out clips (PHOTO_REFIT=0 only) posted as images, with the first photo model.
+  async function scoreCrops(photo: Awaited<ReturnType<typeof trainPhotoHeads>>, gate: Parameters<typeof predictRows>[0]): Promise<void> {
     const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, backbone.featureDim);
     const onImages = photoOn(validFeatures);
     const onCrops = photoOn(cropRows);
     const gateImages = predictRows(gate, validFeatures, backbone.featureDim);
     const gateCrops = predictRows(gate, cropRows, backbone.featureDim);
-    for (const h of photo.heads) h.dispose();
-    gate.dispose();
     const P = photo.labels.length;
-    const gateSpec = { column: PHOTO_GATE_COLUMN, keepCropAbove: DEFAULT_PHOTO_GATE.keepCropAbove };
-    const result = (ls: string[], p: Float32Array) => ({ labels: ls, probs: p, modelVersion: 'bench', queueMs: 0, inferMs: 0, batchSize: 1 });
-    // What the served photo model outputs: the heads' mean, then the gate's P(photograph).
-    const photoOut = (i: number) => result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onImages.slice(i * P, (i + 1) * P), gateImages[i * 2 + 1]]));
-    const topOf = (a: { labels: string[]; probs: Float32Array }) => a.labels[a.probs.indexOf(Math.max(...a.probs))];
-    let right = 0;
-    let plain = 0;
-    valid.items.forEach((item, i) => {
-      const crop = result(labels, probs.slice(i * L, (i + 1) * L));
-      if (topOf(combinePhotoAnswer(crop, photoOut(i), gateSpec)) === item.label) right++;
-      if (topOf(combinePhotoAnswer(crop, result(photo.labels, onImages.slice(i * P, (i + 1) * P)))) === item.label) plain++;
-    });
-    servedTop = right / n;
-    plainTop = plain / n;
     let cropRight = 0;
     let cropServed = 0;
     let cropPlain = 0;
