@@ -18,7 +18,6 @@ import { isTrainSplit } from '../data/split-folders.js';
 import { computeMetrics } from '../eval/metrics.js';
 import { renderReportHtml } from '../eval/report.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
-import { gatherRows } from '../fit/gather-rows.js';
 import { metricsLog } from '../fit/metrics-log.js';
 import { silentProgress, type ProgressReporter } from '../fit/progress.js';
 import { OUTPUT_NAME } from '../onnx/export-layers-model.js';
@@ -63,8 +62,9 @@ export interface TrackTrainingRequest {
   policy?: AlertPolicy;
   /**
    * A photograph data set (one folder per label, or split folders `train/<label>/`, `valid/<label>/`...):
-   * every photograph trains the photo model (single-image predict) and its gate; the crop model also
-   * learns from them, from those of the train split when there are split folders.
+   * its photographs (those of the train split when there are split folders; the others are left out
+   * for evaluation) train the photo model (single-image predict) and its gate, and join the crop
+   * model's examples.
    */
   photos?: string;
   /**
@@ -163,10 +163,14 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
 
   const { clips, photos, fingerprint } = await timePhase('scan', async () => {
     const clips = await readTrackSet(request.tracks);
-    // Every split of a photograph data set: nothing here is evaluated on photographs (bench:photo does that).
+    // A photograph data set with split folders trains on its train split only: the other splits stay
+    // photographs no model saw, to score the served answer on (bench:photo). Learning from images/valid
+    // too was measured and lost accuracy on the photographs it left out (docs/BENCHMARKS.md, photo part 5).
     const scanned = request.photos ? await scanAllSplits(request.photos) : undefined;
-    if (scanned?.splits.length) logger.info({ photos: request.photos, splits: scanned.splits }, `photographs from every split folder: ${scanned.splits.join(', ')}`);
-    const photos = request.photos && scanned ? { dir: request.photos, items: scanned.items, splits: scanned.splits } : undefined;
+    const trainSplit = scanned?.splits.find(isTrainSplit);
+    const items = scanned && trainSplit ? scanned.items.filter((i) => i.path.startsWith(`${trainSplit}/`)) : scanned?.items;
+    if (scanned && trainSplit) logger.info({ photos: request.photos, splits: scanned.splits }, `photographs of ${trainSplit}/ (${items!.length}); ${scanned.splits.filter((x) => x !== trainSplit).join(', ') || 'no other split'} left out for evaluation`);
+    const photos = request.photos && items ? { dir: request.photos, items } : undefined;
     return { clips, photos, fingerprint: await trackDataFingerprint(request.tracks, clips, photos) };
   });
   if (!Number.isInteger(testFold) || testFold < 0 || testFold >= testFolds) throw new SkywatchError('DATA_INVALID', `test fold ${testFold} is not one of 0..${testFolds - 1}`);
@@ -191,24 +195,15 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       }
     },
   });
+  // The same photographs train the photo model (and its gate) and join the crop model's examples; the
+  // embeddings are computed once for both.
   let extraCrops: TrackTrainSettings['extraCrops'];
-  // Every photograph trains the photo model (and its gate); the crop model takes those of the train
-  // split only when the data set has split folders: its share of photographs against clip crops is
-  // what the clip benchmarks validated, and all of images/ in the crop model cost drone clips and false
-  // alarms (docs/BENCHMARKS.md). The embeddings are computed once for both.
-  let allPhotos: { features: Float32Array; labels: string[] } | undefined;
   if (photos) {
     logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the photo model and the crop model`);
     const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
-    allPhotos = { features, labels: photos.items.map((i) => i.label) };
-    const trainSplit = photos.splits.find(isTrainSplit);
-    const forCrops = trainSplit ? photos.items.map((i, k) => (i.path.startsWith(`${trainSplit}/`) ? k : -1)).filter((k) => k >= 0) : photos.items.map((_i, k) => k);
-    extraCrops = forCrops.length === photos.items.length ? allPhotos : {
-      features: gatherRows(features, forCrops, backbone.featureDim),
-      labels: forCrops.map((k) => photos.items[k].label),
-    };
-    if (trainSplit) logger.info({ split: trainSplit, images: forCrops.length }, `the crop model learns from the ${forCrops.length} photographs of ${trainSplit}/, the photo model from all ${photos.items.length}`);
+    extraCrops = { features, labels: photos.items.map((i) => i.label) };
   }
+  const photoExamples = extraCrops;
   const log = metricsLog(folder.metricsJsonlPath);
   const onEpoch = async (part: string, record: EpochRecord): Promise<void> => {
     const line = { part, ...record };
@@ -239,13 +234,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   let photoGate: tf.LayersModel | undefined;
   let photoSeconds = 0;
   try {
-    if (allPhotos && photoSettings) {
+    if (photoExamples && photoSettings) {
       const photoStarted = Date.now();
-      photoHeads = await timePhase('step', () => trainPhotoHeads(allPhotos.features, allPhotos.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      photoHeads = await timePhase('step', () => trainPhotoHeads(photoExamples.features, photoExamples.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
       // The gate tells photographs from camera crops: the training clips' crops (as the crop model learns them) against the photographs.
       settings.onProgress?.('training the photo gate (photograph or camera crop)');
       const clipCrops = cropSet(data, train, labels, { ...settings, extraCrops: undefined });
-      photoGate = await timePhase('step', () => trainPhotoGate(allPhotos.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+      photoGate = await timePhase('step', () => trainPhotoGate(photoExamples.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       shippedGate = photoGate;
       photoSeconds = (Date.now() - photoStarted) / 1000;
     }
@@ -276,9 +271,9 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       settings.onProgress?.(`refit: training the models that ship on all ${all.length} clips (the figures above are the ${train.length}-clip model's, on clips it never saw)`);
       const refitSettings: TrackTrainSettings = { ...settings, onEpoch: (part, record) => onEpoch(`refit ${part}`, record) };
       shipped = await timePhase('step', () => trainTrackParts(data, all, refitSettings));
-      if (allPhotos && photoGate) {
+      if (photoExamples && photoGate) {
         const allCrops = cropSet(data, all, shipped.labels, { ...settings, extraCrops: undefined });
-        shippedGate = await timePhase('step', () => trainPhotoGate(allPhotos.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+        shippedGate = await timePhase('step', () => trainPhotoGate(photoExamples.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       }
       if (shipped.labels.join() !== labels.join()) logger.warn({ evaluated: labels, shipped: shipped.labels }, 'the clips of the test split add labels the evaluated model did not have');
     }
@@ -323,7 +318,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
         // Which clips the shipped models learnt from; `metrics` and `detection` are the evaluated model's.
         fit: refit ? { clips: clips.length, refit: true, evaluatedOn: { trainClips: train.length, testClips: test.length } } : { clips: train.length, refit: false },
         detection,
-        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: allPhotos?.labels.length ?? 0, cropModelPhotographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
+        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: photoExamples?.labels.length ?? 0, cropModelPhotographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
       },
