@@ -33,8 +33,8 @@ export function registerStartCommand(program: Command, ctx: CliContext): void {
         const videos = path.join(path.dirname(data), 'videos');
         if (existsSync(videos)) {
           logger.info({ videos }, 'the registry is empty: training a first model on the labelled sky clips (crop classifier + track model)');
-          // Every photograph, whichever split folder it is in: more photographs measured better on
-          // photographs never seen (docs/BENCHMARKS.md), and the track training evaluates on clips.
+          // The photo data set as it is: the training takes its train/ split and leaves the others
+          // unseen (docs/BENCHMARKS.md, photo part 5).
           const photos = existsSync(data) ? data : undefined;
           const result = await trainDefaultModel({ videos, photos, registry: opts.registry ?? config.registry, stateDir: config.stateDir, backbone: config.trainer.backbone, gcs: config.gcs, logger });
           logger.info({ version: result.version, accuracy: result.metrics?.accuracy }, `first model ${result.version} published`);
