@@ -16,8 +16,8 @@
  *
  * BENCH_REJOIN=1 adds a grid of rejoin windows and gates. BENCH_CROP_SIZE (the crop model's square input
  * in pixels; default: the backbone's own), BENCH_CROP_HEADS (crop heads averaged; default: the shipped setting), BENCH_FOLDS (5), BENCH_SEED (1), BENCH_PHOTOS (photographs for the crop model; default images/train, so
- * that images/valid scores each fold's crop model; ../shared/data/images takes every split, as npm
- * start's default model does, and the photo line then scores photographs seen; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
+ * that images/valid scores each fold's crop model, as npm start's default model takes the train split;
+ * ../shared/data/images takes every split, and the photo line then scores photographs seen; empty: none), BENCH_TRACKS (a track data set to reuse; default: built in
  * .cache/bench-tracks from ../shared/data/videos). BENCH_SETTINGS (JSON over the track training settings, e.g. `{"folds":5}`). BENCH_TRAIN_SUBSAMPLE=K trains each fold on all but one
  * of K folds of its training clips: the same test clips judged by models that saw less (K=5: what a
  * held-out evaluation's model sees against the refit on every clip that ships).
@@ -75,7 +75,7 @@ console.log(`${data.features.length / data.dim} crops embedded in ${((Date.now()
 const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
 let extraCrops: { features: Float32Array; labels: string[] } | undefined;
 if (process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS)) {
-  // A data set of split folders (BENCH_PHOTOS=../shared/data/images) is taken whole, as npm start takes it.
+  // A data set of split folders (BENCH_PHOTOS=../shared/data/images) is taken whole: every split in the crop model.
   const scanned = await scanAllSplits(PHOTOS);
   extraCrops = { features: await computeEmbeddings(backbone, scanned.items.map((i) => path.join(PHOTOS, i.path)), { cacheDir: path.resolve('.cache/bench-embeddings'), augment: false }), labels: scanned.items.map((i) => i.label) };
   console.log(`${scanned.items.length} photographs join every crop model`);
