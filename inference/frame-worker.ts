@@ -82,6 +82,11 @@ export class FrameWorker {
     return this.options.now?.() ?? Date.now();
   }
 
+  /** Live video never waits: a frame captured longer ago than the deadline is not scored. */
+  private pastDeadline(capturedAt: number): boolean {
+    return this.now() - capturedAt > this.options.deadlineMs;
+  }
+
   private drop(reason: string): void {
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
   }
@@ -95,7 +100,7 @@ export class FrameWorker {
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
     const { redis } = this.options;
     const key = this.n.pixels(job.id!);
-    if (this.now() - job.data.capturedAt > this.options.deadlineMs) {
+    if (this.pastDeadline(job.data.capturedAt)) {
       await redis.del(key);
       return this.dropJob(job.data, 'deadline');
     }
@@ -117,7 +122,7 @@ export class FrameWorker {
     if (!this.scoring) return null;
     // The queue's rule, so the path never changes which frames are scored: a frame that reached
     // ingest's pipeline already past its deadline (ffmpeg behind on a loaded machine) is dropped.
-    if (this.now() - frame.capturedAt > this.options.deadlineMs) {
+    if (this.pastDeadline(frame.capturedAt)) {
       this.drop('deadline');
       return Promise.resolve(unscored(frame));
     }

@@ -42,11 +42,6 @@ export class InProcessFirstSink implements FrameSink {
     return (this.perCamera.get(cameraId) ?? 0) + this.options.queue.inFlight(cameraId);
   }
 
-  /** Frames being scored in process now. */
-  get scoringNow(): number {
-    return this.inProcess;
-  }
-
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
     const scoring = this.inProcess < this.options.maxInProcess ? this.options.scorer.scoreInProcess(job) : null;
     if (!scoring) return this.options.queue.submit(job);
