@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { SkywatchError } from '../../core/errors.js';
+import { photoManifest } from '../../core/model/manifest.js';
 import { readLocalModel } from '../../core/model/registry.js';
 import { scanDataset, type SkippedFile } from '../../trainer/data/scan.js';
 import { loadSplits } from '../../trainer/data/splits.js';
@@ -26,6 +27,7 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
     .option('--fps <n>', 'with --clips: frames per second sampled (default the model\'s)', (v) => Number(v))
     .option('--split <which>', '"all" images, or only the "test" split', 'all')
     .option('--seed <n>', 'seed of the splits made on the fly when the folder has no splits files (--split test)', (v) => Number.parseInt(v, 10), 42)
+    .option('--crop-model', 'with --data: score the crop model alone, not the answer /v1/predict gives photographs (the crop model and the version\'s photo model combined, when it has one)')
     .option('--report <file.html>', 'also write an HTML report with the confusion matrix and curves')
     .option('--json', 'one JSON document on stdout')
     .option('--check', `quality gate for CI: exit with status ${GATE_FAILED_EXIT} when any --min-* bar is not met`)
@@ -63,8 +65,12 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
       }
       for (const s of dataSkipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
       if (files.length === 0) throw new SkywatchError('DATA_EMPTY', `no images to evaluate in ${root}`);
+      // Photographs are answered as /v1/predict answers them: with the version's photo model when it has one.
+      const photoSpec = opts.cropModel ? null : photoManifest(manifest);
+      const photo = photoSpec && manifest.photo ? { modelPath: path.join(path.dirname(modelPath), manifest.photo.file), manifest: photoSpec, gate: manifest.photo.gate } : undefined;
       const result = await evaluateDetailed({
         modelPath,
+        photo,
         input: manifest.input,
         outputName: manifest.output.name,
         labels: manifest.labels,
@@ -76,10 +82,11 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
       if (opts.report) await writeFile(opts.report, renderReportHtml({ title: `Evaluation of ${manifest.version} on ${root}`, manifest, metrics: result.metrics, curves: result.curves, labels: manifest.labels }));
       const m = result.metrics;
       const gate = bars ? checkQuality(m, bars) : undefined;
-      printResult(!!opts.json, { model: manifest.version, data: root, split: opts.split, metrics: m, skipped: [...dataSkipped, ...result.skipped], ...(gate ? { gate } : {}) }, () => {
+      const answeredBy = photo ? 'crop model + photo model, as /v1/predict answers' : 'crop model';
+      printResult(!!opts.json, { model: manifest.version, data: root, split: opts.split, answeredBy, metrics: m, skipped: [...dataSkipped, ...result.skipped], ...(gate ? { gate } : {}) }, () => {
         const labels = manifest.labels;
         const w = Math.max(8, ...labels.map((l) => l.length)) + 2;
-        const lines = [`model ${manifest.version} on ${root} (${opts.split}): accuracy ${pct(m.accuracy)}, macro F1 ${pct(m.macroF1)}, ${m.count} images`, ''];
+        const lines = [`model ${manifest.version} on ${root} (${opts.split}), answered by the ${answeredBy}: accuracy ${pct(m.accuracy)}, macro F1 ${pct(m.macroF1)}, ${m.count} images`, ''];
         lines.push(`${'label'.padEnd(w)}${'precision'.padStart(11)}${'recall'.padStart(9)}${'F1'.padStart(9)}${'ROC AUC'.padStart(9)}${'support'.padStart(9)}`);
         for (const l of labels) {
           const p = m.perLabel[l];
@@ -98,6 +105,7 @@ export function registerEvalCommand(program: Command, ctx: CliContext): void {
 
 interface EvalFlags {
   model: string;
+  cropModel?: boolean;
   data?: string;
   clips?: string;
   fps?: number;

@@ -1,6 +1,7 @@
 import { SkywatchError } from '../../core/errors.js';
-import type { EvalMetrics, ModelInput, ModelManifest } from '../../core/model/manifest.js';
+import type { EvalMetrics, ModelInput, ModelManifest, PhotoGate } from '../../core/model/manifest.js';
 import { OnnxModel } from '../../inference/onnx-model.js';
+import { combinePhotoAnswer } from '../../inference/photo-answer.js';
 import { imageToTensor } from '../../inference/preprocess.js';
 import { listFingerprint } from '../data/fingerprint.js';
 import type { SkippedFile } from '../data/scan.js';
@@ -13,6 +14,12 @@ export interface EvaluateRequest {
   labels: string[];
   /** Absolute paths with their true labels. */
   files: Array<{ path: string; label: string }>;
+  /**
+   * The version's photo model (its file and its own manifest, `photoManifest`) and gate: images are
+   * then answered as `POST /v1/predict` answers photographs, the two models combined
+   * (inference/photo-answer.ts), instead of by the crop model alone.
+   */
+  photo?: { modelPath: string; manifest: ModelManifest; gate?: PhotoGate };
   signal?: AbortSignal;
   batchSize?: number;
   threads?: number;
@@ -33,6 +40,10 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
   if (unknown.length) throw new SkywatchError('DATA_INVALID', `labels in the data but not in the model: ${unknown.join(', ')} (model labels: ${labels.join(', ')})`);
   const manifest = { version: 'eval', created: '', labels, kind: 'frame', input, output: { name: request.outputName, kind: 'probabilities' }, sha256: '0'.repeat(64), parent: null } satisfies ModelManifest;
   const model = await OnnxModel.load(request.modelPath, manifest, { intraOpThreads: request.threads ?? 2 });
+  const photo = request.photo ? await OnnxModel.load(request.photo.modelPath, request.photo.manifest, { intraOpThreads: request.threads ?? 2 }).catch(async (err: unknown) => {
+    await model.release();
+    throw err;
+  }) : null;
   const per = 3 * input.width * input.height;
   const batchSize = request.batchSize ?? 16;
   const yTrue: number[] = [];
@@ -53,7 +64,7 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
       tensors.filter((t): t is Float32Array => !(t instanceof Error)).forEach((t, i) => batch.set(t, i * per));
       if (good.length) {
         const out = await model.run(batch, good.length);
-        probs.push(...out);
+        probs.push(...(photo && request.photo ? await answerAsServed(out, good, batch) : out));
         for (const f of good) {
           yTrue.push(labels.indexOf(f.label));
           used.push(f);
@@ -63,8 +74,27 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
     }
   } finally {
     await model.release();
+    await photo?.release();
   }
   const { metrics, curves } = computeMetrics(labels, yTrue, probs);
+
+  /** The crop model's rows combined with the photo model's, image by image, as the predictor does. */
+  async function answerAsServed(cropOut: Float32Array, files: Array<{ path: string }>, cropBatch: Float32Array): Promise<Float32Array> {
+    const spec = request.photo!.manifest;
+    const photoInput = spec.input;
+    // The same tensor when both models take the same input (one backbone), as the predictor shares it.
+    const photoBatch = JSON.stringify(photoInput) === JSON.stringify(input) ? cropBatch : await tensorsFor(files, photoInput);
+    const photoOut = await photo!.run(photoBatch, files.length);
+    const k = labels.length;
+    const p = spec.labels.length;
+    const answer = (labs: string[], row: Float32Array) => ({ labels: labs, probs: row, modelVersion: '', queueMs: 0, inferMs: 0, batchSize: files.length });
+    const out = new Float32Array(files.length * k);
+    files.forEach((_f, i) => {
+      const combined = combinePhotoAnswer(answer(labels, cropOut.slice(i * k, (i + 1) * k)), answer(spec.labels, photoOut.slice(i * p, (i + 1) * p)), request.photo!.gate);
+      out.set(labels.map((l) => combined.probs[combined.labels.indexOf(l)] ?? 0), i * k);
+    });
+    return out;
+  }
   metrics.splitFingerprint = listFingerprint(used);
   const k = labels.length;
   const predictions = used.map((f, i) => {
@@ -73,4 +103,11 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
     return { path: f.path, label: f.label, predicted: labels[best], confidence: row[best] };
   });
   return { metrics, curves, predictions, skipped };
+}
+
+async function tensorsFor(files: Array<{ path: string }>, input: ModelInput): Promise<Float32Array> {
+  const per = 3 * input.width * input.height;
+  const out = new Float32Array(files.length * per);
+  for (const [i, f] of files.entries()) out.set(await imageToTensor(f.path, input), i * per);
+  return out;
 }

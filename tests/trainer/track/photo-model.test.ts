@@ -107,6 +107,23 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     for (const l of manifest.labels) expect(printed.predictions[0].scores[l]).toBeCloseTo(served[l], 4);
     expect(printed.predictions[0].modelVersion).toBe(manifest.version);
 
+    // `skywatch eval` scores photographs as /v1/predict answers them (the crop model and the photo model
+    // combined), or the crop model alone with --crop-model: its accuracy is that of the local predict's
+    // top labels on the same held-out photographs (valid/, which trained nothing).
+    const validDir = path.join(root, 'photos', 'valid');
+    const validFiles = ['bird', 'drone'].flatMap((label) => readdirSync(path.join(validDir, label)).sort().map((f) => ({ label, file: path.join(validDir, label, f) })));
+    const predicted = JSON.parse((await exec('node', [path.resolve('bin/skywatch.mjs'), 'predict', ...validFiles.map((v) => v.file), '--registry', registryDir, '--model', manifest.version, '--json'], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } })).stdout) as { predictions: Answer[] };
+    const topLabel = (scores: Record<string, number>) => Object.entries(scores).sort((a, b) => b[1] - a[1])[0][0];
+    const servedRight = predicted.predictions.filter((p, i) => topLabel(p.scores) === validFiles[i].label).length;
+    const evalRun = async (...extra: string[]) => JSON.parse((await exec('node', [path.resolve('bin/skywatch.mjs'), 'eval', '--model', manifest.version, '--registry', registryDir, '--data', validDir, '--json', ...extra], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } })).stdout) as { answeredBy: string; metrics: { accuracy: number; count: number } };
+    const asServed = await evalRun();
+    expect(asServed.answeredBy).toContain('photo model');
+    expect(asServed.metrics.count).toBe(validFiles.length);
+    expect(asServed.metrics.accuracy).toBeCloseTo(servedRight / validFiles.length, 6);
+    const cropOnly = await evalRun('--crop-model');
+    expect(cropOnly.answeredBy).toBe('crop model');
+    expect(cropOnly.metrics.count).toBe(validFiles.length);
+
     // A version without a photo model (the same files, its manifest without `photo`) answers photographs with the crop model.
     const runModel = path.join(result.runDir, 'model.onnx');
     const plainVersion = `${manifest.version}-plain`;
@@ -122,6 +139,9 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     } finally {
       await plainHolder.stop();
     }
+    // ... and `eval --crop-model` scores exactly what that version answers.
+    const plainPredicted = JSON.parse((await exec('node', [path.resolve('bin/skywatch.mjs'), 'predict', ...validFiles.map((v) => v.file), '--registry', registryDir, '--model', plainVersion, '--json'], { env: { ...process.env, SKYWATCH_LOG_LEVEL: 'warn', SKYWATCH_STATE_DIR: path.join(root, 'cli-state') } })).stdout) as { predictions: Answer[] };
+    expect(cropOnly.metrics.accuracy).toBeCloseTo(plainPredicted.predictions.filter((p, i) => topLabel(p.scores) === validFiles[i].label).length / validFiles.length, 6);
 
     // A photo model that does not match its manifest is refused: at publish, and when fetched.
     const tamperedVersion = `${manifest.version}-bad`;
