@@ -43,7 +43,11 @@ export function computeMetrics(labels: string[], yTrue: number[], probs: Float32
     curves.roc[label] = roc;
     curves.pr[label] = pr;
   });
-  const macroF1 = k ? Object.values(perLabel).reduce((s, m) => s + m.f1, 0) / k : 0;
+  // Over the labels that occur, in the truth or in the predictions: a model label the data set does not
+  // have (a photo set of birds and drones scored by a model that also knows airplanes) and that is never
+  // predicted says nothing of the model, and would pull the mean down by its zero.
+  const occurring = labels.filter((_l, c) => confusion[c].some((v) => v > 0) || confusion.some((row) => row[c] > 0));
+  const macroF1 = occurring.length ? occurring.reduce((s, l) => s + perLabel[l].f1, 0) / occurring.length : 0;
   return { metrics: { accuracy: n ? correct / n : 0, perLabel, macroF1, confusion, rocAuc, count: n }, curves };
 }
 

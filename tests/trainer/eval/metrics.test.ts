@@ -23,6 +23,18 @@ describe('computeMetrics', () => {
     expect(metrics.rocAuc.a).toBe(0.5);
   });
 
+  it('averages F1 over the labels that occur: a model label absent from the data and never predicted does not count', () => {
+    // Labels a, b, c; the data has a and b only; one b is predicted a, c is never predicted.
+    const { metrics } = computeMetrics(['a', 'b', 'c'], [0, 0, 1, 1], [0.8, 0.1, 0.1, 0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.6, 0.3, 0.1]);
+    expect(metrics.perLabel.a.f1).toBeCloseTo(0.8);
+    expect(metrics.perLabel.b.f1).toBeCloseTo(2 / 3);
+    expect(metrics.perLabel.c).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });
+    expect(metrics.macroF1).toBeCloseTo((0.8 + 2 / 3) / 2);
+    // Predicted but absent from the data: it counts (its F1 is 0).
+    const wrong = computeMetrics(['a', 'b', 'c'], [0, 1], [0.1, 0.1, 0.8, 0.1, 0.8, 0.1]);
+    expect(wrong.metrics.macroF1).toBeCloseTo((0 + 1 + 0) / 3);
+  });
+
   it('is zero everywhere when every prediction is wrong, and never NaN', () => {
     const { metrics } = computeMetrics(['bird', 'drone'], [0, 0, 1], [0.2, 0.8, 0.1, 0.9, 0.7, 0.3]);
     expect(metrics.accuracy).toBe(0);
