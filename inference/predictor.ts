@@ -4,7 +4,7 @@ import type { ModelHolder } from './model-holder.js';
 import type { BatchResult } from './micro-batcher.js';
 import type { LoadedModel } from './model-holder.js';
 import { resizeRgb } from '../core/image/crop-pixels.js';
-import type { ModelInput } from '../core/model/manifest.js';
+import { sameModelInput, type ModelInput } from '../core/model/manifest.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
 import { stageTimer } from './stage-timer.js';
 import { combinePhotoAnswer } from './photo-answer.js';
@@ -40,7 +40,7 @@ export class Predictor {
       if (lease.photo === lease) return this.batcher.infer(lease, await cropTensor);
       // One decode when both take the same input (they share the backbone); the batcher copies tensors.
       const photoInput = lease.photo.manifest.input;
-      const photoTensor = JSON.stringify(photoInput) === JSON.stringify(input) ? cropTensor : tensorFor(photoInput);
+      const photoTensor = sameModelInput(photoInput, input) ? cropTensor : tensorFor(photoInput);
       const [crop, photo] = await Promise.all([cropTensor.then((t) => this.batcher.infer(lease, t)), photoTensor.then((t) => this.batcher.infer(lease.photo, t))]);
       return combinePhotoAnswer(crop, photo, lease.manifest.photo?.gate);
     }, topk);

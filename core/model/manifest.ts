@@ -122,6 +122,11 @@ export type PhotoGate = NonNullable<PhotoModelSpec['gate']>;
  * so everything that loads and runs a model (ONNX sessions, the micro-batcher) takes it unchanged. A
  * gate's column counts as one more label there: its output has that many columns.
  */
+/** Two models take the same input tensor (one backbone): a photograph's tensor serves both. */
+export function sameModelInput(a: ModelInput, b: ModelInput): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
 export function photoManifest(manifest: ModelManifest): ModelManifest | null {
   const { photo } = manifest;
   if (!photo) return null;

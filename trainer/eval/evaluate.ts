@@ -1,5 +1,5 @@
 import { SkywatchError } from '../../core/errors.js';
-import type { EvalMetrics, ModelInput, ModelManifest, PhotoGate } from '../../core/model/manifest.js';
+import { sameModelInput, type EvalMetrics, type ModelInput, type ModelManifest, type PhotoGate } from '../../core/model/manifest.js';
 import { OnnxModel } from '../../inference/onnx-model.js';
 import { combinePhotoAnswer } from '../../inference/photo-answer.js';
 import { imageToTensor } from '../../inference/preprocess.js';
@@ -64,7 +64,7 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
       tensors.filter((t): t is Float32Array => !(t instanceof Error)).forEach((t, i) => batch.set(t, i * per));
       if (good.length) {
         const out = await model.run(batch, good.length);
-        probs.push(...(photo && request.photo ? await answerAsServed(out, good, batch) : out));
+        probs.push(...(photo && request.photo ? await answerAsServed({ ...request.photo, model: photo }, labels, input, out, good, batch) : out));
         for (const f of good) {
           yTrue.push(labels.indexOf(f.label));
           used.push(f);
@@ -78,23 +78,6 @@ export async function evaluateDetailed(request: EvaluateRequest): Promise<Evalua
   }
   const { metrics, curves } = computeMetrics(labels, yTrue, probs);
 
-  /** The crop model's rows combined with the photo model's, image by image, as the predictor does. */
-  async function answerAsServed(cropOut: Float32Array, files: Array<{ path: string }>, cropBatch: Float32Array): Promise<Float32Array> {
-    const spec = request.photo!.manifest;
-    const photoInput = spec.input;
-    // The same tensor when both models take the same input (one backbone), as the predictor shares it.
-    const photoBatch = JSON.stringify(photoInput) === JSON.stringify(input) ? cropBatch : await tensorsFor(files, photoInput);
-    const photoOut = await photo!.run(photoBatch, files.length);
-    const k = labels.length;
-    const p = spec.labels.length;
-    const answer = (labs: string[], row: Float32Array) => ({ labels: labs, probs: row, modelVersion: '', queueMs: 0, inferMs: 0, batchSize: files.length });
-    const out = new Float32Array(files.length * k);
-    files.forEach((_f, i) => {
-      const combined = combinePhotoAnswer(answer(labels, cropOut.slice(i * k, (i + 1) * k)), answer(spec.labels, photoOut.slice(i * p, (i + 1) * p)), request.photo!.gate);
-      out.set(labels.map((l) => combined.probs[combined.labels.indexOf(l)] ?? 0), i * k);
-    });
-    return out;
-  }
   metrics.splitFingerprint = listFingerprint(used);
   const k = labels.length;
   const predictions = used.map((f, i) => {
@@ -109,5 +92,22 @@ async function tensorsFor(files: Array<{ path: string }>, input: ModelInput): Pr
   const per = 3 * input.width * input.height;
   const out = new Float32Array(files.length * per);
   for (const [i, f] of files.entries()) out.set(await imageToTensor(f.path, input), i * per);
+  return out;
+}
+
+/** The crop model's rows combined with the photo model's, image by image, as the predictor combines them. */
+async function answerAsServed(photo: { model: OnnxModel; manifest: ModelManifest; gate?: PhotoGate }, labels: string[], input: ModelInput, cropOut: Float32Array, files: Array<{ path: string }>, cropBatch: Float32Array): Promise<Float32Array> {
+  const spec = photo.manifest;
+  // The same tensor when both models take the same input (one backbone), as the predictor shares it.
+  const photoBatch = sameModelInput(spec.input, input) ? cropBatch : await tensorsFor(files, spec.input);
+  const photoOut = await photo.model.run(photoBatch, files.length);
+  const k = labels.length;
+  const p = spec.labels.length;
+  const answer = (labs: string[], row: Float32Array) => ({ labels: labs, probs: row, modelVersion: '', queueMs: 0, inferMs: 0, batchSize: files.length });
+  const out = new Float32Array(files.length * k);
+  files.forEach((_f, i) => {
+    const combined = combinePhotoAnswer(answer(labels, cropOut.slice(i * k, (i + 1) * k)), answer(spec.labels, photoOut.slice(i * p, (i + 1) * p)), photo.gate);
+    out.set(labels.map((l) => combined.probs[combined.labels.indexOf(l)] ?? 0), i * k);
+  });
   return out;
 }

@@ -203,7 +203,6 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
     extraCrops = { features, labels: photos.items.map((i) => i.label) };
   }
-  const photoExamples = extraCrops;
   const log = metricsLog(folder.metricsJsonlPath);
   const onEpoch = async (part: string, record: EpochRecord): Promise<void> => {
     const line = { part, ...record };
@@ -234,13 +233,13 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   let photoGate: tf.LayersModel | undefined;
   let photoSeconds = 0;
   try {
-    if (photoExamples && photoSettings) {
+    if (extraCrops && photoSettings) {
       const photoStarted = Date.now();
-      photoHeads = await timePhase('step', () => trainPhotoHeads(photoExamples.features, photoExamples.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      photoHeads = await timePhase('step', () => trainPhotoHeads(extraCrops.features, extraCrops.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
       // The gate tells photographs from camera crops: the training clips' crops (as the crop model learns them) against the photographs.
       settings.onProgress?.('training the photo gate (photograph or camera crop)');
       const clipCrops = cropSet(data, train, labels, { ...settings, extraCrops: undefined });
-      photoGate = await timePhase('step', () => trainPhotoGate(photoExamples.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+      photoGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       shippedGate = photoGate;
       photoSeconds = (Date.now() - photoStarted) / 1000;
     }
@@ -271,9 +270,9 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       settings.onProgress?.(`refit: training the models that ship on all ${all.length} clips (the figures above are the ${train.length}-clip model's, on clips it never saw)`);
       const refitSettings: TrackTrainSettings = { ...settings, onEpoch: (part, record) => onEpoch(`refit ${part}`, record) };
       shipped = await timePhase('step', () => trainTrackParts(data, all, refitSettings));
-      if (photoExamples && photoGate) {
+      if (extraCrops && photoGate) {
         const allCrops = cropSet(data, all, shipped.labels, { ...settings, extraCrops: undefined });
-        shippedGate = await timePhase('step', () => trainPhotoGate(photoExamples.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+        shippedGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       }
       if (shipped.labels.join() !== labels.join()) logger.warn({ evaluated: labels, shipped: shipped.labels }, 'the clips of the test split add labels the evaluated model did not have');
     }
@@ -318,7 +317,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
         // Which clips the shipped models learnt from; `metrics` and `detection` are the evaluated model's.
         fit: refit ? { clips: clips.length, refit: true, evaluatedOn: { trainClips: train.length, testClips: test.length } } : { clips: train.length, refit: false },
         detection,
-        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: photoExamples?.labels.length ?? 0, cropModelPhotographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
+        ...(photoSettings && photoHeads ? { photoModel: { ...photoSettings, gate: photoGate ? DEFAULT_PHOTO_GATE : null, photographs: extraCrops?.labels.length ?? 0, cropModelPhotographs: extraCrops?.labels.length ?? 0, seconds: photoSeconds } } : {}),
         machine: { cpus: os.cpus().length, platform: `${os.platform()} ${os.arch()}` },
         seconds: (Date.now() - started) / 1000,
       },
