@@ -18,7 +18,7 @@
  * (ingest and worker) and the load average.
  *
  * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_FOLD_FROM (1), BENCH_SEED (1), BENCH_CONCURRENCY
- * (4), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
+ * (4), BENCH_INGEST (ingest settings over the defaults, JSON), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
  * .cache/bench-tracks, built from ../shared/data/videos when absent, as bench:quality builds it).
  */
 import { existsSync } from 'node:fs';
@@ -47,6 +47,8 @@ const FOLD_LIMIT = Number(process.env.BENCH_FOLD_LIMIT ?? FOLDS);
 const FOLD_FROM = Number(process.env.BENCH_FOLD_FROM ?? 1);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+/** Ingest settings over the defaults, as JSON (e.g. '{"maxFrameLagMs":0}'): compare a setting under the same load. */
+const INGEST = JSON.parse(process.env.BENCH_INGEST ?? '{}') as Record<string, unknown>;
 const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
 const tracksDir = path.resolve(process.env.BENCH_TRACKS ?? '.cache/bench-tracks');
 /** A clip is about 10 s: a camera not ended after this long is reported and removed. */
@@ -138,7 +140,7 @@ async function writeResults(): Promise<void> {
   await mkdir('bench/results', { recursive: true });
   await writeFile(RESULTS, JSON.stringify({
     command: 'npm run bench:quality:live',
-    settings: { folds: FOLDS, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
+    settings: { folds: FOLDS, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, ingest: INGEST, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
     live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
     offline: { summary: summarise(offline), outcomes: offline },
     disagree: disagreements(),
@@ -152,7 +154,7 @@ async function writeResults(): Promise<void> {
 const live: LiveClip[] = [];
 const offline: ClipOutcome[] = [];
 const foldReports: unknown[] = [];
-/** Crop jobs the worker answered, and those it dropped by reason (`deadline`: older than ingest.frameDeadlineMs when taken). */
+/** Crop jobs the worker answered, and those it dropped by reason (`deadline`: waited in the queue longer than ingest.frameDeadlineMs). */
 const workerJobs = { inferred: 0 };
 const workerDropped: Record<string, number> = {};
 for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
@@ -182,7 +184,7 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   console.log(`fold ${f + 1}/${FOLDS}: model ${trained.version} trained in ${(trainSeconds / 60).toFixed(1)} min; playing its ${held.length} held-out clips (load average ${load()})`);
 
   const prefix = `live-quality-${f}-${Date.now()}`;
-  const config = loadConfig({ env: {}, overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false } } });
+  const config = loadConfig({ env: {}, overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false, ...INGEST } } });
   const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true }, demoCamera: false });
   const playStarted = Date.now();
   const loadBefore = os.loadavg()[0];

@@ -15,7 +15,12 @@ export interface FrameWorkerOptions {
   results: CropResults;
   logger: Logger;
   concurrency?: number;
-  /** A frame older than this when a worker picks it up is dropped: live video never waits. */
+  /**
+   * A frame that waited in the queue longer than this (from its hand-over by ingest to a worker taking
+   * it) is dropped, so a backlog never grows past it. Measured from the hand-over, not the capture:
+   * a frame that reached ingest late (its decoder starved on a loaded machine) is still worth a late
+   * score, where dropping it left every track of such a camera without one.
+   */
   deadlineMs: number;
   /** BullMQ stalled-job check: a worker that died mid-job has its jobs handed on after this. */
   stalledIntervalMs?: number;
@@ -82,9 +87,9 @@ export class FrameWorker {
     return this.options.now?.() ?? Date.now();
   }
 
-  /** Live video never waits: a frame captured longer ago than the deadline is not scored. */
-  private pastDeadline(capturedAt: number): boolean {
-    return this.now() - capturedAt > this.options.deadlineMs;
+  /** A frame handed over (queued) at `queuedAt` waited too long: the worker is behind, the frame goes unscored. */
+  private pastDeadline(queuedAt: number): boolean {
+    return this.now() - queuedAt > this.options.deadlineMs;
   }
 
   private drop(reason: string): void {
@@ -100,7 +105,7 @@ export class FrameWorker {
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
     const { redis } = this.options;
     const key = this.n.pixels(job.id!);
-    if (this.pastDeadline(job.data.capturedAt)) {
+    if (this.pastDeadline(job.timestamp)) {
       await redis.del(key);
       return this.dropJob(job.data, 'deadline');
     }
@@ -120,12 +125,8 @@ export class FrameWorker {
    */
   scoreInProcess(frame: DecodedFrameJob): Promise<CropResult> | null {
     if (!this.scoring) return null;
-    // The queue's rule, so the path never changes which frames are scored: a frame that reached
-    // ingest's pipeline already past its deadline (ffmpeg behind on a loaded machine) is dropped.
-    if (this.pastDeadline(frame.capturedAt)) {
-      this.drop('deadline');
-      return Promise.resolve(unscored(frame));
-    }
+    // Handed over now and scored at once (the caller bounds how many are in flight): no queue wait,
+    // so nothing to drop for the deadline.
     this.counters.inProcess++;
     return this.score(frame);
   }
