@@ -104,7 +104,15 @@ export const configSchema = z.strictObject({
     backoffMinMs: int(10).default(500),
     backoffMaxMs: int(100).default(30_000),
     maxInFlightPerCamera: int(1).default(8),
+    /** A frame that waited this long in the queue for a worker (from ingest's hand-over) goes unscored. */
     frameDeadlineMs: int(10).default(2_000),
+    /**
+     * A live camera (RTSP, HTTP) that falls this far behind its stream (capture time against the wall
+     * clock) while a newer frame is already decoded skips frames until it is back: an overloaded machine
+     * then runs motion and tracking on fewer, fresher frames instead of on every frame ever later. File
+     * cameras (recordings) play every frame, later. 0: never skip.
+     */
+    maxFrameLagMs: int(0).default(1_000),
     leaseMs: int(500).default(10_000),
     defaultFps: num(0.1, 60).default(5),
     /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
@@ -250,6 +258,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_BACKOFF_MAX_MS: 'ingest.backoffMaxMs',
   SKYWATCH_MAX_IN_FLIGHT_PER_CAMERA: 'ingest.maxInFlightPerCamera',
   SKYWATCH_FRAME_DEADLINE_MS: 'ingest.frameDeadlineMs',
+  SKYWATCH_MAX_FRAME_LAG_MS: 'ingest.maxFrameLagMs',
   SKYWATCH_LEASE_MS: 'ingest.leaseMs',
   SKYWATCH_DEFAULT_FPS: 'ingest.defaultFps',
   SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',

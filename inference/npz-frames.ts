@@ -17,7 +17,7 @@ export function framesFromNpz(npz: Buffer, limits: { maxFrames: number; maxPixel
   if (t > limits.maxFrames) throw new SkywatchError('PAYLOAD_TOO_LARGE', `${t} frames; at most ${limits.maxFrames}`);
   if (w * h > limits.maxPixels) throw new SkywatchError('IMAGE_TOO_MANY_PIXELS', `frames are ${w}x${h}, over ${limits.maxPixels} pixels`);
   const per = w * h * 3;
-  return Array.from({ length: t }, (_, i) => ({ data: data.subarray(i * per, (i + 1) * per), width: w, height: h, index: i, ptsMs: 0 }));
+  return Array.from({ length: t }, (_, i) => ({ data: data.subarray(i * per, (i + 1) * per), width: w, height: h, index: i, ptsMs: 0, waiting: 0 }));
 }
 
 function readZipMember(zip: Buffer, name: string): Buffer {

@@ -48,6 +48,12 @@ export interface SupervisorOptions {
   allowFileUrls: boolean;
   /** No frame for this long: the ffmpeg child is killed and the camera reconnects. */
   watchdogMs: number;
+  /**
+   * Live streams: a frame captured longer ago than this, with a newer one already decoded, is skipped
+   * (the camera fell behind its stream: motion and tracking were slower than the stream on a loaded
+   * machine). Files always play every frame. 0 or absent: every frame goes through.
+   */
+  maxFrameLagMs?: number;
   /** Time allowed from starting ffmpeg to the first frame (probing an RTSP stream takes seconds);
    * by default twice the watchdog, at least 15 s. */
   connectTimeoutMs?: number;
@@ -99,7 +105,7 @@ export class CameraSupervisor {
   private since = Date.now();
   private lastError: string | null = null;
   private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
-  private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0 };
+  private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   private readonly frameTimes: number[] = [];
   private latest: { data: Buffer; width: number; height: number; buffers: FramePool } | null = null;
   private seq = 0;
@@ -238,6 +244,10 @@ export class CameraSupervisor {
     const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
     const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
     await checkResolvedHost(source.input, hosts);
+    // Only a live stream skips frames to catch up: its frames are stale once late. A file is a
+    // recording, and a file camera that falls behind plays every frame, later (the frames are scored
+    // late rather than not at all: the worker's deadline counts only the wait in its queue).
+    const lagLimit = source.realtime ? 0 : (this.options.maxFrameLagMs ?? 0);
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -275,6 +285,8 @@ export class CameraSupervisor {
         inputOptions: source.options,
         signal: abort.signal,
         buffers,
+        // One frame read ahead tells a camera that fell behind (a newer frame is already here) from a slow stream.
+        readAhead: lagLimit > 0 ? 1 : 0,
         onStderr: (line) => {
           stderrTail = line;
         },
@@ -287,11 +299,21 @@ export class CameraSupervisor {
         const capturedAt = clock.capture(frame.ptsMs, now);
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
-        this.latest = { data: frame.data, width, height, buffers };
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');
         }
+        if (lagLimit > 0 && frame.waiting > 0 && now - capturedAt > lagLimit) {
+          // Behind the stream with a newer frame already here: working on this one only keeps the next
+          // ones late. Skipped, not tracked (tracks live in capture time: a skip is one point fewer).
+          this.counts.framesDecoded++;
+          this.counts.framesDropped++;
+          this.drops.behind++;
+          buffers.recycle(frame.data);
+          if (this.stopping) break;
+          continue;
+        }
+        this.latest = { data: frame.data, width, height, buffers };
         // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
         const detail = crops ? await crops.match(capturedAt, 1000 / camera.fps) : null;
         const result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);

@@ -12,6 +12,8 @@ export interface RawFrame {
   index: number;
   /** Presentation time from the start of decoding, from the sampling rate. */
   ptsMs: number;
+  /** Whole frames decoded after this one and already waiting when it was handed over (0 unless `readAhead`). */
+  waiting: number;
 }
 
 export interface DecodeOptions {
@@ -28,6 +30,12 @@ export interface DecodeOptions {
   onStderr?: (line: string) => void;
   /** Where frame buffers come from (buffers of another size are ignored); absent: a new one per frame. */
   buffers?: FramePool;
+  /**
+   * Whole frames read ahead of the consumer (default 0: reading stops at each frame's end until the
+   * next is asked for). With 1, a frame's `waiting` says whether a newer one is already here, which is
+   * how a live camera tells that it fell behind its stream from a stream that is merely slow.
+   */
+  readAhead?: number;
 }
 
 /** Width and height of the first video stream, from ffprobe. */
@@ -64,8 +72,8 @@ function ffmpegBinary(): string {
  * and no buffer per read. A pipe read the usual way allocates an ArrayBuffer for every read (a whole
  * frame's worth per frame), and V8 counts ArrayBuffer bytes against the old-generation limit: with a
  * dozen cameras those reads alone caused about half the Mark-Compacts of the ingest process.
- * Reading stops at each frame's end until the consumer asks for the next one, so a slow consumer
- * holds ffmpeg back as the stream's back-pressure did.
+ * Reading stops at each frame's end (or `readAhead` frames later) until the consumer asks for the
+ * next one, so a slow consumer holds ffmpeg back as the stream's back-pressure did.
  */
 export async function* decodeFrames(input: string, options: DecodeOptions): AsyncGenerator<RawFrame> {
   let { width, height } = options;
@@ -83,8 +91,9 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
   const nextBuffer = () => pool?.take() ?? Buffer.allocUnsafe(frameBytes);
   let frame = nextBuffer();
   let filled = 0;
-  /** Whole frames read and not yet taken (one at most: reading stops at each frame's end). */
+  /** Whole frames read and not yet taken (1 + readAhead at most: reading stops there). */
   const ready: Buffer[] = [];
+  const keep = 1 + Math.max(0, Math.floor(options.readAhead ?? 0));
   let ended = false;
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -101,7 +110,7 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
       frame = nextBuffer();
       filled = 0;
       notify();
-      return false;
+      return ready.length < keep;
     },
   });
   const { reader } = pair;
@@ -159,7 +168,9 @@ export async function* decodeFrames(input: string, options: DecodeOptions): Asyn
     for (;;) {
       const data = ready.shift();
       if (data) {
-        yield { data, width, height, index, ptsMs: (index * 1000) / options.fps };
+        // Reading ahead goes on while the consumer works on this frame.
+        if (keep > 1) reader.resume();
+        yield { data, width, height, index, ptsMs: (index * 1000) / options.fps, waiting: ready.length };
         index++;
         reader.resume();
         continue;

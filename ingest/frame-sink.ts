@@ -30,7 +30,8 @@ export interface FrameSink {
 }
 
 export type GateOutcome = 'gated' | 'queued' | 'dropped';
-export type DropReason = 'in_flight' | 'no_model' | 'sink';
+/** `behind`: skipped by the camera to catch up with its stream (ingest.maxFrameLagMs). */
+export type DropReason = 'in_flight' | 'no_model' | 'sink' | 'behind';
 
 export interface GateResult {
   outcome: GateOutcome;

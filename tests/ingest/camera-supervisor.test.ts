@@ -1,9 +1,14 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor, type CameraState } from '../../ingest/camera-supervisor.js';
+import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
+import { makeClip } from '../support/clips.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
@@ -131,4 +136,71 @@ describe('CameraSupervisor over RTSP', () => {
     sink.finish('cam_test');
     await waitFor('queued again', () => supervisor.status().framesQueued > 2);
   });
+});
+
+describe('CameraSupervisor behind its stream', () => {
+  /**
+   * A machine too loaded for its cameras, made on purpose: after each frame's motion and tracking (the
+   * real pipeline) the main thread stays busy 450 ms, against a 200 ms frame period (5 fps), then waits
+   * on I/O as a real hand-over to Redis or the worker does. Until `frames` frames were taken.
+   */
+  async function play(url: string, options: { file: boolean; maxFrameLagMs: number; frames: number }): Promise<{ lags: number[]; decoded: number; behind: number }> {
+    const sink = new MemoryFrameSink();
+    const real = sink.pipelines({ maxInFlight: 100 });
+    const lags: number[] = [];
+    const slow: FramePipelineFactory = (id, format, cam) => {
+      const pipeline = real(id, format, cam);
+      return {
+        process: async (rgb, seq, capturedAt, detail) => {
+          lags.push(Date.now() - capturedAt);
+          const result = await pipeline.process(rgb, seq, capturedAt, detail);
+          const until = Date.now() + 450;
+          while (Date.now() < until) {
+            // busy, as motion for many cameras keeps it
+          }
+          await new Promise((r) => setTimeout(r, 5));
+          return result;
+        },
+        close: () => pipeline.close(),
+      };
+    };
+    const supervisor = new CameraSupervisor({
+      camera: { ...camera(url), loop: false },
+      pipeline: slow,
+      allowFileUrls: options.file,
+      watchdogMs: 8000,
+      maxFrameLagMs: options.maxFrameLagMs,
+      backoffMinMs: 200,
+      backoffMaxMs: 1000,
+      hosts: cameraHostPolicy({ allowHosts: [] }, false),
+    });
+    cleanups.push(() => supervisor.stop());
+    supervisor.start();
+    await waitFor('frames taken', () => lags.length >= options.frames || supervisor.status().state === 'ended', 90_000);
+    const st = supervisor.status();
+    await supervisor.stop();
+    return { lags, decoded: st.framesDecoded, behind: st.drops.behind };
+  }
+
+  it('a live stream skips frames while newer ones wait, so the frames it takes stay fresh; with the limit off they fall ever later', async () => {
+    const rtsp = await server();
+    const on = await play(rtsp.url, { file: false, maxFrameLagMs: 1000, frames: 16 });
+    expect(on.behind).toBeGreaterThan(5);
+    // A frame is taken at most about the limit late, plus a frame or two of work and period (the frame
+    // after the limit is crossed is taken when the next is not whole yet).
+    expect(Math.max(...on.lags)).toBeLessThan(3_500);
+    const off = await play(rtsp.url, { file: false, maxFrameLagMs: 0, frames: 24 });
+    expect(off.behind).toBe(0);
+    // 24 frames at 455 ms against 200 ms of video each: the last ones come about 6 s late.
+    expect(Math.max(...off.lags)).toBeGreaterThan(4_500);
+  }, 150_000);
+
+  it('a file camera (a recording) plays every frame, late, whatever the limit', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-behind-')), 'moving.mp4'), { moving: true, seconds: 4 });
+    const played = await play(clip, { file: true, maxFrameLagMs: 1000, frames: Infinity });
+    expect(played.behind).toBe(0);
+    expect(played.decoded).toBeGreaterThanOrEqual(19);
+    expect(played.lags.length).toBe(played.decoded);
+    expect(Math.max(...played.lags)).toBeGreaterThan(3_500);
+  }, 90_000);
 });

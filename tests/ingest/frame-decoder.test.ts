@@ -15,7 +15,7 @@ function testsrc(seconds: number): string {
   return file;
 }
 
-async function collect(it: AsyncIterable<{ data: Buffer; width: number; height: number; index: number; ptsMs: number }>) {
+async function collect(it: AsyncIterable<{ data: Buffer; width: number; height: number; index: number; ptsMs: number; waiting: number }>) {
   const out = [];
   for await (const f of it) out.push(f);
   return out;
@@ -49,6 +49,24 @@ describe('decodeFrames', () => {
     slow.forEach((f, i) => expect(f.data.equals(fast[i].data)).toBe(true));
     // Each frame keeps its own pixels after later frames were read.
     expect(new Set(slow.map((f) => f.data.buffer)).size).toBe(slow.length);
+  });
+
+  it('reads one frame ahead when asked, says a newer frame is waiting only to a consumer slower than the stream, and gives the same frames', async () => {
+    const clip = testsrc(2);
+    const fast = await collect(decodeFrames(clip, { fps: 10 }));
+    expect(fast.every((f) => f.waiting === 0)).toBe(true);
+    const slow = [];
+    for await (const f of decodeFrames(clip, { fps: 10, readAhead: 1 })) {
+      slow.push(f);
+      // Far slower than ffmpeg decodes this clip: the next frame is whole before this one is done.
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    expect(slow.length).toBe(fast.length);
+    slow.forEach((f, i) => expect(f.data.equals(fast[i].data)).toBe(true));
+    expect(slow.slice(2, -1).filter((f) => f.waiting === 1).length).toBeGreaterThanOrEqual(slow.length - 4);
+    expect(Math.max(...slow.map((f) => f.waiting))).toBe(1);
+    // The last frame has nothing after it.
+    expect(slow.at(-1)!.waiting).toBe(0);
   });
 
   it('loops a file forever and stops ffmpeg when the consumer stops', async () => {

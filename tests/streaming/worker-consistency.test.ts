@@ -81,7 +81,7 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
           registry,
           redis: { prefix: run.prefix },
           api: { port: 0 },
-          ingest: { allowFileUrls: true, frameDeadlineMs: 600_000, maxInFlightPerCamera: 10_000 },
+          ingest: { allowFileUrls: true, frameDeadlineMs: 600_000, maxInFlightPerCamera: 10_000, maxFrameLagMs: 0 },
           alerts: { threshold: 0.5, minCrops: 2, clipSeconds: 0 },
           tracking: { resultTimeoutMs: 120_000 },
         },
