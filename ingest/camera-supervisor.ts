@@ -11,7 +11,7 @@ import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
 import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
-import type { DropReason, FramePipelineFactory } from './frame-sink.js';
+import type { DropReason, FramePipelineFactory, GateResult } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
 
@@ -303,20 +303,18 @@ export class CameraSupervisor {
           this.backoff.reset();
           this.setState('live');
         }
+        let result: GateResult;
         if (lagLimit > 0 && frame.waiting > 0 && now - capturedAt > lagLimit) {
           // Behind the stream with a newer frame already here: working on this one only keeps the next
           // ones late. Skipped, not tracked (tracks live in capture time: a skip is one point fewer).
-          this.counts.framesDecoded++;
-          this.counts.framesDropped++;
-          this.drops.behind++;
           buffers.recycle(frame.data);
-          if (this.stopping) break;
-          continue;
+          result = { outcome: 'dropped', reason: 'behind', regions: 0 };
+        } else {
+          this.latest = { data: frame.data, width, height, buffers };
+          // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
+          const detail = crops ? await crops.match(capturedAt, 1000 / camera.fps) : null;
+          result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);
         }
-        this.latest = { data: frame.data, width, height, buffers };
-        // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
-        const detail = crops ? await crops.match(capturedAt, 1000 / camera.fps) : null;
-        const result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
         this.counts.framesDecoded++;
         if (result.outcome === 'gated') this.counts.framesGated++;
