@@ -11,7 +11,8 @@
  * PHOTO_SEEDS (1,2,3,4,5), BENCH_TRACKS (track set; default .cache/bench-tracks, built by
  * bench:quality), PHOTO_CROP (JSON over the default crop head settings, to compare variants),
  * PHOTO_REPEATS (times each photograph joins the crop set; default: the shipped setting), PHOTO_TAPS (pooled backbone
- * layers for the features, `pool:tensor` comma-separated; default: the shipped setting). PHOTO_DEV=1 chooses variants
+ * layers for the features, `pool:tensor` comma-separated; default: the shipped setting), PHOTO_SIZE (the photo
+ * model's input size in pixels; default: the shipped one, DEFAULT_PHOTO_MODEL.inputSize). PHOTO_DEV=1 chooses variants
  * without looking at images/valid: a fifth of images/train (by photograph: a photo and its flipped copy
  * stay together) is held out and scored instead, the rest trains. As served: the crop model with the
  * photo model and its gate (as train-track-model trains them for the seed), combined as /v1/predict
@@ -37,12 +38,13 @@ import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { predictRows, predictRowsMean } from '../trainer/track/heads.js';
 import { PHOTO_GATE_COLUMN } from '../core/model/manifest.js';
 import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../trainer/photo/train-photo-gate.js';
-import { cropSet, DEFAULT_TRACK_TRAINING, embedClips, trainCropHeads, trainingLabels, trainingTracks, type TrackTrainSettings } from '../trainer/track/train-track.js';
+import { gateCropFeatures } from '../trainer/photo/gate-crop-features.js';
+import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHeads, trainingLabels, trainingTracks, type TrackTrainSettings } from '../trainer/track/train-track.js';
 import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
 import { combinePhotoAnswer } from '../inference/photo-answer.js';
-import { DEFAULT_PHOTO_HEADS, trainPhotoHeads } from '../trainer/photo/train-photo-heads.js';
+import { DEFAULT_PHOTO_MODEL, trainPhotoHeads } from '../trainer/photo/train-photo-heads.js';
 import { mirrorGroups } from './mirror-groups.js';
 
 const BACKBONE = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
@@ -72,27 +74,37 @@ await initTfBackend('auto');
 // PHOTO_TAPS=mean:fire7/concat_1,max:fire9/concat_1: features from these pooled layers instead.
 const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
 const backbone = await loadBackbone(BACKBONE, { taps });
-console.log(`features: ${backbone.cutAt} (${backbone.featureDim})`);
+// The photo model's own input size (PHOTO_SIZE to compare others); the crop model keeps the backbone's.
+const photoSize = Number(process.env.PHOTO_SIZE ?? DEFAULT_PHOTO_MODEL.inputSize);
+const photoBackbone = photoSize === backbone.input.width ? backbone : await loadBackbone(BACKBONE, { taps, size: photoSize });
+const photoModel = { ...DEFAULT_PHOTO_MODEL, inputSize: photoSize };
+console.log(`features: ${backbone.cutAt} (${backbone.featureDim}); crop model at ${backbone.input.width} px, photo model at ${photoSize} px`);
 const clips = await readTrackSet(tracksDir);
 const data = await embedClips(backbone, clips, { cacheDir });
-const trainAll = await scanDataset(TRAIN);
-const trainAllFeatures = await computeEmbeddings(backbone, trainAll.items.map((i) => path.join(TRAIN, i.path)), { cacheDir, augment: false });
-let train = { items: trainAll.items };
-let trainFeatures = trainAllFeatures;
-let valid = { items: (await scanDataset(VALID)).items };
-let validFeatures = await computeEmbeddings(backbone, valid.items.map((i) => path.join(VALID, i.path)), { cacheDir, augment: false });
+/** Photographs with their features for the crop model and for the photo model (the same rows of both). */
+interface PhotoSet {
+  items: Array<{ path: string; label: string }>;
+  features: Float32Array;
+  photoFeatures: Float32Array;
+}
+const embedBoth = async (dir: string, items: PhotoSet['items']): Promise<PhotoSet> => {
+  const files = items.map((i) => path.join(dir, i.path));
+  const features = await computeEmbeddings(backbone, files, { cacheDir, augment: false });
+  return { items, features, photoFeatures: photoBackbone === backbone ? features : await computeEmbeddings(photoBackbone, files, { cacheDir, augment: false }) };
+};
+const pickRows = (set: PhotoSet, rows: number[]): PhotoSet => ({ items: rows.map((r) => set.items[r]), features: gatherRows(set.features, rows, backbone.featureDim), photoFeatures: gatherRows(set.photoFeatures, rows, photoBackbone.featureDim) });
+const trainAll = await embedBoth(TRAIN, (await scanDataset(TRAIN)).items);
+let train = trainAll;
+let valid = await embedBoth(VALID, (await scanDataset(VALID)).items);
 if (process.env.PHOTO_DEV) {
   const groups = await mirrorGroups(trainAll.items.map((i) => path.join(TRAIN, i.path)), trainAll.items.map((i) => i.label));
   // Every fifth group, in order of first appearance, is the dev split.
   const order = [...new Set(groups)];
   const dev = new Set(order.filter((_g, k) => k % 5 === 0));
-  const pickRows = (rows: number[]) => gatherRows(trainAllFeatures, rows, backbone.featureDim);
   const devRows = groups.map((g, i) => (dev.has(g) ? i : -1)).filter((i) => i >= 0);
   const restRows = groups.map((g, i) => (dev.has(g) ? -1 : i)).filter((i) => i >= 0);
-  valid = { items: devRows.map((r) => trainAll.items[r]) };
-  validFeatures = pickRows(devRows);
-  train = { items: restRows.map((r) => trainAll.items[r]) };
-  trainFeatures = pickRows(restRows);
+  valid = pickRows(trainAll, devRows);
+  train = pickRows(trainAll, restRows);
   console.log(`PHOTO_DEV: ${order.length} photographs (groups) in images/train; ${devRows.length} images held out for scoring, ${restRows.length} train; images/valid not used`);
 }
 // PHOTO_TRAIN_SUBSAMPLE=K: every K-th photograph (with its flipped copies) left out of training, to see
@@ -103,10 +115,8 @@ if (process.env.PHOTO_TRAIN_SUBSAMPLE) {
   const order = [...new Set(groups)];
   const dropped = new Set(order.filter((_g, j) => j % k === 0));
   const rows = groups.map((g, i) => (dropped.has(g) ? -1 : i)).filter((i) => i >= 0);
-  const picked = gatherRows(trainFeatures, rows, backbone.featureDim);
   console.log(`PHOTO_TRAIN_SUBSAMPLE=${k}: training on ${rows.length} of ${train.items.length} photographs (${order.length - dropped.size} of ${order.length} groups)`);
-  train = { items: rows.map((r) => train.items[r]) };
-  trainFeatures = picked;
+  train = pickRows(train, rows);
 }
 // PHOTO_VALID_FOLDS=K: which fold of images/valid each photograph is in (mirror copies together).
 const validFolds = Number(process.env.PHOTO_VALID_FOLDS ?? 0);
@@ -126,7 +136,7 @@ console.log(`embeddings ready (${clips.length} clips, ${train.items.length} + ${
 const crop = { ...DEFAULT_TRACK_TRAINING.crop, ...(process.env.PHOTO_CROP ? (JSON.parse(process.env.PHOTO_CROP) as object) : {}) };
 console.log(`crop head: ${JSON.stringify(crop)}`);
 
-// As served: with the version's photo model (photographs only, DEFAULT_PHOTO_HEADS) combined with the
+// As served: with the version's photo model (photographs only, DEFAULT_PHOTO_MODEL) combined with the
 // crop model the way /v1/predict combines them. PHOTO_SERVED=0 skips it.
 const served = process.env.PHOTO_SERVED !== '0';
 const refit = process.env.PHOTO_REFIT !== '0';
@@ -136,15 +146,17 @@ for (const seed of seeds) {
   const t0 = Date.now();
   const folds = clipFolds(clips, 5, seed);
   const trainClips = clips.map((_c, i) => i).filter((i) => refit || folds[i] !== 0);
-  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: trainFeatures, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
+  const settings: TrackTrainSettings = { ...DEFAULT_TRACK_TRAINING, cropTaps: taps, crop, seed, extraCrops: { features: train.features, labels: train.items.map((i) => i.label) }, extraRepeats: Number(process.env.PHOTO_REPEATS ?? DEFAULT_TRACK_TRAINING.extraRepeats) };
   const labels = trainingLabels(data, trainClips, settings);
   const { heads } = await trainCropHeads(data, trainClips, labels, settings);
-  const probs = predictRowsMean(heads, validFeatures, backbone.featureDim);
+  const probs = predictRowsMean(heads, valid.features, backbone.featureDim);
   // The crops of the held-out clips (fold 0: neither model saw them): what a camera crop posted to /v1/predict gets.
   const heldOut = clips.map((_c, i) => i).filter((i) => folds[i] === 0);
   const crops = served && !refit ? heldOut.flatMap((c) => trainingTracks(clips[c], settings).flatMap(({ track, label }) => data.rows[c][track].map((r) => ({ row: r, label, clip: clips[c].id })))) : [];
   const cropRows = gatherRows(data.features, crops.map((x) => x.row), backbone.featureDim);
   const cropOnCrops = predictRowsMean(heads, cropRows, backbone.featureDim);
+  // The same crops as the photo model sees them (at its own input size).
+  const photoCropRows = photoBackbone === backbone ? cropRows : await computeEmbeddings(photoBackbone, crops.map((x) => data.files[x.row]), { cacheDir, augment: false });
   for (const h of heads) h.dispose();
   const L = labels.length;
   let pair = 0;
@@ -169,23 +181,24 @@ for (const seed of seeds) {
   let servedTop: number | undefined;
   let plainTop: number | undefined;
   if (served) {
-    const clipCrops = cropSet(data, trainClips, labels, { ...settings, extraCrops: undefined });
+    const dim = photoBackbone.featureDim;
     let right = 0;
     let plain = 0;
     // Without folds one photo model (images/train) answers every photograph of images/valid; with
     // PHOTO_VALID_FOLDS each fold is answered by a photo model that learnt from the other folds too.
     for (let f = 0; f < Math.max(1, validFolds); f++) {
       const extra = validFolds ? valid.items.map((_item, i) => i).filter((i) => validFold[i] !== f) : [];
-      const photoFeatures = extra.length ? concatRows(trainFeatures, gatherRows(validFeatures, extra, backbone.featureDim)) : trainFeatures;
+      const photoFeatures = extra.length ? concatRows(train.photoFeatures, gatherRows(valid.photoFeatures, extra, dim)) : train.photoFeatures;
       const photoLabels = [...train.items.map((i) => i.label), ...extra.map((i) => valid.items[i].label)];
       // The photo heads and the gate as train-track-model trains them for this seed.
-      const photo = await trainPhotoHeads(photoFeatures, photoLabels, backbone.featureDim, DEFAULT_PHOTO_HEADS, { seed });
+      const photo = await trainPhotoHeads(photoFeatures, photoLabels, dim, photoModel, { seed });
       const gateStarted = Date.now();
-      const gate = await trainPhotoGate(photoFeatures, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed });
+      const clipCrops = await gateCropFeatures(data, trainClips, labels, settings, photoLabels.length, photoBackbone, { sameCut: photoBackbone === backbone, cacheDir });
+      const gate = await trainPhotoGate(photoFeatures, clipCrops, dim, DEFAULT_PHOTO_GATE, { seed });
       console.log(`seed ${seed}${validFolds ? `, fold ${f}: photo model on ${photoLabels.length} photographs;` : ':'} gate trained in ${((Date.now() - gateStarted) / 1000).toFixed(1)} s`);
-      const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, backbone.featureDim);
-      const onImages = photoOn(validFeatures);
-      const gateImages = predictRows(gate, validFeatures, backbone.featureDim);
+      const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, dim);
+      const onImages = photoOn(valid.photoFeatures);
+      const gateImages = predictRows(gate, valid.photoFeatures, dim);
       const P = photo.labels.length;
       // What the served photo model outputs: the heads' mean, then the gate's P(photograph).
       const photoOut = (i: number) => result([...photo.labels, PHOTO_GATE_COLUMN], Float32Array.from([...onImages.slice(i * P, (i + 1) * P), gateImages[i * 2 + 1]]));
@@ -204,11 +217,12 @@ for (const seed of seeds) {
   }
   // The crops of the held-out clips (PHOTO_REFIT=0 only) posted as images, with the first photo model.
   async function scoreCrops(photo: Awaited<ReturnType<typeof trainPhotoHeads>>, gate: Parameters<typeof predictRows>[0]): Promise<void> {
-    const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, backbone.featureDim);
-    const onImages = photoOn(validFeatures);
-    const onCrops = photoOn(cropRows);
-    const gateImages = predictRows(gate, validFeatures, backbone.featureDim);
-    const gateCrops = predictRows(gate, cropRows, backbone.featureDim);
+    const dim = photoBackbone.featureDim;
+    const photoOn = (rows: Float32Array) => predictRowsMean(photo.heads, rows, dim);
+    const onImages = photoOn(valid.photoFeatures);
+    const onCrops = photoOn(photoCropRows);
+    const gateImages = predictRows(gate, valid.photoFeatures, dim);
+    const gateCrops = predictRows(gate, photoCropRows, dim);
     const P = photo.labels.length;
     let cropRight = 0;
     let cropServed = 0;

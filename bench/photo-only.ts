@@ -9,7 +9,8 @@
  * A setting (every field optional; defaults in DEFAULT_SETTING): heads (K heads averaged), hidden,
  * dropout, l2, epochs, learningRate, batchSize, smoothing (label smoothing), bag (each head trains
  * on a bootstrap sample), aug (augmented embedded copies of images/train mixed per epoch, 0 or more).
- * PHOTO_TAPS as in bench:photo (pooled layers, `pool:tensor` comma-separated; default: the crop model's).
+ * PHOTO_TAPS as in bench:photo (pooled layers, `pool:tensor` comma-separated; default: the crop model's);
+ * PHOTO_SIZE the backbone's square input size in pixels (default its own, 224).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -58,9 +59,11 @@ const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const started = Date.now();
 await initTfBackend('auto');
 const taps: FeatureTap[] = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
-const backbone = await loadBackbone(BACKBONE, { taps });
+// PHOTO_SIZE: the backbone's input size in pixels (a photograph is 416 wide; SqueezeNet takes any size).
+const size = process.env.PHOTO_SIZE ? Number(process.env.PHOTO_SIZE) : undefined;
+const backbone = await loadBackbone(BACKBONE, { taps, size });
 const dim = backbone.featureDim;
-console.log(`features: ${backbone.cutAt} (${dim})`);
+console.log(`features: ${backbone.cutAt} (${dim}) at ${backbone.input.width}x${backbone.input.height}`);
 
 const trainAll = await scanDataset(TRAIN);
 const trainFiles = trainAll.items.map((i) => path.join(TRAIN, i.path));

@@ -28,6 +28,12 @@ export interface PhotoGateSettings {
 
 export const DEFAULT_PHOTO_GATE: PhotoGateSettings = { hidden: 16, dropout: 0.5, epochs: 10, learningRate: 1e-3, batchSize: 64, keepCropAbove: 0.9 };
 
+/** At most `take` of `n` rows, spread evenly over them: the crops the gate learns against as many photographs. */
+export function spreadRows(n: number, take: number): number[] {
+  const k = Math.min(n, take);
+  return Array.from({ length: k }, (_v, i) => Math.floor((i * n) / k));
+}
+
 /**
  * A two-way head on backbone features: clip crops (class 0) against photographs (class 1). As many
  * crops as photographs are taken, spread evenly over the given crops, so neither side dominates.
@@ -37,13 +43,11 @@ export async function trainPhotoGate(photos: Float32Array, crops: Float32Array, 
   const nCrops = crops.length / dim;
   if (!Number.isInteger(nPhotos) || !Number.isInteger(nCrops)) throw new SkywatchError('INTERNAL', `feature arrays of ${photos.length} and ${crops.length} values are not rows of ${dim}`);
   if (nPhotos === 0 || nCrops === 0) throw new SkywatchError('DATA_INVALID', `the photo gate needs photographs and clip crops, got ${nPhotos} and ${nCrops}`);
-  const take = Math.min(nCrops, nPhotos);
+  const picked = spreadRows(nCrops, nPhotos);
+  const take = picked.length;
   const features = new Float32Array((nPhotos + take) * dim);
   features.set(photos);
-  for (let k = 0; k < take; k++) {
-    const r = Math.floor((k * nCrops) / take);
-    features.set(crops.subarray(r * dim, (r + 1) * dim), (nPhotos + k) * dim);
-  }
+  picked.forEach((r, k) => features.set(crops.subarray(r * dim, (r + 1) * dim), (nPhotos + k) * dim));
   const labels = Int32Array.from({ length: nPhotos + take }, (_v, i) => (i < nPhotos ? 1 : 0));
   const seed = deriveSeed(run.seed, 'photo-gate');
   const gate = createHead(dim, 2, { seed, hidden: settings.hidden, dropout: settings.dropout });

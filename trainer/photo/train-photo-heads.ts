@@ -18,7 +18,17 @@ export interface PhotoHeadSettings {
   batchSize: number;
 }
 
-export const DEFAULT_PHOTO_HEADS: PhotoHeadSettings = { heads: 5, hidden: 64, dropout: 0.5, epochs: 30, learningRate: 1e-3, batchSize: 32 };
+/** The photo model: its heads, and the size of the input they look at through the backbone. */
+export interface PhotoModelSettings extends PhotoHeadSettings {
+  /**
+   * The backbone's square input size for photographs, in pixels. Larger than the crop model's 224: a
+   * photograph's object is often small in it (a distant bird, a drone among trees), and the
+   * photographs come at 416. Costs the photo model's backbone pass (about twice SqueezeNet's at 224 for 320).
+   */
+  inputSize: number;
+}
+
+export const DEFAULT_PHOTO_MODEL: PhotoModelSettings = { heads: 5, hidden: 64, dropout: 0.5, epochs: 30, learningRate: 1e-3, batchSize: 32, inputSize: 320 };
 
 export interface PhotoHeadRun {
   seed: number;

@@ -31,12 +31,13 @@ import { computeEmbeddings } from '../transfer/embeddings.js';
 import { exportHeadEnsemble } from '../transfer/export-head-ensemble.js';
 import { exportTransferModel } from '../transfer/export-transfer.js';
 import { exportPhotoModel } from '../photo/export-photo-model.js';
-import { DEFAULT_PHOTO_HEADS, trainPhotoHeads, type PhotoHeadSettings } from '../photo/train-photo-heads.js';
+import { DEFAULT_PHOTO_MODEL, trainPhotoHeads, type PhotoModelSettings } from '../photo/train-photo-heads.js';
 import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../photo/train-photo-gate.js';
+import { gateCropFeatures } from '../photo/gate-crop-features.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, cropSet, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
+import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds, primaryTrack, readTrackSet, TRACKS_FILE, type ClipRecord } from './track-set.js';
 
 const PHOTO_FILE = 'photo.onnx';
@@ -69,9 +70,9 @@ export interface TrackTrainingRequest {
   photos?: string;
   /**
    * With `photos`: heads trained on the photographs alone, shipped as `photo.onnx` for single-image
-   * predictions (over DEFAULT_PHOTO_HEADS; false: none, single images get the crop model).
+   * predictions (over DEFAULT_PHOTO_MODEL; false: none, single images get the crop model).
    */
-  photoModel?: Partial<PhotoHeadSettings> | false;
+  photoModel?: Partial<PhotoModelSettings> | false;
   /** Over DEFAULT_TRACK_TRAINING (tests train smaller models). */
   settings?: Partial<TrackTrainSettings>;
   /**
@@ -148,7 +149,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   const testFold = request.testFold ?? 0;
   const refit = request.refit ?? true;
   const trainSettings = { ...DEFAULT_TRACK_TRAINING, ...request.settings };
-  const photoSettings = request.photos && request.photoModel !== false ? { ...DEFAULT_PHOTO_HEADS, ...request.photoModel } : undefined;
+  const photoSettings = request.photos && request.photoModel !== false ? { ...DEFAULT_PHOTO_MODEL, ...request.photoModel } : undefined;
   const source = request.photos ? `${request.tracks} + ${request.photos}` : request.tracks;
   const backend = await initTfBackend(request.backend ?? 'auto', logger);
   tracker?.start({
@@ -182,7 +183,8 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   tracker?.data({ source, fingerprint, counts });
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name, run: version }, `track model ${version}: ${train.length} training clips, ${test.length} test clips`);
-  const backbone = await loadBackbone(request.backbone, { taps: { ...DEFAULT_TRACK_TRAINING, ...request.settings }.cropTaps, tapsIfPresent: true });
+  const cropTaps = trainSettings.cropTaps;
+  const backbone = await loadBackbone(request.backbone, { taps: cropTaps, tapsIfPresent: true });
   const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {
@@ -198,11 +200,24 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   // The same photographs train the photo model (and its gate) and join the crop model's examples; the
   // embeddings are computed once for both.
   let extraCrops: TrackTrainSettings['extraCrops'];
+  // The photo model looks at photographs through the same backbone at its own input size (larger: a
+  // photograph's object is often small in it); the crop model learns them at its own.
+  let photoBackbone = backbone;
+  let photoFeatures: Float32Array | undefined;
   if (photos) {
-    logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the photo model and the crop model`);
-    const features = await computeEmbeddings(backbone, photos.items.map((i) => path.join(photos.dir, i.path)), { cacheDir, signal, augment: false });
+    const files = photos.items.map((i) => path.join(photos.dir, i.path));
+    logger.info({ photos: photos.dir, images: photos.items.length }, `embedding ${photos.items.length} photographs for the crop model`);
+    const features = await computeEmbeddings(backbone, files, { cacheDir, signal, augment: false });
     extraCrops = { features, labels: photos.items.map((i) => i.label) };
+    photoFeatures = features;
+    if (photoSettings && photoSettings.inputSize !== backbone.input.width) {
+      photoBackbone = await loadBackbone(request.backbone, { taps: cropTaps, tapsIfPresent: true, size: photoSettings.inputSize });
+      logger.info({ photos: photos.dir, images: files.length, inputSize: photoSettings.inputSize }, `embedding ${files.length} photographs at ${photoSettings.inputSize} px for the photo model`);
+      photoFeatures = await computeEmbeddings(photoBackbone, files, { cacheDir, signal, augment: false });
+    }
   }
+  const gateCrops = (clipIndexes: readonly number[], labels: readonly string[]): Promise<Float32Array> =>
+    gateCropFeatures(data, clipIndexes, labels, trainSettings, photos?.items.length ?? 0, photoBackbone, { sameCut: photoBackbone === backbone, cacheDir, signal });
   const log = metricsLog(folder.metricsJsonlPath);
   const onEpoch = async (part: string, record: EpochRecord): Promise<void> => {
     const line = { part, ...record };
@@ -233,13 +248,14 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   let photoGate: tf.LayersModel | undefined;
   let photoSeconds = 0;
   try {
-    if (extraCrops && photoSettings) {
+    if (extraCrops && photoFeatures && photoSettings) {
       const photoStarted = Date.now();
-      photoHeads = await timePhase('step', () => trainPhotoHeads(extraCrops.features, extraCrops.labels, backbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
+      const features = photoFeatures;
+      photoHeads = await timePhase('step', () => trainPhotoHeads(features, extraCrops.labels, photoBackbone.featureDim, photoSettings, { seed, signal, onProgress: settings.onProgress, onEpoch, ...(progress ? { progress } : {}) }));
       // The gate tells photographs from camera crops: the training clips' crops (as the crop model learns them) against the photographs.
       settings.onProgress?.('training the photo gate (photograph or camera crop)');
-      const clipCrops = cropSet(data, train, labels, { ...settings, extraCrops: undefined });
-      photoGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, clipCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+      const clipCrops = await gateCrops(train, labels);
+      photoGate = await timePhase('step', () => trainPhotoGate(features, clipCrops, photoBackbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       shippedGate = photoGate;
       photoSeconds = (Date.now() - photoStarted) / 1000;
     }
@@ -270,9 +286,10 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       settings.onProgress?.(`refit: training the models that ship on all ${all.length} clips (the figures above are the ${train.length}-clip model's, on clips it never saw)`);
       const refitSettings: TrackTrainSettings = { ...settings, onEpoch: (part, record) => onEpoch(`refit ${part}`, record) };
       shipped = await timePhase('step', () => trainTrackParts(data, all, refitSettings));
-      if (extraCrops && photoGate) {
-        const allCrops = cropSet(data, all, shipped.labels, { ...settings, extraCrops: undefined });
-        shippedGate = await timePhase('step', () => trainPhotoGate(extraCrops.features, allCrops.features, backbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
+      if (photoFeatures && photoGate) {
+        const features = photoFeatures;
+        const allCrops = await gateCrops(all, shipped.labels);
+        shippedGate = await timePhase('step', () => trainPhotoGate(features, allCrops, photoBackbone.featureDim, DEFAULT_PHOTO_GATE, { seed, signal }));
       }
       if (shipped.labels.join() !== labels.join()) logger.warn({ evaluated: labels, shipped: shipped.labels }, 'the clips of the test split add labels the evaluated model did not have');
     }
@@ -282,7 +299,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     const { crop, trackOnnx, photo, evaluatedCrop } = await timePhase('export', async () => ({
       crop: await exportCrop(shipped.cropHeads, shipped.labels),
       trackOnnx: exportTrackModel(shipped.trackHead, shipped.featureNames.length, shipped.labels),
-      photo: photoHeads ? await exportPhotoModel(backbone, photoHeads.heads, photoHeads.labels, shippedGate) : undefined,
+      photo: photoHeads ? await exportPhotoModel(photoBackbone, photoHeads.heads, photoHeads.labels, shippedGate) : undefined,
       // The drift baseline is scored by the model that never saw the test clips (see below).
       evaluatedCrop: shipped !== parts ? await exportCrop(parts.cropHeads, labels) : undefined,
     }));

@@ -16,6 +16,8 @@ export interface EmbeddedClips {
   rows: number[][][];
   features: Float32Array;
   dim: number;
+  /** The crop image of each row, so a model on another backbone cut (the photo model's) can embed the same crops. */
+  files: string[];
 }
 
 export interface TrackTrainSettings {
@@ -107,7 +109,7 @@ export async function embedClips(backbone: Backbone, clips: ClipRecord[], option
   const files: string[] = [];
   const rows = clips.map((c) => c.tracks.map((t) => t.crops.map((f) => files.push(f) - 1)));
   const features = await computeEmbeddings(backbone, files, { cacheDir: options.cacheDir, augment: false, signal: options.signal, onProgress: options.onProgress });
-  return { clips, rows, features, dim: backbone.featureDim };
+  return { clips, rows, features, dim: backbone.featureDim, files };
 }
 
 function gather(data: EmbeddedClips, rowIndexes: readonly number[]): Float32Array {
@@ -128,11 +130,10 @@ export function trainingTracks(clip: ClipRecord, settings: Pick<TrackTrainSettin
   return out.concat(others.map(({ i }) => ({ track: i, label: OTHER_LABEL })));
 }
 
-/** Crops of the training tracks of the given clips, labelled by trainingTracks, and the extra crops. */
-export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
+/** The rows (and labels) of the crops the models learn from: the training tracks' crops, at most maxCropsPerTrack each. */
+export function trainingCropRows(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: Pick<TrackTrainSettings, 'positiveLabels' | 'otherTracksPerClip' | 'maxCropsPerTrack'>): { rowIndexes: number[]; y: number[] } {
   const rowIndexes: number[] = [];
   const y: number[] = [];
-  const extra = settings.extraCrops;
   for (const c of clipIndexes) {
     for (const { track, label } of trainingTracks(data.clips[c], settings)) {
       const rows = data.rows[c][track];
@@ -143,6 +144,13 @@ export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], lab
       }
     }
   }
+  return { rowIndexes, y };
+}
+
+/** Crops of the training tracks of the given clips, labelled by trainingTracks, and the extra crops. */
+export function cropSet(data: EmbeddedClips, clipIndexes: readonly number[], labels: readonly string[], settings: TrackTrainSettings): FeatureSet {
+  const { rowIndexes, y } = trainingCropRows(data, clipIndexes, labels, settings);
+  const extra = settings.extraCrops;
   const clipFeatures = gather(data, rowIndexes);
   if (!extra || extra.labels.length === 0) return { features: clipFeatures, labels: Int32Array.from(y) };
   const once = extra.labels.map((l, i) => (labels.includes(l) ? i : -1)).filter((i) => i >= 0);

@@ -15,6 +15,7 @@ import { MicroBatcher } from '../../../inference/micro-batcher.js';
 import { ModelHolder } from '../../../inference/model-holder.js';
 import { Predictor } from '../../../inference/predictor.js';
 import { buildTracksFromVideos } from '../../../trainer/data/tracks-from-videos.js';
+import { DEFAULT_PHOTO_MODEL } from '../../../trainer/photo/train-photo-heads.js';
 import { trainTrackModel } from '../../../trainer/track/train-track-model.js';
 import { buildServer } from '../../../web/server.js';
 
@@ -55,9 +56,12 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     const registry = new ModelRegistry(new LocalStore(registryDir));
     const { manifest, files } = await registry.show('latest');
     expect(files).toEqual(expect.arrayContaining(['model.onnx', 'track.onnx', 'photo.onnx']));
-    expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: manifest.input, gate: { column: 'photograph', keepCropAbove: 0.9 } });
+    // The photo model looks at photographs through the same backbone at its own, larger input size.
+    const photoSize = DEFAULT_PHOTO_MODEL.inputSize;
+    expect(photoSize).toBeGreaterThan(manifest.input.width);
+    expect(manifest.photo).toMatchObject({ file: 'photo.onnx', labels: ['bird', 'drone'], heads: 2, input: { ...manifest.input, width: photoSize, height: photoSize }, gate: { column: 'photograph', keepCropAbove: 0.9 } });
     // Both models learn from train/ only: valid/ stays photographs no model saw.
-    expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, photographs: 32, cropModelPhotographs: 32 });
+    expect(manifest.training?.photoModel).toMatchObject({ heads: 2, epochs: 3, inputSize: photoSize, photographs: 32, cropModelPhotographs: 32 });
     expect(manifest.training?.photoModel).toMatchObject({ seconds: expect.any(Number) });
     // The registry checks the photo model's checksum like the model's.
     await expect(registry.verify(manifest.version)).resolves.toMatchObject({ version: manifest.version });
