@@ -183,8 +183,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   tracker?.data({ source, fingerprint, counts });
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name, run: version }, `track model ${version}: ${train.length} training clips, ${test.length} test clips`);
-  const cropTaps = trainSettings.cropTaps;
-  const backbone = await loadBackbone(request.backbone, { taps: cropTaps, tapsIfPresent: true });
+  const backbone = await loadBackbone(request.backbone, { taps: trainSettings.cropTaps, tapsIfPresent: true });
   const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {
@@ -197,11 +196,10 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
       }
     },
   });
-  // The same photographs train the photo model (and its gate) and join the crop model's examples; the
-  // embeddings are computed once for both.
+  // The same photographs train the photo model (and its gate) and join the crop model's examples. The
+  // photo model looks at them through the same backbone at its own input size (larger: a photograph's
+  // object is often small in it), so they are embedded once per size (once when the sizes agree).
   let extraCrops: TrackTrainSettings['extraCrops'];
-  // The photo model looks at photographs through the same backbone at its own input size (larger: a
-  // photograph's object is often small in it); the crop model learns them at its own.
   let photoBackbone = backbone;
   let photoFeatures: Float32Array | undefined;
   if (photos) {
@@ -211,7 +209,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
     extraCrops = { features, labels: photos.items.map((i) => i.label) };
     photoFeatures = features;
     if (photoSettings && photoSettings.inputSize !== backbone.input.width) {
-      photoBackbone = await loadBackbone(request.backbone, { taps: cropTaps, tapsIfPresent: true, size: photoSettings.inputSize });
+      photoBackbone = await loadBackbone(request.backbone, { taps: trainSettings.cropTaps, tapsIfPresent: true, size: photoSettings.inputSize });
       logger.info({ photos: photos.dir, images: files.length, inputSize: photoSettings.inputSize }, `embedding ${files.length} photographs at ${photoSettings.inputSize} px for the photo model`);
       photoFeatures = await computeEmbeddings(photoBackbone, files, { cacheDir, signal, augment: false });
     }
