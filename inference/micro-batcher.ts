@@ -63,6 +63,14 @@ export class MicroBatcher {
     return this.enqueue(model, (batch, offset) => rgbToTensor(rgb, spec, batch, offset));
   }
 
+  /**
+   * An image whose floats `fill` writes into the batch at `offset` (3 x the input's plane), when the
+   * batch is assembled: a camera crop is stretched and normalised there, with no buffer of its own.
+   */
+  inferFill(model: LoadedModel, fill: (batch: Float32Array, offset: number) => void): Promise<BatchResult> {
+    return this.enqueue(model, fill);
+  }
+
   private enqueue(model: LoadedModel, fill: Pending['fill']): Promise<BatchResult> {
     let lane = this.lanes.get(model);
     if (!lane) {

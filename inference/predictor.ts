@@ -4,6 +4,7 @@ import type { ModelHolder } from './model-holder.js';
 import type { BatchResult } from './micro-batcher.js';
 import type { LoadedModel } from './model-holder.js';
 import { resizeRgb } from '../core/image/crop-pixels.js';
+import { canCubicEnlarge, cubicEnlarge } from '../core/image/cubic-enlarge.js';
 import { sameModelInput, type ModelInput } from '../core/model/manifest.js';
 import { decodeImage, rgbToTensor } from './preprocess.js';
 import { stageTimer } from './stage-timer.js';
@@ -22,6 +23,9 @@ export interface Prediction {
 
 /** One image in, one prediction out: decode for the current model, batch, answer. */
 export class Predictor {
+  /** Where a camera crop is stretched before its normalisation into the batch (reused: fills run one at a time). */
+  private scratch: Buffer = Buffer.alloc(0);
+
   constructor(private readonly holder: ModelHolder, private readonly batcher: MicroBatcher, private readonly options: { maxPixels: number }) {}
 
   /**
@@ -54,8 +58,21 @@ export class Predictor {
   async predictRgb(rgb: Uint8Array, width: number, height: number, topk?: number): Promise<Prediction> {
     if (rgb.length !== width * height * 3) throw new SkywatchError('BAD_REQUEST', `expected ${width * height * 3} RGB bytes for ${width}x${height}, got ${rgb.length}`);
     return this.withModel(async (lease) => {
+      const spec = lease.manifest.input;
+      if (canCubicEnlarge(width, height, spec)) {
+        // Most crops: stretched and normalised while the batch is assembled, through one scratch buffer
+        // (batches are filled one image at a time, synchronously).
+        const result = await this.batcher.inferFill(lease, (batch, offset) => {
+          const plane = spec.width * spec.height * 3;
+          if (this.scratch.length < plane) this.scratch = Buffer.allocUnsafe(plane);
+          const resized = cubicEnlarge(rgb, width, height, spec, this.scratch);
+          rgbToTensor(resized, spec, batch, offset);
+        });
+        stageTimer.observe('preprocess', result.fillMs ?? 0);
+        return result;
+      }
       const t0 = performance.now();
-      const resized = await resizeRgb(rgb, width, height, lease.manifest.input);
+      const resized = await resizeRgb(rgb, width, height, spec);
       const resizeMs = performance.now() - t0;
       // Normalised by the batcher straight into the batch (no float tensor per crop); the preprocess
       // stage is still the resize and the normalisation of this crop, observed once.

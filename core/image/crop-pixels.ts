@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { canCubicEnlarge, cubicEnlarge } from './cubic-enlarge.js';
 
 /**
  * The one pixel path. Live crops (ingest cuts, the worker resizes), training crops (`data from-videos`
@@ -91,9 +92,14 @@ export function cutCrop(main: RgbFrame, box: Box, detail?: RgbFrame | null): { r
   return { rgb: cutRgb(main.rgb, main.width, box), width: box.width, height: box.height };
 }
 
-/** Packed RGB24 stretched to a model input with the project's kernel. */
+/**
+ * Packed RGB24 stretched to a model input with the project's kernel. Enlargements (most camera crops)
+ * are computed in JavaScript with sharp's exact bytes (cubic-enlarge.ts): a sharp call costs several
+ * times the arithmetic for an image this small.
+ */
 export async function resizeRgb(rgb: Uint8Array, width: number, height: number, to: { width: number; height: number }): Promise<Buffer> {
   if (width === to.width && height === to.height) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);
+  if (canCubicEnlarge(width, height, to)) return cubicEnlarge(rgb, width, height, to);
   return sharp(rgb, { raw: { width, height, channels: 3 } }).resize(to.width, to.height, { fit: 'fill', kernel: RESIZE_KERNEL }).raw().toBuffer();
 }
 
