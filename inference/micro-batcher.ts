@@ -103,7 +103,8 @@ export class MicroBatcher {
     const batch = lane.queue.splice(0, this.options.maxBatch);
     const { height, width } = model.manifest.input;
     const per = 3 * height * width;
-    const input = new Float32Array(batch.length * per);
+    // Every element is written by the fills below; the model takes the tensor back after its run.
+    const input = model.model.inputTensor(batch.length);
     const fillMs: number[] = [];
     const started = performance.now();
     try {

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { SkywatchError } from '../core/errors.js';
+import { InputBuffers } from './input-buffers.js';
 import { SessionWorker } from './session-worker.js';
 import type { ModelManifest } from '../core/model/manifest.js';
 
@@ -29,6 +30,8 @@ export class OnnxModel {
   readonly inputName: string;
   readonly outputName: string;
   private session: ort.InferenceSession | SessionWorker | null;
+  /** Batch inputs reused between runs (inputTensor hands them out, run takes them back). */
+  private readonly inputs = new InputBuffers();
 
   private constructor(session: ort.InferenceSession | SessionWorker, manifest: ModelManifest) {
     this.session = session;
@@ -64,6 +67,15 @@ export class OnnxModel {
     return this.session !== null && !(this.session instanceof SessionWorker && !this.session.alive);
   }
 
+  /**
+   * An input tensor for `batch` images, to fill completely and pass to `run`, which takes it back for
+   * a later batch (a caller's own arrays are never kept).
+   */
+  inputTensor(batch: number): Float32Array {
+    const { height, width } = this.manifest.input;
+    return this.inputs.take(batch * 3 * height * width);
+  }
+
   /** Probabilities for `batch` images, row-major [batch][labels]. */
   async run(input: Float32Array, batch: number): Promise<Float32Array> {
     const session = this.session;
@@ -74,12 +86,15 @@ export class OnnxModel {
     }
     const dims = [batch, 3, height, width];
     const labels = this.manifest.labels.length;
+    const reuse = this.inputs.owns(input);
     if (session instanceof SessionWorker) {
       const out = await session.run(this.inputName, this.outputName, input, dims);
+      if (reuse) this.inputs.give(out.input);
       checkSize(out.size, batch, labels);
       return toFloat32(out.type, out.data);
     }
     const out = await session.run({ [this.inputName]: new ort.Tensor('float32', input, dims) });
+    if (reuse) this.inputs.give(input);
     const result = out[this.outputName];
     try {
       checkSize(result.size, batch, labels);

@@ -23,7 +23,8 @@ parentPort.on('message', async (msg) => {
     const out = await session.run({ [msg.inputName]: new ort.Tensor('float32', msg.input, msg.dims) });
     const result = out[msg.outputName];
     const data = result.data;
-    parentPort.postMessage({ kind: 'result', id: msg.id, type: result.type, size: result.size, data }, [data.buffer]);
+    // The input goes back too, so the caller can fill it again instead of allocating the next batch.
+    parentPort.postMessage({ kind: 'result', id: msg.id, type: result.type, size: result.size, data, input: msg.input }, [data.buffer, msg.input.buffer]);
   } catch (err) {
     parentPort.postMessage({ kind: 'error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
   }

@@ -4,12 +4,14 @@ export interface WorkerOutput {
   type: string;
   size: number;
   data: Float32Array | Uint16Array;
+  /** The run's input, transferred back once the thread is done with it. */
+  input: Float32Array;
 }
 
 type Reply =
   | { kind: 'ready'; inputNames: string[]; outputNames: string[] }
   | { kind: 'failed'; message: string }
-  | { kind: 'result'; id: number; type: string; size: number; data: Float32Array | Uint16Array }
+  | { kind: 'result'; id: number; type: string; size: number; data: Float32Array | Uint16Array; input: Float32Array }
   | { kind: 'error'; id: number; message: string };
 
 const SCRIPT = new URL('./onnx-worker.mjs', import.meta.url);
@@ -28,7 +30,7 @@ export class SessionWorker {
       if (reply.kind !== 'result' && reply.kind !== 'error') return;
       const p = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (reply.kind === 'result') p?.resolve({ type: reply.type, size: reply.size, data: reply.data });
+      if (reply.kind === 'result') p?.resolve({ type: reply.type, size: reply.size, data: reply.data, input: reply.input });
       else p?.reject(new Error(reply.message));
     });
     const fail = (err: Error) => {
@@ -56,7 +58,7 @@ export class SessionWorker {
     });
   }
 
-  /** `input` is transferred to the worker: the caller must not use it afterwards. */
+  /** `input` is transferred to the worker (the caller must not use it afterwards) and comes back as `WorkerOutput.input`. */
   run(inputName: string, outputName: string, input: Float32Array, dims: number[]): Promise<WorkerOutput> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;

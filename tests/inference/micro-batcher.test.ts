@@ -56,6 +56,35 @@ describe('MicroBatcher', () => {
     await model.model.release();
   });
 
+  it('fills the same input memory batch after batch, on the inference thread and in process, without mixing batches', async () => {
+    for (const offThread of [true, false]) {
+      const bytes = tinyModel();
+      const manifest = tinyManifest('v1', bytes);
+      const model = new LoadedModel(await OnnxModel.load(bytes, manifest, { intraOpThreads: 1, offThread }), manifest, new Date());
+      const batcher = new MicroBatcher({ maxBatch: 2, maxWaitMs: 5 });
+      const red = colour(240, 10, 10);
+      const blue = colour(10, 10, 240);
+      const fresh = await Promise.all([red, blue].map((t) => model.model.run(Float32Array.from(t), 1)));
+      for (let round = 0; round < 4; round++) {
+        const pair = round % 2 ? [blue, red] : [red, blue];
+        const results = await Promise.all(pair.map((t) => batcher.infer(model, t)));
+        expect(results.map((r) => r.batchSize)).toEqual([2, 2]);
+        expect(results.map((r) => [...r.probs])).toEqual(pair.map((t) => [...fresh[t === red ? 0 : 1]]));
+      }
+      // The tensor handed out next is the last batch's memory, back from the run (blue, then red).
+      const again = model.model.inputTensor(2);
+      expect([...again.subarray(0, red.length)]).toEqual([...blue]);
+      expect([...again.subarray(red.length)]).toEqual([...red]);
+      // A caller's own array is never taken over: it is still usable after the run in process.
+      if (!offThread) {
+        const mine = Float32Array.from(red);
+        await model.model.run(mine, 1);
+        expect(model.model.inputTensor(1)).not.toBe(mine);
+      }
+      await model.model.release();
+    }
+  });
+
   it('waits at most maxWaitMs for a batch to fill, and runs a lone request alone', async () => {
     const model = await loaded('v1');
     const sizes: number[] = [];
