@@ -114,7 +114,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean; 
       settings: {
         tracker: { confirmHits: config.tracking.confirmHits, maxGapMs: config.tracking.maxGapMs },
         crop: { context: config.tracking.cropContext, minSide: config.tracking.cropMinSide },
-        cropSchedule: { dense: config.tracking.denseCrops, every: config.tracking.cropEvery, alertEvery: config.tracking.alertCropEvery },
+        cropSchedule: { dense: config.tracking.denseCrops, every: config.tracking.cropEvery, alertEvery: config.tracking.alertCropEvery, pressureEvery: config.tracking.pressureCropEvery },
         threshold: config.alerts.threshold,
         alertLabels: config.alerts.labels,
         minCrops: config.alerts.minCrops,
@@ -123,6 +123,7 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean; 
         clipSeconds: config.alerts.clipSeconds,
         bestCrops: config.alerts.bestCrops,
         maxInFlight: config.ingest.maxInFlightPerCamera,
+        pressureInFlight: config.tracking.pressureInFlight,
         resultTimeoutMs: config.tracking.resultTimeoutMs,
         idleEndMs: config.tracking.idleEndMs,
       },

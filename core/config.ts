@@ -146,6 +146,14 @@ export const configSchema = z.strictObject({
     cropEvery: int(1, 100).default(1),
     /** Once a track's alert is open, one of its frames in this many is classified. */
     alertCropEvery: int(1, 100).default(3),
+    /**
+     * A camera with this many frames still being scored is behind (inference is the bottleneck): until
+     * it catches up, its tracks past their first `denseCrops` frames, and its alerting tracks, are
+     * classified `pressureCropEvery` times more sparsely. 0: never thinned.
+     */
+    pressureInFlight: int(0, 1000).default(2),
+    /** How much sparser a camera's crops are while it is behind (1: not at all). */
+    pressureCropEvery: int(1, 100).default(3),
   }).prefault({}),
   alerts: z.strictObject({
     /** A track's verdict score for an alert label at or above this opens its alert (cameras can override). */
@@ -282,6 +290,8 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_TRACK_DENSE_CROPS: 'tracking.denseCrops',
   SKYWATCH_TRACK_CROP_EVERY: 'tracking.cropEvery',
   SKYWATCH_TRACK_ALERT_CROP_EVERY: 'tracking.alertCropEvery',
+  SKYWATCH_TRACK_PRESSURE_IN_FLIGHT: 'tracking.pressureInFlight',
+  SKYWATCH_TRACK_PRESSURE_CROP_EVERY: 'tracking.pressureCropEvery',
   SKYWATCH_ALERT_STREAM_MAXLEN: 'alerts.streamMaxLen',
   SKYWATCH_ALERT_WEBHOOK_URL: 'alerts.webhookUrl',
   SKYWATCH_ALERT_WEBHOOK_COOLDOWN_MS: 'alerts.webhookCooldownMs',

@@ -25,6 +25,8 @@ export interface TrackOwnerSettings {
   clipSeconds: number;
   bestCrops: number;
   maxInFlight: number;
+  /** Frames in flight from which a camera counts as behind and its crops thin out (0 or absent: never). */
+  pressureInFlight?: number;
   /** Crops without an answer after this long (wall clock) count as dropped. */
   resultTimeoutMs: number;
   /** A camera that sent no frame for this long (wall clock) has its tracks ended. */
@@ -116,6 +118,7 @@ export class TrackOwner {
       fps: frame.fps,
       sink: this.options.sink,
       maxInFlight: s.maxInFlight,
+      pressureInFlight: s.pressureInFlight,
       motion: { ...fields.motion, ignore: fields.motionMasks ?? [] },
       admits: fields.alertZones?.length ? (box) => zones.admits(box, frame.width, frame.height) : undefined,
       tracker: s.tracker,

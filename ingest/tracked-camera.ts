@@ -27,6 +27,8 @@ export interface TrackedCameraOptions {
   crop: { context: number; minSide: number };
   /** Which of a track's frames are classified (default: all). */
   cropSchedule?: CropSchedule;
+  /** Frames of this camera in flight from which it counts as behind (its crop schedule's pressureEvery applies); 0 or absent: never. */
+  pressureInFlight?: number;
   /** The verdict model for crop probabilities over `labels` (the labels the workers' model answered with). */
   verdictFor: (labels: readonly string[]) => VerdictModel;
   threshold: number;
@@ -134,6 +136,8 @@ export class TrackedCamera implements FramePipeline {
     this.ring.push({ seq, at: capturedAt, rgb });
     const { observed, ended } = this.tracker.update(regions, seq, capturedAt);
     const crops: Array<{ trackId: number; box: { x: number; y: number; width: number; height: number }; rgb: Buffer; width: number; height: number }> = [];
+    // Frames of this camera still being scored: past the bound, inference is behind and crops thin out.
+    const behind = (o.pressureInFlight ?? 0) > 0 && o.sink.inFlight(o.cameraId) >= o.pressureInFlight!;
     for (const track of observed) {
       // Tentative tracks are flicker until confirmed: not worth a crop.
       if (!track.confirmed) continue;
@@ -149,7 +153,7 @@ export class TrackedCamera implements FramePipeline {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
-      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.openedAt(track.id))) {
+      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.openedAt(track.id), behind)) {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }

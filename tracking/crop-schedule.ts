@@ -15,18 +15,28 @@ export interface CropSchedule {
   every: number;
   /** Once the track's alert is open, one point in this many. */
   alertEvery: number;
+  /**
+   * While the camera is behind (its frames wait for inference), both thinning steps are this many
+   * times sparser, and tracks past `dense` points are thinned even with `every` at 1; 1 or absent:
+   * no change. A point not classified is the same to the judge as a dropped crop, which is what a
+   * backlog would otherwise come to (frames dropped at the deadline, or alerts seconds late).
+   */
+  pressureEvery?: number;
 }
 
 export const EVERY_FRAME: CropSchedule = { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 1 };
 
 /**
  * Whether the point at `pointIndex` of a track is worth a crop. `openedAt`: the index of the point that
- * opened the track's alert, when the camera knows of it (the judge, given the same `alertEvery`,
+ * opened the track's alert, when the camera knows of it; `behind`: the camera's frames are waiting for
+ * inference (pressureEvery applies) (the judge, given the same `alertEvery`,
  * ignores the crops in between anyway, so a camera that learns of the alert late only wastes work).
  */
-export function wantsCrop(pointIndex: number, schedule: CropSchedule, openedAt: number | null): boolean {
-  if (openedAt !== null) return onAlertGrid(pointIndex, openedAt, schedule.alertEvery);
-  return pointIndex < schedule.dense || (pointIndex - schedule.dense) % Math.max(1, schedule.every) === 0;
+export function wantsCrop(pointIndex: number, schedule: CropSchedule, openedAt: number | null, behind = false): boolean {
+  const slower = behind ? Math.max(1, schedule.pressureEvery ?? 1) : 1;
+  // A sparser grid of an alerting track is a subset of the judge's own (a multiple of alertEvery).
+  if (openedAt !== null) return onAlertGrid(pointIndex, openedAt, schedule.alertEvery * slower);
+  return pointIndex < schedule.dense || (pointIndex - schedule.dense) % (Math.max(1, schedule.every) * slower) === 0;
 }
 
 /** Whether a point of an alerting track counts: one in `every` from the point that opened the alert. */

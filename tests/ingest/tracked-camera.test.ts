@@ -28,7 +28,7 @@ function frame(x: number): Buffer {
   return rgb;
 }
 
-function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule } = {}) {
+function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule; pressureInFlight?: number } = {}) {
   const sink = new MemoryFrameSink();
   const stream = new AlertStream(redis, prefix, 1000);
   const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
@@ -40,6 +40,7 @@ function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?
     motion: { warmupFrames: 2, minArea: 8 },
     publish: (c, events) => publisher.publish(c, events),
     cropSchedule: options.cropSchedule,
+    pressureInFlight: options.pressureInFlight,
   });
   const cameraId = `cam-${Math.random().toString(36).slice(2, 8)}`;
   const cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
@@ -68,6 +69,34 @@ describe('TrackedCamera and its alerts', () => {
     expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
     expect(events.at(-1)!.frames).toBe(seqs.length);
     expect(cam.drained).toBe(true);
+  });
+
+  it('thins the crops of a camera whose frames wait for inference, and classifies every frame again once it catches up', async () => {
+    const { sink, cam, answer, alerts, cameraId } = setup({ cropSchedule: { dense: 4, every: 1, alertEvery: 1, pressureEvery: 3 }, pressureInFlight: 2 });
+    // Nothing is answered: from the second job on, two frames of this camera are in flight.
+    sink.hold = true;
+    for (let i = 0; i < 14; i++) await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+    // Track points 1-3 (frames 5-7) are young and always classified; behind, the rest one in 3 from
+    // point 4 (frames 8, 11, 14).
+    expect(sink.jobs.map((j) => j.seq)).toEqual([5, 6, 7, 8, 11, 14]);
+    // Inference catches up: every frame is classified again.
+    sink.finish(cameraId);
+    sink.hold = false;
+    for (let i = 14; i < 20; i++) await cam.process(frame(6 * i), i + 1, 1000 + 200 * i);
+    expect(sink.jobs.map((j) => j.seq)).toEqual([5, 6, 7, 8, 11, 14, 15, 16, 17, 18, 19, 20]);
+    for (const job of sink.jobs) answer(job, 0.9);
+    await cam.close();
+    // The frames left out are the judge's missing crops: one alert, over the crops that were classified.
+    const events = await alerts();
+    expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
+    expect(events.at(-1)!.frames).toBe(12);
+    expect(cam.drained).toBe(true);
+
+    // Not behind (answers come at once): the same clip is classified on every frame.
+    const keeping = setup({ cropSchedule: { dense: 4, every: 1, alertEvery: 1, pressureEvery: 3 }, pressureInFlight: 2 });
+    for (let i = 0; i < 14; i++) await keeping.cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
+    expect(keeping.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 5));
+    await keeping.cam.close();
   });
 
   it('classifies every frame until the alert opens, then one in `alertEvery`', async () => {

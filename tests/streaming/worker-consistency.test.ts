@@ -83,7 +83,9 @@ describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skip
           api: { port: 0 },
           ingest: { allowFileUrls: true, frameDeadlineMs: 600_000, maxInFlightPerCamera: 10_000, maxFrameLagMs: 0 },
           alerts: { threshold: 0.5, minCrops: 2, clipSeconds: 0 },
-          tracking: { resultTimeoutMs: 120_000 },
+          // Three pipelines on two cores fall behind now and then; thinning crops while behind
+          // depends on timing by design, and this compares the scoring paths, not the timing.
+          tracking: { resultTimeoutMs: 120_000, pressureInFlight: 0 },
         },
       });
       const r = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registry)), roles: { api: false, ingest: true, worker: run.workers === 0 } });
