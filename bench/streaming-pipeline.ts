@@ -12,7 +12,7 @@
  * the targets (every camera >= 4.5 fps, no drops, p99 < 500 ms) and says why.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runRoles } from '../app/run-roles.js';
@@ -29,6 +29,10 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const COUNTS = (process.env.BENCH_CAMERAS ?? '4,8,12,16,20,24').split(',').map(Number);
 const MODES = process.env.BENCH_MODE === 'processes' ? ['processes'] : process.env.BENCH_MODE === 'one-process' ? ['one-process'] : ['one-process', 'processes'];
 const FPS = 5;
+/** SKYWATCH_* settings of the bench's own environment apply in one process as they do to the spawned roles. */
+const SKYWATCH_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SKYWATCH_')));
+/** Cameras are added this many seconds apart in all (one clip's length: their loops spread over it). */
+const STAGGER_S = Number(process.env.BENCH_STAGGER_S ?? 10);
 const TARGET = { fps: 0.9 * FPS, p99: 500 };
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
 const TICK = 100;
@@ -125,13 +129,17 @@ for (const mode of MODES) {
         return { workerDropped: dropped, crops };
       };
     } else {
-      const running = await runRoles({ config: loadConfig({ env: {}, overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
+      const running = await runRoles({ config: loadConfig({ env: SKYWATCH_ENV, overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
       url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
       stopAll = () => running.stop();
       summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0), crops: running.worker!.counters.crops });
       for (let i = 0; i < 600 && !running.server!.holder.current; i++) await new Promise((r) => setTimeout(r, 100));
     }
     for (let i = 0; i < n; i++) {
+      // Independent cameras: the clips are all about 10 s long and loop, and cameras added at once
+      // would reset their scenes in the same second every 10 s, every track on every camera ending and
+      // starting again together (BENCH_STAGGER_S=0 keeps that synchronised case).
+      if (i > 0 && STAGGER_S > 0) await new Promise((r) => setTimeout(r, (STAGGER_S * 1000) / n));
       await fetch(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `cam${i}`, url: path.join(CLIPS, clips[i % clips.length]), fps: FPS }) });
     }
     const cameras = async () => ((await (await fetch(`${url}/v1/cameras`)).json()) as { cameras: CameraView[] }).cameras;
@@ -161,6 +169,8 @@ for (const mode of MODES) {
       .map(([id, f]) => ({ at: Number(id.split('-')[0]), a: JSON.parse(f[1]) as { lastAt: number; status: string } }))
       .filter((r) => r.a.status !== 'closed')
       .map((r) => r.at - r.a.lastAt);
+    // BENCH_EVENTS=file: every alert event of the window (written at, capture time, camera, status), to see when the slow ones came.
+    if (process.env.BENCH_EVENTS) writeFileSync(`${process.env.BENCH_EVENTS}.${mode}-${n}.jsonl`, rows.map(([id, f]) => JSON.stringify({ at: Number(id.split('-')[0]), ...(JSON.parse(f[1]) as object) })).join('\n'));
     const minFps = Math.min(...rates);
     const meanFps = rates.reduce((a, b) => a + b, 0) / rates.length;
     const p99 = q(latencies, 0.99);
