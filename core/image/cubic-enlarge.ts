@@ -51,9 +51,9 @@ export function canCubicEnlarge(width: number, height: number, to: { width: numb
 }
 
 interface AxisTaps {
-  /** Source index of the first of the four taps of each output position, before clamping to the image. */
-  first: Int32Array;
-  /** Offset into WEIGHTS of each output position's four weights. */
+  /** The four source indices each output position reads, clamped to the image (edges repeat outwards). */
+  source: Int32Array;
+  /** The four weights of each output position (fixed point). */
   weight: Int32Array;
 }
 
@@ -62,16 +62,19 @@ interface AxisTaps {
  * with 2 pixels of border, so a position p in that space is source coordinate p - 2; the stencil starts
  * one pixel before trunc(p); the sub-pixel index is the fraction of p rounded to 1/64.
  */
-function axisTaps(positionAt: (i: number) => number, outSize: number): AxisTaps {
-  const first = new Int32Array(outSize);
-  const weight = new Int32Array(outSize);
+function axisTaps(positionAt: (i: number) => number, inSize: number, outSize: number): AxisTaps {
+  const source = new Int32Array(outSize * 4);
+  const weight = new Int32Array(outSize * 4);
   for (let i = 0; i < outSize; i++) {
     const p = positionAt(i);
     const sub = ((Math.trunc(p * POSITIONS * 2) & (POSITIONS * 2 - 1)) + 1) >> 1;
-    first[i] = Math.trunc(p) - 3;
-    weight[i] = sub * 4;
+    const first = Math.trunc(p) - 3;
+    for (let k = 0; k < 4; k++) {
+      source[i * 4 + k] = Math.min(inSize - 1, Math.max(0, first + k));
+      weight[i * 4 + k] = WEIGHTS[sub * 4 + k];
+    }
   }
-  return { first, weight };
+  return { source, weight };
 }
 
 /** The taps of both axes for one resize (libvips' transform of a diagonal matrix, inverted as it inverts it). */
@@ -92,8 +95,8 @@ function resizeTaps(width: number, height: number, to: { width: number; height: 
     const p = px;
     px += ia;
     return p;
-  }, to.width);
-  const y = axisTaps((row) => id * row - idy + 1, to.height);
+  }, width, to.width);
+  const y = axisTaps((row) => id * row - idy + 1, height, to.height);
   return { x, y };
 }
 
@@ -111,55 +114,43 @@ export function cubicEnlarge(rgb: Uint8Array, width: number, height: number, to:
   let taps = tapCache.get(key);
   if (!taps) {
     taps = resizeTaps(width, height, to);
-    // Crops come in a few hundred sizes; the tables are small (8 bytes an output position).
+    // Crops come in a few hundred sizes; the tables are small (20 bytes an output position).
     if (tapCache.size >= 1024) tapCache.clear();
     tapCache.set(key, taps);
   }
   const outW = to.width;
   const outH = to.height;
+  if (into && into.length < outW * outH * 3) throw new RangeError(`the output holds ${into.length} bytes, ${outW * outH * 3} are needed`);
   // Horizontal pass: every source row at every output column, rounded as libvips rounds each row's sum.
   const rows = new Int32Array(height * outW * 3);
-  const xFirst = taps.x.first;
-  const xWeight = taps.x.weight;
-  const lastX = width - 1;
+  const xs = taps.x;
   for (let r = 0; r < height; r++) {
     const src = r * width * 3;
     let o = r * outW * 3;
-    for (let i = 0; i < outW; i++) {
-      const f = xFirst[i];
-      const w = xWeight[i];
-      const c0 = WEIGHTS[w];
-      const c1 = WEIGHTS[w + 1];
-      const c2 = WEIGHTS[w + 2];
-      const c3 = WEIGHTS[w + 3];
-      const a = src + 3 * (f < 0 ? 0 : f > lastX ? lastX : f);
-      const b = src + 3 * (f + 1 < 0 ? 0 : f + 1 > lastX ? lastX : f + 1);
-      const c = src + 3 * (f + 2 < 0 ? 0 : f + 2 > lastX ? lastX : f + 2);
-      const d = src + 3 * (f + 3 < 0 ? 0 : f + 3 > lastX ? lastX : f + 3);
-      rows[o] = (c0 * rgb[a] + c1 * rgb[b] + c2 * rgb[c] + c3 * rgb[d] + ROUND) >> SHIFT;
-      rows[o + 1] = (c0 * rgb[a + 1] + c1 * rgb[b + 1] + c2 * rgb[c + 1] + c3 * rgb[d + 1] + ROUND) >> SHIFT;
-      rows[o + 2] = (c0 * rgb[a + 2] + c1 * rgb[b + 2] + c2 * rgb[c + 2] + c3 * rgb[d + 2] + ROUND) >> SHIFT;
-      o += 3;
+    for (let i = 0; i < outW; i++, o += 3) {
+      // Taps and weights of this column, then the three channels of its four source pixels.
+      const t = i * 4;
+      const a = src + 3 * xs.source[t];
+      const b = src + 3 * xs.source[t + 1];
+      const c = src + 3 * xs.source[t + 2];
+      const d = src + 3 * xs.source[t + 3];
+      const wx = xs.weight;
+      for (let ch = 0; ch < 3; ch++) {
+        rows[o + ch] = (wx[t] * rgb[a + ch] + wx[t + 1] * rgb[b + ch] + wx[t + 2] * rgb[c + ch] + wx[t + 3] * rgb[d + ch] + ROUND) >> SHIFT;
+      }
     }
   }
   // Vertical pass over the rounded rows, then the clip to 8 bits.
-  if (into && into.length < outW * outH * 3) throw new RangeError(`the output holds ${into.length} bytes, ${outW * outH * 3} are needed`);
   const out = into ? Buffer.from(into.buffer, into.byteOffset, outW * outH * 3) : Buffer.allocUnsafe(outW * outH * 3);
-  const yFirst = taps.y.first;
-  const yWeight = taps.y.weight;
-  const lastY = height - 1;
+  const ys = taps.y;
   const stride = outW * 3;
   for (let j = 0; j < outH; j++) {
-    const f = yFirst[j];
-    const w = yWeight[j];
-    const c0 = WEIGHTS[w];
-    const c1 = WEIGHTS[w + 1];
-    const c2 = WEIGHTS[w + 2];
-    const c3 = WEIGHTS[w + 3];
-    const a = stride * (f < 0 ? 0 : f > lastY ? lastY : f);
-    const b = stride * (f + 1 < 0 ? 0 : f + 1 > lastY ? lastY : f + 1);
-    const c = stride * (f + 2 < 0 ? 0 : f + 2 > lastY ? lastY : f + 2);
-    const d = stride * (f + 3 < 0 ? 0 : f + 3 > lastY ? lastY : f + 3);
+    const t = j * 4;
+    const [c0, c1, c2, c3] = ys.weight.subarray(t, t + 4);
+    const a = stride * ys.source[t];
+    const b = stride * ys.source[t + 1];
+    const c = stride * ys.source[t + 2];
+    const d = stride * ys.source[t + 3];
     const o = j * stride;
     for (let k = 0; k < stride; k++) {
       const v = (c0 * rows[a + k] + c1 * rows[b + k] + c2 * rows[c + k] + c3 * rows[d + k] + ROUND) >> SHIFT;
