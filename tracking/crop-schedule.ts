@@ -28,9 +28,9 @@ export const EVERY_FRAME: CropSchedule = { dense: Number.MAX_SAFE_INTEGER, every
 
 /**
  * Whether the point at `pointIndex` of a track is worth a crop. `openedAt`: the index of the point that
- * opened the track's alert, when the camera knows of it; `behind`: the camera's frames are waiting for
- * inference (pressureEvery applies) (the judge, given the same `alertEvery`,
+ * opened the track's alert, when the camera knows of it (the judge, given the same `alertEvery`,
  * ignores the crops in between anyway, so a camera that learns of the alert late only wastes work).
+ * `behind`: the camera's frames are waiting for inference, so `pressureEvery` applies.
  */
 export function wantsCrop(pointIndex: number, schedule: CropSchedule, openedAt: number | null, behind = false): boolean {
   const slower = behind ? Math.max(1, schedule.pressureEvery ?? 1) : 1;
