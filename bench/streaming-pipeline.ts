@@ -23,14 +23,13 @@ import { ModelRegistry } from '../core/model/registry.js';
 import { LocalStore } from '../core/storage/local-store.js';
 import { createRedis } from '../queue/redis-connection.js';
 import { publishRealisticModel } from './support/realistic-model.js';
+import { skywatchEnv } from './support/skywatch-env.js';
 
 const CLIPS = path.resolve('../shared/data/videos/drone');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const COUNTS = (process.env.BENCH_CAMERAS ?? '4,8,12,16,20,24').split(',').map(Number);
 const MODES = process.env.BENCH_MODE === 'processes' ? ['processes'] : process.env.BENCH_MODE === 'one-process' ? ['one-process'] : ['one-process', 'processes'];
 const FPS = 5;
-/** SKYWATCH_* settings of the bench's own environment apply in one process as they do to the spawned roles. */
-const SKYWATCH_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SKYWATCH_')));
 /** Cameras are added this many seconds apart in all (one clip's length: their loops spread over it). */
 const STAGGER_S = Number(process.env.BENCH_STAGGER_S ?? 10);
 const TARGET = { fps: 0.9 * FPS, p99: 500 };
@@ -129,7 +128,7 @@ for (const mode of MODES) {
         return { workerDropped: dropped, crops };
       };
     } else {
-      const running = await runRoles({ config: loadConfig({ env: SKYWATCH_ENV, overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
+      const running = await runRoles({ config: loadConfig({ env: skywatchEnv(), overrides }), logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true } });
       url = `http://127.0.0.1:${(running.server!.app.server.address() as { port: number }).port}`;
       stopAll = () => running.stop();
       summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0), crops: running.worker!.counters.crops });

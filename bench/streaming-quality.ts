@@ -39,9 +39,8 @@ import { trainTrackModel } from '../trainer/track/train-track-model.js';
 import { clipFolds, readTrackSet, type ClipRecord } from '../trainer/track/track-set.js';
 import { detectionTable } from './support/detection-table.js';
 import { SQUEEZENET } from './support/realistic-model.js';
+import { skywatchEnv } from './support/skywatch-env.js';
 
-/** SKYWATCH_* settings of the bench's own environment apply to the pipeline, as they would to `skywatch start`. */
-const SKYWATCH_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('SKYWATCH_')));
 const VIDEOS = path.resolve('../shared/data/videos');
 const FOLDS = Number(process.env.BENCH_FOLDS ?? 5);
 const FOLD_LIMIT = Number(process.env.BENCH_FOLD_LIMIT ?? FOLDS);
@@ -186,7 +185,7 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   console.log(`fold ${f + 1}/${FOLDS}: model ${trained.version} trained in ${(trainSeconds / 60).toFixed(1)} min; playing its ${held.length} held-out clips (load average ${load()})`);
 
   const prefix = `live-quality-${f}-${Date.now()}`;
-  const config = loadConfig({ env: SKYWATCH_ENV, overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false, ...INGEST } } });
+  const config = loadConfig({ env: skywatchEnv(), overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false, ...INGEST } } });
   const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true }, demoCamera: false });
   const playStarted = Date.now();
   const loadBefore = os.loadavg()[0];
