@@ -56,6 +56,9 @@ const LUMA_R = Float64Array.from({ length: 256 }, (_, v) => 0.299 * v);
 const LUMA_G = Float64Array.from({ length: 256 }, (_, v) => 0.587 * v);
 const LUMA_B = Float64Array.from({ length: 256 }, (_, v) => 0.114 * v);
 
+/** Whether 32-bit words hold their bytes low first (every platform Node ships on, checked anyway). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export class MotionDetector {
   readonly options: MotionOptions;
   private readonly w: number;
@@ -193,6 +196,7 @@ export class MotionDetector {
     const rowStride = width * 3;
     const cellStride = fx * 3;
     if (fx === 2 && fy === 2) {
+      if (LITTLE_ENDIAN && rgb.byteOffset % 4 === 0 && rowStride % 4 === 0 && w % 2 === 0) return this.shrinkHalfByWords(rgb);
       // 640x512 cameras at the default 320 width: the cell's four pixels, unrolled.
       for (let y = 0; y < h; y++) {
         let p = y * 2 * rowStride;
@@ -223,6 +227,45 @@ export class MotionDetector {
           }
         }
         grey[out + x] = r * sr + g * sg + b * sb;
+      }
+    }
+  }
+
+  /**
+   * shrinkBy(2, 2) on 32-bit words instead of bytes, for frames whose rows start on a word boundary
+   * (decoded frames do: each is its own allocation). Two cells, 4 pixels x 2 rows, are 3 words a row;
+   * masking alternate bytes into 16-bit lanes adds the two rows' channels in one addition per lane
+   * (at most 2 x 255 a lane, so no lane spills into the next). Integer sums, so exactly the bytes
+   * path's grey levels, in a quarter of the loads (this is the most expensive loop of motion).
+   */
+  private shrinkHalfByWords(rgb: Uint8Array): void {
+    const { w, h, width, grey } = this;
+    const r = 0.299 / 4;
+    const g = 0.587 / 4;
+    const b = 0.114 / 4;
+    const words = new Uint32Array(rgb.buffer, rgb.byteOffset, (width * this.height * 3) >>> 2);
+    const rowWords = (width * 3) >>> 2;
+    const M = 0x00ff00ff;
+    for (let y = 0; y < h; y++) {
+      let t = y * 2 * rowWords;
+      let u = t + rowWords;
+      let out = y * w;
+      for (let x = 0; x < w; x += 2, t += 3, u += 3, out += 2) {
+        const t0 = words[t];
+        const t1 = words[t + 1];
+        const t2 = words[t + 2];
+        const u0 = words[u];
+        const u1 = words[u + 1];
+        const u2 = words[u + 2];
+        // Little endian: t0 holds R0 G0 B0 R1, t1 G1 B1 R2 G2, t2 B2 R3 G3 B3 (low byte first).
+        const e0 = (t0 & M) + (u0 & M); // R0 | B0
+        const o0 = ((t0 >>> 8) & M) + ((u0 >>> 8) & M); // G0 | R1
+        const e1 = (t1 & M) + (u1 & M); // G1 | R2
+        const o1 = ((t1 >>> 8) & M) + ((u1 >>> 8) & M); // B1 | G2
+        const e2 = (t2 & M) + (u2 & M); // B2 | G3
+        const o2 = ((t2 >>> 8) & M) + ((u2 >>> 8) & M); // R3 | B3
+        grey[out] = r * ((e0 & 0xffff) + (o0 >>> 16)) + g * ((o0 & 0xffff) + (e1 & 0xffff)) + b * ((e0 >>> 16) + (o1 & 0xffff));
+        grey[out + 1] = r * ((e1 >>> 16) + (o2 & 0xffff)) + g * ((o1 >>> 16) + (e2 >>> 16)) + b * ((e2 & 0xffff) + (o2 >>> 16));
       }
     }
   }
