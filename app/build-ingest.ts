@@ -8,6 +8,7 @@ import { TrackOwner } from '../ingest/track-owner.js';
 import { CropResults } from '../queue/crop-results.js';
 import { FrameQueue } from '../queue/frame-queue.js';
 import { InProcessFirstSink } from '../queue/in-process-first-sink.js';
+import { QueuePeers } from '../queue/queue-peers.js';
 import { OpenAlerts } from '../queue/open-alerts.js';
 import { createSinks } from '../sinks/create-sinks.js';
 import type { SinkList } from '../sinks/sink-list.js';
@@ -59,9 +60,16 @@ export function buildIngest(ctx: ProcessContext, options: { ingesting: boolean; 
   const queue = new FrameQueue({ redis: ctx.redis, prefix: ctx.prefix, pixelTtlMs: Math.max(10_000, 3 * config.ingest.frameDeadlineMs) });
   ctx.onStop('frame queue', () => queue.close());
   // A process that scores too (start) scores its own cameras' frames in process, and spills to the queue.
-  const sink: FrameSink = options.worker && config.inference.inProcessFrames > 0
-    ? new InProcessFirstSink({ queue, scorer: options.worker, deliver: (result) => owner?.deliver(result), maxInProcess: config.inference.inProcessFrames, logger })
-    : queue;
+  let sink: FrameSink = queue;
+  if (options.worker && config.inference.inProcessFrames > 0) {
+    // Spilling only pays when another process's worker can take the frames.
+    const peers = new QueuePeers({ queue, selfName: options.worker.name, logger });
+    if (options.ingesting) {
+      peers.start();
+      ctx.onStop('queue peers', async () => peers.stop());
+    }
+    sink = new InProcessFirstSink({ queue, scorer: options.worker, deliver: (result) => owner?.deliver(result), maxInProcess: config.inference.inProcessFrames, peers, logger });
+  }
   let owner: TrackOwner | null = null;
   let publisher: TrackAlertPublisher | null = null;
   let sinks: SinkList | null = null;

@@ -1,4 +1,6 @@
 import { Worker, type Job } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { RedisClient } from '../core/redis-client.js';
 import type { Logger } from '../core/logger.js';
 import { unscored, type CropResult, type CropResults } from '../queue/crop-results.js';
@@ -27,6 +29,8 @@ export interface FrameWorkerOptions {
   now?: () => number;
   /** Drift monitor fed with every scored crop (drift/drift-monitor.ts). */
   drift?: DriftMonitor;
+  /** The worker's BullMQ name (its Redis connection is named after it); unique per process by default. */
+  name?: string;
 }
 
 export interface WorkerCounters {
@@ -55,11 +59,15 @@ export class FrameWorker {
   private scoring = false;
   /** The key names, made once (a `names` object is some twenty closures: not one per job). */
   private readonly n: ReturnType<typeof names>;
+  /** Tells this worker's connection from other processes' in the queue's worker list (QueuePeers). */
+  readonly name: string;
 
   constructor(private readonly options: FrameWorkerOptions) {
     const n = names(options.prefix);
     this.n = n;
+    this.name = options.name ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.worker = new Worker<FrameJobData>(n.frames, (job) => this.process(job), {
+      name: this.name,
       connection: options.redis,
       prefix: n.queuePrefix,
       concurrency: options.concurrency ?? 8,

@@ -104,6 +104,12 @@ export class FrameQueue implements FrameSink {
     this.inflight.set(o.camera, Math.max(0, (this.inflight.get(o.camera) ?? 0) - 1));
   }
 
+  /** Redis client names of the workers connected to this queue (BullMQ's, from CLIENT LIST). */
+  async workerNames(): Promise<string[]> {
+    const workers = (await this.queue.getWorkers()) as Array<{ rawname?: string; name?: string }>;
+    return workers.map((w) => w.rawname ?? w.name ?? '');
+  }
+
   async depth(): Promise<number> {
     return this.queue.getWaitingCount();
   }

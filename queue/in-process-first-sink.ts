@@ -14,8 +14,17 @@ export interface InProcessFirstSinkOptions {
   scorer: InProcessScorer;
   /** Where answers go: the owner's routing, as if they had come back through its results stream. */
   deliver: (result: CropResult) => void;
-  /** Frames scored in process at once; 0 sends every frame through the queue. */
+  /**
+   * Frames scored in process at once while other processes serve the queue; 0 sends every frame
+   * through the queue.
+   */
   maxInProcess: number;
+  /**
+   * Whether another process's worker serves the queue (QueuePeers). When none does, spilling would only
+   * send frames the long way round to this same process, so every frame is scored in process (the
+   * camera's own in-flight bound still holds); unknown (null) or absent: the limit holds.
+   */
+  peers?: { readonly present: boolean | null };
   logger?: Logger;
 }
 
@@ -24,8 +33,8 @@ export interface InProcessFirstSinkOptions {
  * are scored in process, skipping what the queue costs per frame (the pixels written to Redis and read
  * back, BullMQ's add, fetch, finish and completion event, the answer appended to a stream and tailed;
  * a quarter of the main thread and most of Redis's CPU at 8 cameras, docs/BENCHMARKS.md). Past
- * `maxInProcess` frames in flight the frames spill to the queue, so worker processes added beside
- * `start` still take load, and no frame waits on a busy process. Scores do not depend on the path:
+ * `maxInProcess` frames in flight the frames spill to the queue when other processes serve it, so
+ * worker processes added beside `start` still take load, and no frame waits on a busy process. Scores do not depend on the path:
  * the worker scores both with the same code and the same batcher, and the camera's owner judges them
  * the same way.
  */
@@ -43,7 +52,9 @@ export class InProcessFirstSink implements FrameSink {
   }
 
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
-    const scoring = this.inProcess < this.options.maxInProcess ? this.options.scorer.scoreInProcess(job) : null;
+    const { maxInProcess, peers } = this.options;
+    const room = maxInProcess > 0 && (this.inProcess < maxInProcess || peers?.present === false);
+    const scoring = room ? this.options.scorer.scoreInProcess(job) : null;
     if (!scoring) return this.options.queue.submit(job);
     this.count(job.cameraId, 1);
     void scoring

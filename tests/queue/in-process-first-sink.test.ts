@@ -13,6 +13,7 @@ import type { FrameJobInput } from '../../ingest/frame-sink.js';
 import { CropResults, type CropResult } from '../../queue/crop-results.js';
 import { FrameQueue } from '../../queue/frame-queue.js';
 import { InProcessFirstSink } from '../../queue/in-process-first-sink.js';
+import { QueuePeers } from '../../queue/queue-peers.js';
 import { createRedis } from '../../queue/redis-connection.js';
 import type { RedisClient } from '../../core/redis-client.js';
 import { publishTiny } from '../support/tiny-model.js';
@@ -124,6 +125,54 @@ describe('InProcessFirstSink', () => {
     const seqs = [...delivered.map((r) => r.seq), ...(await streamed())].sort((a, b) => a - b);
     expect(seqs).toEqual([10, 11, 12, 13, 14, 15]);
     await expect.poll(() => sink.inFlight('cam'), { timeout: 10_000 }).toBe(0);
+  });
+
+  it('scores every frame in process while no other process serves the queue, and spills again once one does', async () => {
+    const peers = new QueuePeers({ queue, selfName: worker.name });
+    // This process's own worker is on the queue, and only it.
+    expect(await peers.refresh()).toBe(false);
+    const delivered: CropResult[] = [];
+    const sink = new InProcessFirstSink({ queue, scorer: worker, deliver: (r) => delivered.push(r), maxInProcess: 2, peers });
+    const before = await results.lastId(OWNER);
+    const inProcessBefore = worker.counters.inProcess;
+    const outcomes = await Promise.all([50, 51, 52, 53, 54, 55].map((seq) => sink.submit(frame(seq))));
+    expect(outcomes).toEqual(Array(6).fill('queued'));
+    expect(worker.counters.inProcess - inProcessBefore).toBe(6);
+    await expect.poll(() => delivered.length, { timeout: 10_000 }).toBe(6);
+    expect(delivered.map((r) => r.seq).sort((a, b) => a - b)).toEqual([50, 51, 52, 53, 54, 55]);
+    expect(await results.read(OWNER, before, 10, reader)).toHaveLength(0);
+
+    // A `skywatch worker` joins: frames past the limit go to the queue again, where either worker takes them.
+    const predictor = new Predictor(holder, new MicroBatcher({ maxBatch: 8, maxWaitMs: 1 }), { maxPixels: 1e7 });
+    const other = new FrameWorker({ redis: createRedis('redis://127.0.0.1:6379'), prefix, predictor, results, logger: silentLogger, deadlineMs: 5_000 });
+    try {
+      other.start();
+      await expect.poll(() => peers.refresh(), { timeout: 10_000 }).toBe(true);
+      const mid = await results.lastId(OWNER);
+      const inProcessMid = worker.counters.inProcess;
+      await Promise.all([60, 61, 62, 63, 64, 65].map((seq) => sink.submit(frame(seq))));
+      expect(worker.counters.inProcess - inProcessMid).toBe(2);
+      const streamed = async () => (await results.read(OWNER, mid, 50, reader)).map((r) => r.result.seq);
+      await expect.poll(streamed, { timeout: 20_000 }).toHaveLength(4);
+      await expect.poll(() => delivered.length, { timeout: 10_000 }).toBe(8);
+      const seqs = [...delivered.slice(6).map((r) => r.seq), ...(await streamed())].sort((a, b) => a - b);
+      expect(seqs).toEqual([60, 61, 62, 63, 64, 65]);
+    } finally {
+      await other.close();
+    }
+    await expect.poll(() => peers.refresh(), { timeout: 10_000 }).toBe(false);
+  });
+
+  it('keeps to the limit when the queue\'s workers cannot be listed', async () => {
+    const peers = new QueuePeers({ queue: { workerNames: () => Promise.reject(new Error('ERR unknown command \'CLIENT\'')) }, selfName: worker.name });
+    expect(await peers.refresh()).toBeNull();
+    expect(peers.present).toBeNull();
+    const sink = new InProcessFirstSink({ queue, scorer: worker, deliver: () => {}, maxInProcess: 1, peers });
+    const before = await results.lastId(OWNER);
+    const inProcessBefore = worker.counters.inProcess;
+    await Promise.all([70, 71].map((seq) => sink.submit(frame(seq))));
+    expect(worker.counters.inProcess - inProcessBefore).toBe(1);
+    await expect.poll(async () => (await results.read(OWNER, before, 10, reader)).map((r) => r.result.seq), { timeout: 20_000 }).toEqual([71]);
   });
 
   it('scores a frame that reached the pipeline late, and answers a frame it cannot score unscored at once', async () => {
