@@ -104,10 +104,16 @@ export class FrameQueue implements FrameSink {
     this.inflight.set(o.camera, Math.max(0, (this.inflight.get(o.camera) ?? 0) - 1));
   }
 
-  /** Redis client names of the workers connected to this queue (BullMQ's, from CLIENT LIST). */
+  /**
+   * Redis client names of the workers connected to this queue (BullMQ's, from CLIENT LIST). Throws
+   * where the server does not list its clients (BullMQ then answers with a placeholder entry).
+   */
   async workerNames(): Promise<string[]> {
     const workers = (await this.queue.getWorkers()) as Array<{ rawname?: string; name?: string }>;
-    return workers.map((w) => w.rawname ?? w.name ?? '');
+    return workers.map((w) => {
+      if (w.rawname === undefined) throw new Error(`the queue's workers cannot be listed: ${w.name ?? 'no client name'}`);
+      return w.rawname;
+    });
   }
 
   async depth(): Promise<number> {

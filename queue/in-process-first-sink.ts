@@ -34,9 +34,9 @@ export interface InProcessFirstSinkOptions {
  * back, BullMQ's add, fetch, finish and completion event, the answer appended to a stream and tailed;
  * a quarter of the main thread and most of Redis's CPU at 8 cameras, docs/BENCHMARKS.md). Past
  * `maxInProcess` frames in flight the frames spill to the queue when other processes serve it, so
- * worker processes added beside `start` still take load, and no frame waits on a busy process. Scores do not depend on the path:
- * the worker scores both with the same code and the same batcher, and the camera's owner judges them
- * the same way.
+ * worker processes added beside `start` still take load, and no frame waits on a busy process. Scores
+ * do not depend on the path: the worker scores both with the same code and the same batcher, and the
+ * camera's owner judges them the same way.
  */
 export class InProcessFirstSink implements FrameSink {
   private inProcess = 0;

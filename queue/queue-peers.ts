@@ -18,10 +18,10 @@ export interface QueuePeersOptions {
  * Whether a process other than this one serves the frame queue, as Redis sees it (BullMQ names its
  * workers' connections; CLIENT LIST lists them). A process that ingests and scores (`skywatch start`)
  * gains nothing by spilling its frames to the queue when the only worker on it is its own: the same
- * batcher scores them either way, after a Redis round trip, BullMQ's bookkeeping and a wait for one of
- * the worker's job slots (at 24 cameras on 2 cores the spilled frames were scored 1.4 s after the hand-over
- * at p99 against 0.3 s in process; docs/BENCHMARKS.md). Null while unknown (not asked yet, or Redis
- * refused CLIENT LIST, as some managed services do): the caller keeps to its limit then.
+ * batcher scores them either way, after a Redis round trip, BullMQ's bookkeeping and a wait for one
+ * of the worker's job slots (at 24 cameras on 2 cores the spilled frames came back 1.2-1.7 s after the
+ * hand-over at p99, against 0.3 s in process; docs/BENCHMARKS.md). Null while unknown (not asked yet,
+ * Redis away, or CLIENT LIST refused, as some managed services do): the caller keeps to its limit.
  */
 export class QueuePeers {
   private known: boolean | null = null;
