@@ -236,7 +236,7 @@ export class MotionDetector {
    * (decoded frames do: each is its own allocation). Two cells, 4 pixels x 2 rows, are 3 words a row;
    * masking alternate bytes into 16-bit lanes adds the two rows' channels in one addition per lane
    * (at most 2 x 255 a lane, so no lane spills into the next). Integer sums, so exactly the bytes
-   * path's grey levels, in a quarter of the loads (this is the most expensive loop of motion).
+   * path's grey levels, in a quarter of the loads (the loop reads every byte of every frame).
    */
   private shrinkHalfByWords(rgb: Uint8Array): void {
     const { w, h, width, grey } = this;
