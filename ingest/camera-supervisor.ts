@@ -35,6 +35,12 @@ export interface CameraStatus {
   width: number | null;
   height: number | null;
   lastFrameAt: number | null;
+  /**
+   * How late the last frames (up to 30) reached the pipeline after their capture time, the most of
+   * them, in ms: a camera whose machine or network cannot keep up shows it here before its alerts
+   * come late (alert latency counts from the capture). Null until a frame arrives, and while not live.
+   */
+  lagMs: number | null;
   /** When the state last changed. */
   since: number;
   /** The second, higher-resolution stream crops are cut from (`cropUrl`); null without one. */
@@ -107,6 +113,8 @@ export class CameraSupervisor {
   private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   private readonly frameTimes: number[] = [];
+  /** How late each of those frames arrived after its capture time (ms), beside frameTimes. */
+  private readonly frameLags: number[] = [];
   private latest: { data: Buffer; width: number; height: number; buffers: FramePool } | null = null;
   private seq = 0;
   private running: Promise<void> | null = null;
@@ -150,6 +158,7 @@ export class CameraSupervisor {
       width: this.latest?.width ?? null,
       height: this.latest?.height ?? null,
       lastFrameAt: this.frameTimes.at(-1) ?? null,
+      lagMs: this.state === 'live' && this.frameLags.length ? Math.max(...this.frameLags) : null,
       since: this.since,
       cropStream: this.cropStream?.status() ?? null,
     };
@@ -299,6 +308,8 @@ export class CameraSupervisor {
         const capturedAt = clock.capture(frame.ptsMs, now);
         this.frameTimes.push(now);
         if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
+        this.frameLags.push(Math.max(0, now - capturedAt));
+        if (this.frameLags.length > FPS_WINDOW) this.frameLags.shift();
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');

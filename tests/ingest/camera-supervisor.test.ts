@@ -102,9 +102,13 @@ describe('CameraSupervisor over RTSP', () => {
     expect(status.restarts).toBeGreaterThanOrEqual(1);
     expect(status.framesDecoded).toBe(status.framesGated + status.framesQueued + status.framesDropped);
     expect(status.fps).toBeGreaterThan(0);
+    // A camera keeping up: its frames reach the pipeline well within a second of their capture.
+    expect(status.lagMs).toBeGreaterThanOrEqual(0);
+    expect(status.lagMs).toBeLessThan(2_000);
 
     await supervisor.stop();
     expect(supervisor.status().state).toBe('stopped');
+    expect(supervisor.status().lagMs).toBeNull();
     const all = JSON.stringify(status) + logs.join('');
     expect(logs.join('')).toMatch(/backoff|reconnecting/);
     expect(all).not.toContain('s3cr3t-pw');
@@ -144,7 +148,7 @@ describe('CameraSupervisor behind its stream', () => {
    * real pipeline) the main thread stays busy 450 ms, against a 200 ms frame period (5 fps), then waits
    * on I/O as a real hand-over to Redis or the worker does. Until `frames` frames were taken.
    */
-  async function play(url: string, options: { file: boolean; maxFrameLagMs: number; frames: number }): Promise<{ lags: number[]; decoded: number; behind: number }> {
+  async function play(url: string, options: { file: boolean; maxFrameLagMs: number; frames: number }): Promise<{ lags: number[]; decoded: number; behind: number; lagMs: number | null }> {
     const sink = new MemoryFrameSink();
     const real = sink.pipelines({ maxInFlight: 100 });
     const lags: number[] = [];
@@ -179,7 +183,7 @@ describe('CameraSupervisor behind its stream', () => {
     await waitFor('frames taken', () => lags.length >= options.frames || supervisor.status().state === 'ended', 90_000);
     const st = supervisor.status();
     await supervisor.stop();
-    return { lags, decoded: st.framesDecoded, behind: st.drops.behind };
+    return { lags, decoded: st.framesDecoded, behind: st.drops.behind, lagMs: st.lagMs };
   }
 
   it('a live stream skips frames while newer ones wait, so the frames it takes stay fresh; with the limit off they fall ever later', async () => {
@@ -193,6 +197,10 @@ describe('CameraSupervisor behind its stream', () => {
     expect(off.behind).toBe(0);
     // 24 frames at 455 ms against 200 ms of video each: the last ones come about 6 s late.
     expect(Math.max(...off.lags)).toBeGreaterThan(4_500);
+    // The camera's status says so (the supervisor's reading is taken just before the pipeline's).
+    expect(off.lagMs).toBeGreaterThan(4_500);
+    expect(off.lagMs).toBeLessThanOrEqual(Math.max(...off.lags));
+    expect(on.lagMs).toBeLessThan(3_500);
   }, 150_000);
 
   it('a file camera (a recording) plays every frame, late, whatever the limit', async () => {

@@ -169,7 +169,9 @@ export class CamerasView {
     const crop = st.cropStream;
     // The crop stream fails on its own (the camera keeps working): its state is said beside the rest.
     const cropText = !crop ? '' : crop.state === 'live' ? ` · crops from ${crop.width}x${crop.height}` : ` · crop stream ${crop.state}${crop.lastError ? `: ${crop.lastError}` : ''}`;
-    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped${cropText}`;
+    // Under half a second late is a camera keeping up; past it the operator sees that alerts come late.
+    const lagText = typeof st.lagMs === 'number' && st.lagMs >= 500 ? ` · ${(st.lagMs / 1000).toFixed(1)} s behind` : '';
+    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped${lagText}${cropText}`;
     tile.toggle.textContent = cam.enabled ? 'Disable' : 'Enable';
     if (dead) {
       const since = downSince(cam);

@@ -62,6 +62,8 @@ export interface CameraStatus {
   lastError?: string | null;
   fps?: number;
   framesDropped?: number;
+  /** How late the camera's latest frames arrived after their capture, ms (null while not live). */
+  lagMs?: number | null;
   framesDecoded?: number;
   lastFrameAt?: number | null;
   since?: number;
