@@ -112,9 +112,8 @@ export class CameraSupervisor {
   private lastError: string | null = null;
   private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
-  private readonly frameTimes: number[] = [];
-  /** How late each of those frames arrived after its capture time (ms), beside frameTimes. */
-  private readonly frameLags: number[] = [];
+  /** The last FPS_WINDOW frames: when each arrived, and how late after its capture time (ms). */
+  private readonly recent: Array<{ at: number; lagMs: number }> = [];
   private latest: { data: Buffer; width: number; height: number; buffers: FramePool } | null = null;
   private seq = 0;
   private running: Promise<void> | null = null;
@@ -157,8 +156,8 @@ export class CameraSupervisor {
       drops: { ...this.drops },
       width: this.latest?.width ?? null,
       height: this.latest?.height ?? null,
-      lastFrameAt: this.frameTimes.at(-1) ?? null,
-      lagMs: this.state === 'live' && this.frameLags.length ? Math.max(...this.frameLags) : null,
+      lastFrameAt: this.recent.at(-1)?.at ?? null,
+      lagMs: this.state === 'live' && this.recent.length ? Math.max(...this.recent.map((f) => f.lagMs)) : null,
       since: this.since,
       cropStream: this.cropStream?.status() ?? null,
     };
@@ -185,7 +184,7 @@ export class CameraSupervisor {
   }
 
   private measuredFps(): number {
-    const t = this.frameTimes;
+    const t = this.recent.map((f) => f.at);
     if (t.length < 2) return 0;
     const span = t[t.length - 1] - t[0];
     // A camera that stopped sending has no rate, whatever it had before.
@@ -306,10 +305,8 @@ export class CameraSupervisor {
         arm();
         const now = Date.now();
         const capturedAt = clock.capture(frame.ptsMs, now);
-        this.frameTimes.push(now);
-        if (this.frameTimes.length > FPS_WINDOW) this.frameTimes.shift();
-        this.frameLags.push(Math.max(0, now - capturedAt));
-        if (this.frameLags.length > FPS_WINDOW) this.frameLags.shift();
+        this.recent.push({ at: now, lagMs: Math.max(0, now - capturedAt) });
+        if (this.recent.length > FPS_WINDOW) this.recent.shift();
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');
