@@ -37,7 +37,7 @@ import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, outcomesKey, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
 import { predictRowsMean } from '../trainer/track/heads.js';
-import { DEFAULT_TRACK_TRAINING, embedClips } from '../trainer/track/train-track.js';
+import { cropBackboneOptions, DEFAULT_TRACK_TRAINING, embedClips } from '../trainer/track/train-track.js';
 import { DEFAULT_ALERT_POLICY } from '../trainer/track/train-track-model.js';
 import { readTrackSet } from '../trainer/track/track-set.js';
 import { DEFAULT_REJOIN } from '../tracking/track-judge.js';
@@ -66,7 +66,9 @@ await initTfBackend('auto');
 const clips = await readTrackSet(tracksDir);
 // The features the shipped crop model is trained on.
 const CROP_SIZE = process.env.BENCH_CROP_SIZE ? Number(process.env.BENCH_CROP_SIZE) : undefined;
-const backbone = await loadBackbone(BACKBONE, { taps: DEFAULT_TRACK_TRAINING.cropTaps, ...(CROP_SIZE ? { size: CROP_SIZE } : {}) });
+// Quantised as training quantises it: calibrated on crops spread over every clip (pixels only, no labels).
+const SETTINGS = process.env.BENCH_SETTINGS ? (JSON.parse(process.env.BENCH_SETTINGS) as Partial<typeof DEFAULT_TRACK_TRAINING>) : {};
+const backbone = await loadBackbone(BACKBONE, { ...cropBackboneOptions(clips, { ...DEFAULT_TRACK_TRAINING, ...SETTINGS }), ...(CROP_SIZE ? { size: CROP_SIZE } : {}) });
 console.log(`crop model input ${backbone.input.width}x${backbone.input.height}`);
 const t0 = Date.now();
 const data = await embedClips(backbone, clips, { cacheDir: path.resolve('.cache/bench-embeddings') });
@@ -112,7 +114,7 @@ if (SUBSTREAM) {
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {
-  folds: FOLDS, seed: SEED, policies, trainSubsample: process.env.BENCH_TRAIN_SUBSAMPLE ? Number(process.env.BENCH_TRAIN_SUBSAMPLE) : undefined, settings: { extraCrops, cropHeads: CROP_HEADS, ...(process.env.BENCH_SETTINGS ? (JSON.parse(process.env.BENCH_SETTINGS) as object) : {}) }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
+  folds: FOLDS, seed: SEED, policies, trainSubsample: process.env.BENCH_TRAIN_SUBSAMPLE ? Number(process.env.BENCH_TRAIN_SUBSAMPLE) : undefined, settings: { extraCrops, cropHeads: CROP_HEADS, ...SETTINGS }, alternatives, onProgress: (m) => process.stderr.write(`${m}\n`),
   onFold: (parts) => {
     if (!valid || !validFeatures) return;
     const probs = predictRowsMean(parts.cropHeads, validFeatures, data.dim);

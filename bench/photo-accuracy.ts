@@ -39,7 +39,7 @@ import { predictRows, predictRowsMean } from '../trainer/track/heads.js';
 import { PHOTO_GATE_COLUMN } from '../core/model/manifest.js';
 import { DEFAULT_PHOTO_GATE, trainPhotoGate } from '../trainer/photo/train-photo-gate.js';
 import { gateCropFeatures } from '../trainer/photo/gate-crop-features.js';
-import { DEFAULT_TRACK_TRAINING, embedClips, trainCropHeads, trainingLabels, trainingTracks, type TrackTrainSettings } from '../trainer/track/train-track.js';
+import { cropBackboneOptions, DEFAULT_TRACK_TRAINING, embedClips, trainCropHeads, trainingLabels, trainingTracks, type TrackTrainSettings } from '../trainer/track/train-track.js';
 import { clipFolds, readTrackSet } from '../trainer/track/track-set.js';
 import { loadBackbone } from '../trainer/transfer/backbone.js';
 import { computeEmbeddings } from '../trainer/transfer/embeddings.js';
@@ -73,13 +73,14 @@ const started = Date.now();
 await initTfBackend('auto');
 // PHOTO_TAPS=mean:fire7/concat_1,max:fire9/concat_1: features from these pooled layers instead.
 const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
-const backbone = await loadBackbone(BACKBONE, { taps });
+const clips = await readTrackSet(tracksDir);
+// The crop model's backbone as the trainer loads it (8-bit, calibrated on the clips' crops, by default).
+const backbone = await loadBackbone(BACKBONE, cropBackboneOptions(clips, { ...DEFAULT_TRACK_TRAINING, cropTaps: taps }));
 // The photo model's own input size (PHOTO_SIZE to compare others); the crop model keeps the backbone's.
 const photoSize = Number(process.env.PHOTO_SIZE ?? DEFAULT_PHOTO_MODEL.inputSize);
 const photoBackbone = photoSize === backbone.input.width ? backbone : await loadBackbone(BACKBONE, { taps, size: photoSize });
 const photoModel = { ...DEFAULT_PHOTO_MODEL, inputSize: photoSize };
-console.log(`features: ${backbone.cutAt} (${backbone.featureDim}); crop model at ${backbone.input.width} px, photo model at ${photoSize} px`);
-const clips = await readTrackSet(tracksDir);
+console.log(`features: ${backbone.cutAt} (${backbone.featureDim}); crop model at ${backbone.input.width} px${backbone.quantised ? ', 8-bit' : ''}, photo model at ${photoSize} px`);
 const data = await embedClips(backbone, clips, { cacheDir });
 /** Photographs with their features for the crop model and for the photo model (the same rows of both). */
 interface PhotoSet {

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sha256 } from '../../core/hash.js';
@@ -7,14 +7,21 @@ import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { loadBackbone } from '../../trainer/transfer/backbone.js';
 import { exportTransferModel } from '../../trainer/transfer/export-transfer.js';
+import { DEFAULT_TRACK_TRAINING } from '../../trainer/track/train-track.js';
 import { createHead } from '../../trainer/transfer/head.js';
 
 export const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
+const PHOTOS = path.resolve('../shared/data/images/train');
 
-/** The shipped SqueezeNet with a (seeded, untrained) head: the shape and cost of a real Skywatch model. */
+/**
+ * The shipped SqueezeNet with a (seeded, untrained) head: the shape and cost of a real Skywatch model.
+ * Its convolutions are 8-bit as the trainer ships them (calibrated here on photographs, which moves
+ * only the scores), unless BENCH_FLOAT_MODEL=1 asks for the float backbone.
+ */
 export async function publishRealisticModel(dir: string, version = 'bench-1'): Promise<{ registryDir: string; modelPath: string; manifest: ModelManifest }> {
   await tf.setBackend('cpu');
-  const backbone = await loadBackbone(SQUEEZENET);
+  const quantised = process.env.BENCH_FLOAT_MODEL !== '1' && DEFAULT_TRACK_TRAINING.quantiseCalibration > 0;
+  const backbone = await loadBackbone(SQUEEZENET, quantised ? { quantise: { images: calibrationPhotos(32) } } : {});
   const head = createHead(backbone.featureDim, 2, { seed: 1 });
   const exported = await exportTransferModel(backbone, head, ['bird', 'drone']);
   mkdirSync(dir, { recursive: true });
@@ -34,4 +41,9 @@ export async function publishRealisticModel(dir: string, version = 'bench-1'): P
   const registryDir = path.join(dir, 'registry');
   await new ModelRegistry(new LocalStore(registryDir)).publish({ version, modelPath, manifest, promote: 'force' });
   return { registryDir, modelPath, manifest };
+}
+
+function calibrationPhotos(count: number): string[] {
+  const files = ['bird', 'drone'].flatMap((label) => readdirSync(path.join(PHOTOS, label)).sort().map((f) => path.join(PHOTOS, label, f)));
+  return Array.from({ length: count }, (_v, i) => files[Math.floor(((i + 0.5) * files.length) / count)]);
 }

@@ -37,7 +37,7 @@ import { gateCropFeatures } from '../photo/gate-crop-features.js';
 import { judgeClip, summarise, type AlertPolicy, type ClipOutcome, type ClipSummary } from './evaluate-clips.js';
 import { exportTrackModel, TRACK_INPUT, TRACK_OUTPUT } from './export-track.js';
 import { TfjsVerdict } from './tfjs-verdict.js';
-import { clipProbabilities, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
+import { clipProbabilities, cropBackboneOptions, DEFAULT_TRACK_TRAINING, embedClips, recordedSettings, trainTrackParts, type TrackTrainSettings } from './train-track.js';
 import { clipFolds, primaryTrack, readTrackSet, TRACKS_FILE, type ClipRecord } from './track-set.js';
 
 const PHOTO_FILE = 'photo.onnx';
@@ -183,7 +183,7 @@ async function trainOnce(request: TrackTrainingRequest, version: string, tracker
   tracker?.data({ source, fingerprint, counts });
   if (test.length === 0 || train.length === 0) throw new SkywatchError('DATA_INVALID', `too few clips (${clips.length}) for a test split`);
   logger.info({ clips: clips.length, train: train.length, test: test.length, backend: backend.name, run: version }, `track model ${version}: ${train.length} training clips, ${test.length} test clips`);
-  const backbone = await loadBackbone(request.backbone, { taps: trainSettings.cropTaps, tapsIfPresent: true });
+  const backbone = await loadBackbone(request.backbone, cropBackboneOptions(clips, trainSettings));
   const cacheDir = request.cacheDir ?? path.join(request.stateDir, 'cache');
   let lastLog = 0;
   const data = await embedClips(backbone, clips, {

@@ -5,7 +5,7 @@ import type { FeatureSet } from '../fit/array-batches.js';
 import { gatherRows } from '../fit/gather-rows.js';
 import type { EpochRecord } from '../fit/epoch-record.js';
 import type { ProgressReporter } from '../fit/progress.js';
-import type { Backbone, FeatureTap } from '../transfer/backbone.js';
+import type { Backbone, BackboneOptions, FeatureTap } from '../transfer/backbone.js';
 import { computeEmbeddings } from '../transfer/embeddings.js';
 import { fitCropHeads, fitTrackHead, predictRowsMean, type CropHeadFit, type HeadFit } from './heads.js';
 import { clipFolds, primaryTrack, type ClipRecord } from './track-set.js';
@@ -59,6 +59,12 @@ export interface TrackTrainSettings {
    * from scores like those it gets in service.
    */
   cropHeads: number;
+  /**
+   * Crops of the clips the crop model's backbone calibrates its 8-bit convolutions on (spread evenly
+   * over every clip; see calibrationCrops); 0: the backbone runs in float. Integer convolutions cost
+   * the crop model about 0.6 of float's time on a CPU, the largest single cost a camera has.
+   */
+  quantiseCalibration: number;
   crop: Omit<CropHeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
   track: HeadSettings;
   signal?: AbortSignal;
@@ -90,6 +96,7 @@ export const DEFAULT_TRACK_TRAINING: Omit<TrackTrainSettings, 'seed'> = {
   // images/valid, and costs 2.75x the head's inputs and a re-embedding: off (docs/BENCHMARKS.md).
   cropTaps: [],
   cropHeads: 1,
+  quantiseCalibration: 256,
   prefixLengths: [2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
   crop: { epochs: 15, learningRate: 1e-3, batchSize: 64 },
   track: { epochs: 60, learningRate: 3e-3, batchSize: 64 },
@@ -110,6 +117,25 @@ export async function embedClips(backbone: Backbone, clips: ClipRecord[], option
   const rows = clips.map((c) => c.tracks.map((t) => t.crops.map((f) => files.push(f) - 1)));
   const features = await computeEmbeddings(backbone, files, { cacheDir: options.cacheDir, augment: false, signal: options.signal, onProgress: options.onProgress });
   return { clips, rows, features, dim: backbone.featureDim, files };
+}
+
+/**
+ * `count` crop files spread evenly over the clips' crops in their order (every clip, every track), for
+ * calibrating a quantised backbone: the same files for the same track set, whatever the split.
+ */
+export function calibrationCrops(clips: readonly ClipRecord[], count: number): string[] {
+  const files = clips.flatMap((c) => c.tracks.flatMap((t) => t.crops));
+  if (files.length <= count) return files;
+  return Array.from({ length: count }, (_v, i) => files[Math.floor(((i + 0.5) * files.length) / count)]);
+}
+
+/** How the crop model's backbone is loaded for these clips: its feature taps, and its calibration when quantised. */
+export function cropBackboneOptions(clips: readonly ClipRecord[], settings: Pick<TrackTrainSettings, 'cropTaps' | 'quantiseCalibration'>): BackboneOptions {
+  return {
+    taps: settings.cropTaps,
+    tapsIfPresent: true,
+    ...(settings.quantiseCalibration > 0 ? { quantise: { images: calibrationCrops(clips, settings.quantiseCalibration) } } : {}),
+  };
 }
 
 function gather(data: EmbeddedClips, rowIndexes: readonly number[]): Float32Array {

@@ -3,8 +3,10 @@ import * as ort from 'onnxruntime-node';
 import { SkywatchError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import type { ModelInput } from '../../core/model/manifest.js';
+import { decodeImage, rgbToTensor } from '../../inference/preprocess.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { DataType, decodeModel, encodeModel, type Model, type OnnxNode } from '../onnx/onnx-proto.js';
+import { quantiseBackbone } from './quantise-backbone.js';
 
 /** A pretrained classifier cut before its classifier: a graph from an image to a feature vector. */
 export interface Backbone {
@@ -13,6 +15,8 @@ export interface Backbone {
   featureDim: number;
   /** The graph tensor the features are taken from (before pooling); several joined by `+`. */
   cutAt: string;
+  /** Whether its convolutions run on 8-bit integers (BackboneOptions.quantise). */
+  quantised: boolean;
   /** Names this cut (backbone and feature taps) in caches: embeddings of two cuts never mix. */
   cacheKey: string;
   /** The cut model: input `input` float32 [N,3,H,W], output `features` float32 [N, featureDim]. */
@@ -54,6 +58,13 @@ export interface BackboneOptions {
    * global pool takes any size): fewer pixels cost less per image, for crops of small objects.
    */
   size?: number;
+  /**
+   * Run the convolutions on 8-bit integers (trainer/transfer/quantise-backbone.ts), their ranges
+   * calibrated on these images (files, decoded and normalised as the model's inputs are). The features
+   * differ slightly from float's, so they are cached apart, and a model must be trained on the features
+   * of the backbone it is exported with.
+   */
+  quantise?: { images: readonly string[] };
 }
 
 /**
@@ -148,15 +159,22 @@ export async function loadBackbone(onnxPath: string, options: BackboneOptions = 
   else b.node('Identity', [x], {}, FEATURES);
   b.output(FEATURES, DataType.FLOAT, ['N', 'D']);
 
-  const featureModel = encodeModel(model);
   const known = KNOWN[hash] ?? TORCHVISION;
   const input: ModelInput = { name: INPUT, layout: 'NCHW', height, width, ...known, ...options.input } as ModelInput;
+  let quantisedAs = '';
+  if (options.quantise) {
+    const calibration = await Promise.all(options.quantise.images.map(async (file) => rgbToTensor((await decodeImage(file, width, height)).rgb, input)));
+    const quantised = await quantiseBackbone(model, { input: INPUT, calibration, height, width });
+    model = quantised.model;
+    quantisedAs = `-q8-${quantised.digest}`;
+  }
+  const featureModel = encodeModel(model);
   const featureDim = await probeFeatureDim(featureModel, height, width);
   const cutAt = taps.length ? taps.map((t) => `${t.pool}(${t.tensor})`).join('+') : feature;
   // Features differ with the tensor they are cut from and with the input size: each has its own cache.
   const resized = height !== native.height || width !== native.width ? `-${width}x${height}` : '';
-  const cacheKey = `${taps.length ? `${hash.slice(0, 16)}-${sha256(Buffer.from(cutAt)).slice(0, 8)}` : hash.slice(0, 16)}${resized}`;
-  return { sha256: hash, input, featureDim, cutAt, cacheKey, model, featureModel };
+  const cacheKey = `${taps.length ? `${hash.slice(0, 16)}-${sha256(Buffer.from(cutAt)).slice(0, 8)}` : hash.slice(0, 16)}${resized}${quantisedAs}`;
+  return { sha256: hash, input, featureDim, cutAt, quantised: quantisedAs !== '', cacheKey, model, featureModel };
 }
 
 async function probeFeatureDim(bytes: Uint8Array, height: number, width: number): Promise<number> {

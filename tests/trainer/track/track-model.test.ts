@@ -14,6 +14,7 @@ import { MicroBatcher } from '../../../inference/micro-batcher.js';
 import { ModelHolder } from '../../../inference/model-holder.js';
 import { Predictor } from '../../../inference/predictor.js';
 import { buildTracksFromVideos } from '../../../trainer/data/tracks-from-videos.js';
+import { decodeModel } from '../../../trainer/onnx/onnx-proto.js';
 import { trainTrackModel, type TrackTrainingResult } from '../../../trainer/track/train-track-model.js';
 import { readTrackSet } from '../../../trainer/track/track-set.js';
 import type { TrainingProfile } from '../../../trainer/profile/phase-profiler.js';
@@ -68,6 +69,13 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     expect(baseline!.count).toBeGreaterThan(0);
     expect(manifest.labels).toContain('other');
     expect(manifest.track?.features.length).toBeGreaterThan(10);
+    // The crop model ships with 8-bit convolutions, calibrated on the clips' own crops: every Conv
+    // reads its weights through a DequantizeLinear of int8 values.
+    const shipped = decodeModel(readFileSync(path.join(result.runDir, 'model.onnx'))).graph!;
+    const dequantised = new Set(shipped.node!.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.output![0]));
+    const convs = shipped.node!.filter((n) => n.opType === 'Conv');
+    expect(convs.length).toBeGreaterThan(20);
+    expect(convs.every((n) => dequantised.has(n.input![0]) && dequantised.has(n.input![1]))).toBe(true);
 
     const holder = new ModelHolder({ registry: reg, cacheDir: path.join(root, 'cache'), threads: { intraOpThreads: 1, interOpThreads: 1 }, pollIntervalMs: 60_000, logger: silentLogger });
     expect(await holder.reload()).toBe('loaded');
