@@ -7,7 +7,6 @@ import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { loadBackbone } from '../../trainer/transfer/backbone.js';
 import { exportTransferModel } from '../../trainer/transfer/export-transfer.js';
-import { DEFAULT_TRACK_TRAINING } from '../../trainer/track/train-track.js';
 import { createHead } from '../../trainer/transfer/head.js';
 
 export const SQUEEZENET = path.resolve('../shared/data/backbones/squeezenet1.0-imagenet-fp16.onnx');
@@ -15,13 +14,12 @@ const PHOTOS = path.resolve('../shared/data/images/train');
 
 /**
  * The shipped SqueezeNet with a (seeded, untrained) head: the shape and cost of a real Skywatch model.
- * Its convolutions are 8-bit as the trainer ships them (calibrated here on photographs, which moves
- * only the scores), unless BENCH_FLOAT_MODEL=1 asks for the float backbone.
+ * BENCH_INT8_MODEL=1: its convolutions 8-bit, as `train --int8-crops` ships them (calibrated here on
+ * photographs, which moves only the scores, not the cost).
  */
 export async function publishRealisticModel(dir: string, version = 'bench-1'): Promise<{ registryDir: string; modelPath: string; manifest: ModelManifest }> {
   await tf.setBackend('cpu');
-  const quantised = process.env.BENCH_FLOAT_MODEL !== '1' && DEFAULT_TRACK_TRAINING.quantiseCalibration > 0;
-  const backbone = await loadBackbone(SQUEEZENET, quantised ? { quantise: { images: calibrationPhotos(32) } } : {});
+  const backbone = await loadBackbone(SQUEEZENET, process.env.BENCH_INT8_MODEL === '1' ? { quantise: { images: calibrationPhotos(32) } } : {});
   const head = createHead(backbone.featureDim, 2, { seed: 1 });
   const exported = await exportTransferModel(backbone, head, ['bird', 'drone']);
   mkdirSync(dir, { recursive: true });

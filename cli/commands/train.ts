@@ -5,6 +5,7 @@ import path from 'node:path';
 import { trainingDataFolder } from '../../trainer/data/split-folders.js';
 import { createProgress } from '../../trainer/fit/progress.js';
 import { trainTrackModel } from '../../trainer/track/train-track-model.js';
+import { INT8_CALIBRATION_CROPS } from '../../trainer/track/train-track.js';
 import { runTraining, TRAINING_DEFAULTS, type TrainMode } from '../../trainer/train.js';
 import { printResult, type CliContext } from '../context.js';
 import { readFile } from 'node:fs/promises';
@@ -50,6 +51,7 @@ interface TrainFlags {
   tta?: 'none' | 'hflip';
   photos?: string;
   refit: boolean;
+  int8Crops: boolean;
 }
 
 export function registerTrainCommand(program: Command, ctx: CliContext): void {
@@ -87,6 +89,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
     .option('--sweep <file.json>', 'grid or random search over training settings (see docs/MLOPS.md): every trial recorded, only the best (lowest validation loss) published, through champion/challenger, with --publish')
     .addOption(new Option('--tta <kind>', 'transfer mode: test-time augmentation baked into the exported model (hflip: average with the mirror image)').choices(['none', 'hflip']))
     .option('--photos <dir>', 'with --kind track: labelled photographs (one folder per label, or a data set of split folders) for a photo model that answers single images and for the crop model (those of train/ when split: the other splits are left out), as `skywatch start` trains its default')
+    .option('--int8-crops', `with --kind track: the crop model's backbone runs 8-bit convolutions, calibrated on ${INT8_CALIBRATION_CROPS} crops of the clips: about 0.6 of its CPU a crop, for machines short of CPU, at a cost in false alarms (docs/DETECTION.md)`, false)
     .option('--no-refit', 'with --kind track: ship the model trained on the training split itself (default: after the held-out evaluation, the models that ship are trained again on every clip)')
     .option('--profile-steps <n>', 'write profile.json into the run folder (and beside the run record): seconds per phase (scan, decode, embed, step, export, evaluate) and the times of the first N training steps (frame and track)', integer(0, 1_000_000))
     .addHelpText('after', '\nExamples:\n  skywatch train --data ../shared/data/images --registry .state/registry --publish\n  skywatch train --data gs://bucket/datasets/birds --registry gs://bucket/models --mode scratch --epochs 20 --json\n')
@@ -120,6 +123,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
             profileSteps: flags.profileSteps,
             photos: flags.photos ? resolveLocal(flags.photos) : undefined,
             refit: flags.refit,
+            ...(flags.int8Crops ? { settings: { quantiseCalibration: INT8_CALIBRATION_CROPS } } : {}),
             gcs: { apiEndpoint: config.gcs.apiEndpoint, projectId: config.gcs.projectId },
             logger,
             signal: controller.signal,
@@ -132,7 +136,7 @@ export function registerTrainCommand(program: Command, ctx: CliContext): void {
           ].join('\n'));
           return;
         }
-        if (flags.photos || !flags.refit) throw new SkywatchError('BAD_REQUEST', `${flags.photos ? '--photos' : '--no-refit'} applies to --kind track only`);
+        if (flags.photos || !flags.refit || flags.int8Crops) throw new SkywatchError('BAD_REQUEST', `${flags.photos ? '--photos' : flags.int8Crops ? '--int8-crops' : '--no-refit'} applies to --kind track only`);
         const { folder, setAside } = trainingDataFolder(resolveLocal(flags.data ?? config.data));
         if (setAside.length) logger.warn({ data: folder, setAside }, `the data set is split into folders: training on ${folder} (its splits are made there); ${setAside.join(', ')} not used`);
         const base = {

@@ -165,5 +165,7 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE) || !existsSync(IMAG
     expect((failed as { stderr: string }).stderr).toContain(missing);
     const misplaced = await exec('node', [path.resolve('bin/skywatch.mjs'), 'train', '--photos', path.join(root, 'photos')], cliEnv).catch((e: { code: number; stderr: string }) => e);
     expect((misplaced as { stderr: string }).stderr).toContain('BAD_REQUEST: --photos applies to --kind track only');
+    const int8Frame = await exec('node', [path.resolve('bin/skywatch.mjs'), 'train', '--int8-crops'], cliEnv).catch((e: { code: number; stderr: string }) => e);
+    expect((int8Frame as { stderr: string }).stderr).toContain('BAD_REQUEST: --int8-crops applies to --kind track only');
   }, 600_000);
 });

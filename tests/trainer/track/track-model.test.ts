@@ -15,6 +15,7 @@ import { ModelHolder } from '../../../inference/model-holder.js';
 import { Predictor } from '../../../inference/predictor.js';
 import { buildTracksFromVideos } from '../../../trainer/data/tracks-from-videos.js';
 import { decodeModel } from '../../../trainer/onnx/onnx-proto.js';
+import { INT8_CALIBRATION_CROPS } from '../../../trainer/track/train-track.js';
 import { trainTrackModel, type TrackTrainingResult } from '../../../trainer/track/train-track-model.js';
 import { readTrackSet } from '../../../trainer/track/track-set.js';
 import type { TrainingProfile } from '../../../trainer/profile/phase-profiler.js';
@@ -54,7 +55,7 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     registry = path.join(root, 'registry');
     const result = await trainTrackModel({
       tracks: path.join(root, 'tracks'), registry, stateDir: path.join(root, 'state'), backbone: BACKBONE, seed: 3, testFolds: 2, publish: true, logger: silentLogger, profileSteps: 5,
-      settings: SETTINGS,
+      settings: { ...SETTINGS, quantiseCalibration: INT8_CALIBRATION_CROPS },
     });
     trained = result;
     expect(result.decision?.promoted).toBe(true);
@@ -69,8 +70,8 @@ describe.skipIf(!existsSync(VIDEOS) || !existsSync(BACKBONE))('track models on r
     expect(baseline!.count).toBeGreaterThan(0);
     expect(manifest.labels).toContain('other');
     expect(manifest.track?.features.length).toBeGreaterThan(10);
-    // The crop model ships with 8-bit convolutions, calibrated on the clips' own crops: every Conv
-    // reads its weights through a DequantizeLinear of int8 values.
+    // Trained with 8-bit crops (train --int8-crops), the crop model calibrated on the clips' own crops:
+    // every Conv reads its input and weights through DequantizeLinear.
     const shipped = decodeModel(readFileSync(path.join(result.runDir, 'model.onnx'))).graph!;
     const dequantised = new Set(shipped.node!.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.output![0]));
     const convs = shipped.node!.filter((n) => n.opType === 'Conv');
