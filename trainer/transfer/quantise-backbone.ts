@@ -45,7 +45,7 @@ const OPSET = 13;
 
 export interface QuantisedModel {
   model: Model;
-  /** Names the calibrated ranges: two calibrations give the same features only when they agree. */
+  /** Names the quantised graph (its ranges and its structure): embeddings of two digests never mix. */
   digest: string;
 }
 
@@ -122,7 +122,8 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
   const read = new Set(out.flatMap((n) => n.input ?? []));
   graph.initializer = [...(graph.initializer ?? []), ...added].filter((t) => read.has(t.name!));
   model.opsetImport = [{ domain: '', version: Math.max(OPSET, ...(model.opsetImport ?? []).filter((o) => !o.domain).map((o) => Number(o.version ?? 0))) }];
-  const digest = sha256(Buffer.from(JSON.stringify([...ranges].map(([k, r]) => [k, r.min, r.max])))).slice(0, 12);
+  // The whole quantised graph, not only the ranges: a change in how it is built is other features.
+  const digest = sha256(Buffer.from(encodeModel(model))).slice(0, 12);
   return { model, digest };
 
   function quantiseWeights(t: Tensor, into: Tensor[], nodesOut: OnnxNode[]): { name: string; scales: Float32Array } {
