@@ -74,7 +74,7 @@ await initTfBackend('auto');
 // PHOTO_TAPS=mean:fire7/concat_1,max:fire9/concat_1: features from these pooled layers instead.
 const taps = process.env.PHOTO_TAPS?.split(',').map((t) => ({ pool: t.split(':')[0] as 'mean' | 'max', tensor: t.split(':')[1] })) ?? DEFAULT_TRACK_TRAINING.cropTaps;
 const clips = await readTrackSet(tracksDir);
-// The crop model's backbone as the trainer loads it (8-bit, calibrated on the clips' crops, by default).
+// The crop model's backbone as the trainer loads it (float by default; 8-bit with quantiseCalibration).
 const backbone = await loadBackbone(BACKBONE, cropBackboneOptions(clips, { ...DEFAULT_TRACK_TRAINING, cropTaps: taps }));
 // The photo model's own input size (PHOTO_SIZE to compare others); the crop model keeps the backbone's.
 const photoSize = Number(process.env.PHOTO_SIZE ?? DEFAULT_PHOTO_MODEL.inputSize);

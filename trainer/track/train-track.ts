@@ -61,10 +61,9 @@ export interface TrackTrainSettings {
   cropHeads: number;
   /**
    * Crops of the clips the crop model's backbone calibrates its 8-bit convolutions on (spread evenly
-   * over every clip; see calibrationCrops); 0, the default: the backbone runs in float. 8-bit crops
-   * cost about 0.6 of float's time, the largest single cost a camera has, but on clips no model saw
-   * they raised false drone alerts (5-fold CV, 3 seeds: 11 of 147 against 6) and lowered per-track
-   * accuracy (0.767 against 0.787), so they are for machines short of CPU (`train --int8-crops`).
+   * over every clip; see calibrationCrops); 0, the default: the backbone runs in float. An 8-bit crop
+   * costs about three quarters of a float one, but on clips no model saw 8-bit crop models raised
+   * false drone alerts (docs/BENCHMARKS.md), so they are for machines short of CPU (`train --int8-crops`).
    */
   quantiseCalibration: number;
   crop: Omit<CropHeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
