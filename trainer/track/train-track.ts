@@ -62,8 +62,8 @@ export interface TrackTrainSettings {
   /**
    * Crops of the clips the crop model's backbone calibrates its 8-bit convolutions on (spread evenly
    * over every clip; see calibrationCrops); 0, the default: the backbone runs in float. An 8-bit crop
-   * costs about three quarters of a float one, but on clips no model saw 8-bit crop models raised
-   * false drone alerts (docs/BENCHMARKS.md), so they are for machines short of CPU (`train --int8-crops`).
+   * costs about three quarters of a float one, but on clips no model saw 8-bit crop models detected
+   * slightly worse (docs/BENCHMARKS.md), so they are for machines short of CPU (`train --int8-crops`).
    */
   quantiseCalibration: number;
   crop: Omit<CropHeadFit, 'seed' | 'signal' | 'onEpoch' | 'progress'>;
