@@ -43,6 +43,7 @@ const SAMPLES = 400_000;
  */
 const DEFAULT_PERCENTILE = 0.99999;
 const OPSET = 13;
+const INT32_LIMIT = 2 ** 31 - 1;
 
 export interface QuantisedModel {
   model: Model;
@@ -122,7 +123,10 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
   // The float weights are now read through their quantised copies only: they leave the file.
   const read = new Set(out.flatMap((n) => n.input ?? []));
   graph.initializer = [...(graph.initializer ?? []), ...added].filter((t) => read.has(t.name!));
-  model.opsetImport = [{ domain: '', version: Math.max(OPSET, ...(model.opsetImport ?? []).filter((o) => !o.domain).map((o) => Number(o.version ?? 0))) }];
+  // Per-channel DequantizeLinear needs opset 13; other domains the model imports stay as they are.
+  const others = (model.opsetImport ?? []).filter((o) => o.domain);
+  const own = (model.opsetImport ?? []).filter((o) => !o.domain).map((o) => Number(o.version ?? 0));
+  model.opsetImport = [{ domain: '', version: Math.max(OPSET, ...own) }, ...others];
   // The whole quantised graph, not only the ranges: a change in how it is built is other features.
   const digest = sha256(Buffer.from(encodeModel(model))).slice(0, 12);
   return { model, digest };
@@ -152,7 +156,8 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
     const values = floats(t);
     // The integer convolution adds the bias in its accumulator's units: input scale x weight scale.
     const scales = Float32Array.from(weightScales, (s) => s * inputScale);
-    const q = Int32Array.from(values, (v, i) => Math.round(v / scales[i]));
+    // Clamped: a channel whose input range is tiny could otherwise wrap around the 32-bit accumulator.
+    const q = Int32Array.from(values, (v, i) => Math.max(-INT32_LIMIT, Math.min(INT32_LIMIT, Math.round(v / scales[i]))));
     into.push({ name: `${name}_q`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.buffer) }, vector(`${name}_qscale`, scales), { name: `${name}_qzero`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.length * 4) });
     nodesOut.push({ opType: 'DequantizeLinear', input: [`${name}_q`, `${name}_qscale`, `${name}_qzero`], output: [`${name}_dq`], attribute: [{ name: 'axis', type: 2, i: 0 }] });
     return `${name}_dq`;
