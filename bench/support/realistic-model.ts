@@ -6,6 +6,7 @@ import type { ModelManifest } from '../../core/model/manifest.js';
 import { ModelRegistry } from '../../core/model/registry.js';
 import { LocalStore } from '../../core/storage/local-store.js';
 import { loadBackbone } from '../../trainer/transfer/backbone.js';
+import { spreadEvenly } from '../../trainer/track/train-track.js';
 import { exportTransferModel } from '../../trainer/transfer/export-transfer.js';
 import { createHead } from '../../trainer/transfer/head.js';
 
@@ -42,6 +43,5 @@ export async function publishRealisticModel(dir: string, version = 'bench-1'): P
 }
 
 function calibrationPhotos(count: number): string[] {
-  const files = ['bird', 'drone'].flatMap((label) => readdirSync(path.join(PHOTOS, label)).sort().map((f) => path.join(PHOTOS, label, f)));
-  return Array.from({ length: count }, (_v, i) => files[Math.floor(((i + 0.5) * files.length) / count)]);
+  return spreadEvenly(['bird', 'drone'].flatMap((label) => readdirSync(path.join(PHOTOS, label)).sort().map((f) => path.join(PHOTOS, label, f))), count);
 }

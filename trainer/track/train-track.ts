@@ -128,9 +128,13 @@ export async function embedClips(backbone: Backbone, clips: ClipRecord[], option
  * calibrating a quantised backbone: the same files for the same track set, whatever the split.
  */
 export function calibrationCrops(clips: readonly ClipRecord[], count: number): string[] {
-  const files = clips.flatMap((c) => c.tracks.flatMap((t) => t.crops));
-  if (files.length <= count) return files;
-  return Array.from({ length: count }, (_v, i) => files[Math.floor(((i + 0.5) * files.length) / count)]);
+  return spreadEvenly(clips.flatMap((c) => c.tracks.flatMap((t) => t.crops)), count);
+}
+
+/** `count` of the items at even steps through them, in order (all of them when there are no more). */
+export function spreadEvenly<T>(items: readonly T[], count: number): T[] {
+  if (items.length <= count) return [...items];
+  return Array.from({ length: count }, (_v, i) => items[Math.floor(((i + 0.5) * items.length) / count)]);
 }
 
 /** How the crop model's backbone is loaded for these clips: its feature taps, and its calibration when quantised. */
