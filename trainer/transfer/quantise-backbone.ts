@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { SkywatchError } from '../../core/errors.js';
 import { sha256 } from '../../core/hash.js';
 import { halfToFloat } from '../../inference/onnx-model.js';
+import { floatTensor } from '../onnx/graph-builder.js';
 import { DataType, encodeModel, type Model, type OnnxNode, type Tensor } from '../onnx/onnx-proto.js';
 
 /**
@@ -63,20 +64,18 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
 
   const added: Tensor[] = [];
   const out: OnnxNode[] = [];
-  const scalar = (name: string, v: number): Tensor => ({ name, dims: [], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(v).buffer) });
-  const vector = (name: string, v: Float32Array): Tensor => ({ name, dims: [v.length], dataType: DataType.FLOAT, rawData: new Uint8Array(v.buffer) });
-  /** Quantises `tensor` (u8, one scale) and returns the dequantised name and its scale. */
+  // Each quantised tensor by the name of its dequantised copy (`${tensor}_dq`), which is what readers see.
   const quantised = new Map<string, { name: string; scale: number; params: [string, string] }>();
-  const byDequantised = new Map<string, { name: string; scale: number; params: [string, string] }>();
   const producer = new Map<string, OnnxNode>();
   for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+  /** Quantises `tensor` (u8, one scale) once and returns the dequantised name and its scale. */
   const quantise = (tensor: string): { name: string; scale: number } => {
-    const known = quantised.get(tensor);
+    const known = quantised.get(`${tensor}_dq`);
     if (known) return known;
     // A max pool keeps its input's values, so its output keeps its input's scale: ONNX Runtime then
     // pools the 8-bit tensor itself (with another scale it pools in float, between two conversions).
     const made = producer.get(tensor);
-    const same = made?.opType === 'MaxPool' ? byDequantised.get(made.input?.[0] ?? '') : undefined;
+    const same = made?.opType === 'MaxPool' ? quantised.get(made.input?.[0] ?? '') : undefined;
     let scale: number;
     let params: [string, string];
     if (same) {
@@ -88,13 +87,12 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
       scale = (Math.max(0, max) - lo) / 255 || 1;
       const zero = Math.min(255, Math.max(0, Math.round(-lo / scale)));
       params = [`${tensor}_qscale`, `${tensor}_qzero`];
-      added.push(scalar(params[0], scale), { name: params[1], dims: [], dataType: DataType.UINT8, rawData: Uint8Array.of(zero) });
+      added.push(floatTensor(params[0], [], [scale]), { name: params[1], dims: [], dataType: DataType.UINT8, rawData: Uint8Array.of(zero) });
     }
     out.push({ opType: 'QuantizeLinear', input: [tensor, ...params], output: [`${tensor}_q`] });
     out.push({ opType: 'DequantizeLinear', input: [`${tensor}_q`, ...params], output: [`${tensor}_dq`] });
     const q = { name: `${tensor}_dq`, scale, params };
-    quantised.set(tensor, q);
-    byDequantised.set(q.name, q);
+    quantised.set(q.name, q);
     return q;
   };
   const readers = new Map<string, string>();
@@ -146,7 +144,7 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
       for (let i = c * per; i < (c + 1) * per; i++) q[i] = Math.round(values[i] / s);
     }
     const name = t.name!;
-    into.push({ name: `${name}_q`, dims: t.dims, dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) }, vector(`${name}_qscale`, scales), { name: `${name}_qzero`, dims: [channels], dataType: DataType.INT8, rawData: new Uint8Array(channels) });
+    into.push({ name: `${name}_q`, dims: t.dims, dataType: DataType.INT8, rawData: new Uint8Array(q.buffer) }, floatTensor(`${name}_qscale`, [channels], scales), { name: `${name}_qzero`, dims: [channels], dataType: DataType.INT8, rawData: new Uint8Array(channels) });
     nodesOut.push({ opType: 'DequantizeLinear', input: [`${name}_q`, `${name}_qscale`, `${name}_qzero`], output: [`${name}_dq`], attribute: [{ name: 'axis', type: 2, i: 0 }] });
     return { name: `${name}_dq`, scales };
   }
@@ -158,7 +156,7 @@ export async function quantiseBackbone(source: Model, options: QuantiseInput): P
     const scales = Float32Array.from(weightScales, (s) => s * inputScale);
     // Clamped: a channel whose input range is tiny could otherwise wrap around the 32-bit accumulator.
     const q = Int32Array.from(values, (v, i) => Math.max(-INT32_LIMIT, Math.min(INT32_LIMIT, Math.round(v / scales[i]))));
-    into.push({ name: `${name}_q`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.buffer) }, vector(`${name}_qscale`, scales), { name: `${name}_qzero`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.length * 4) });
+    into.push({ name: `${name}_q`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.buffer) }, floatTensor(`${name}_qscale`, [q.length], scales), { name: `${name}_qzero`, dims: [q.length], dataType: DataType.INT32, rawData: new Uint8Array(q.length * 4) });
     nodesOut.push({ opType: 'DequantizeLinear', input: [`${name}_q`, `${name}_qscale`, `${name}_qzero`], output: [`${name}_dq`], attribute: [{ name: 'axis', type: 2, i: 0 }] });
     return `${name}_dq`;
   }
