@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { wasmModule } from '../core/wasm-module.js';
 
 /**
  * The per-pixel passes of motion detection in WebAssembly (ingest/motion-kernel.wat): the 2x2 grey
@@ -7,14 +7,6 @@ import { readFileSync } from 'node:fs';
  * One instance per detector, its memory holding the detector's images; the typed arrays here are views
  * on that memory, which never grows after construction (growth would detach them).
  */
-
-/** Compiled once per process: every detector instantiates the same module with its own memory. */
-let compiled: WebAssembly.Module | null = null;
-
-function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL('./motion-kernel.wasm', import.meta.url)));
-  return compiled;
-}
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -82,7 +74,7 @@ export class MotionKernel {
       row: place(16 + width + 32) + 16,
       rgb: place(rgbBytes),
     };
-    const instance = new WebAssembly.Instance(kernelModule(), {});
+    const instance = new WebAssembly.Instance(wasmModule(new URL('./motion-kernel.wasm', import.meta.url)), {});
     this.exports = instance.exports as unknown as KernelExports;
     const { memory } = this.exports;
     const missing = Math.ceil(end / PAGE) - memory.buffer.byteLength / PAGE;

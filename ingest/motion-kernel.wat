@@ -1,6 +1,6 @@
 ;; The per-pixel passes of motion detection (ingest/motion.ts), which run over every pixel of every
 ;; frame of every camera: the 2x2 grey shrink and the background compare. Built into
-;; motion-kernel.wasm by `npm run build:wasm`; a test checks the committed binary is this text's.
+;; motion-kernel.wasm by `npm run build:wasm`; tests/core/wasm-kernels.test.ts checks the committed binary is this text's.
 ;;
 ;; Both passes do the arithmetic of the TypeScript loops they replace in the same order and in the
 ;; same precision (sums as integers, weights and the background update in float64, stored as float32),

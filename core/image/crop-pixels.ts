@@ -94,8 +94,8 @@ export function cutCrop(main: RgbFrame, box: Box, detail?: RgbFrame | null): { r
 
 /**
  * Packed RGB24 stretched to a model input with the project's kernel. Enlargements (most camera crops)
- * are computed in JavaScript with sharp's exact bytes (cubic-enlarge.ts): a sharp call costs several
- * times the arithmetic for an image this small.
+ * are computed here with sharp's exact bytes (cubic-enlarge.ts, its passes in WebAssembly): a sharp
+ * call costs several times the arithmetic for an image this small.
  */
 export async function resizeRgb(rgb: Uint8Array, width: number, height: number, to: { width: number; height: number }): Promise<Buffer> {
   if (width === to.width && height === to.height) return Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength);

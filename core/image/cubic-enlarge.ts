@@ -1,11 +1,14 @@
+import { wasmModule } from '../wasm-module.js';
+
 /**
- * Enlarging packed RGB24 with the project's cubic kernel, in JavaScript, giving exactly the bytes that
- * sharp gives for `resize(w, h, { fit: 'fill', kernel: 'cubic' })` when both sides grow.
+ * Enlarging packed RGB24 with the project's cubic kernel, here (the tables in TypeScript, the two
+ * passes in WebAssembly SIMD: cubic-enlarge.wat), giving exactly the bytes that sharp gives for
+ * `resize(w, h, { fit: 'fill', kernel: 'cubic' })` when both sides grow.
  *
  * Why not sharp: a camera crop is usually 30-100 px and is stretched to the model's 224 px; each sharp
  * call costs about 3.3 ms of CPU across libuv's and libvips' threads for that (bench:streaming put
- * libvips at 0.14 core with 12 cameras), most of it per-call overhead, where the arithmetic itself is
- * well under a millisecond. Training decodes its crops through sharp, so this must not differ by a single
+ * libvips at 0.14 core with 12 cameras), most of it per-call overhead; the same passes in TypeScript
+ * took 1.3-1.5 ms a crop, and in WebAssembly SIMD take 0.2-0.3 ms (bench figures in docs/BENCHMARKS.md). Training decodes its crops through sharp, so this must not differ by a single
  * byte: tests/core/image/cubic-enlarge.test.ts compares the two on every size class.
  *
  * What sharp does there (sharp 0.35 / libvips 8.18): `vips_resize` with scale = 1 / (in / out) on each
@@ -19,9 +22,8 @@
 
 /** Sub-pixel positions of the weight table (libvips' VIPS_TRANSFORM_SCALE). */
 const POSITIONS = 64;
-/** Fixed-point weights: 12 fractional bits (VIPS_INTERPOLATE_SHIFT). */
+/** Fixed-point weights: 12 fractional bits (VIPS_INTERPOLATE_SHIFT; cubic-enlarge.wat shifts by the same). */
 const SHIFT = 12;
-const ROUND = 1 << (SHIFT - 1);
 
 /** Catmull-Rom weights of the four taps at each of the 65 positions, as libvips computes and truncates them. */
 const WEIGHTS: Int32Array = (() => {
@@ -100,9 +102,37 @@ function resizeTaps(width: number, height: number, to: { width: number; height: 
   return { x, y };
 }
 
-const tapCache = new Map<string, { x: AxisTaps; y: AxisTaps }>();
-/** The horizontal pass's rows, reused by every call. */
-let rowScratch = new Int32Array(0);
+/** The taps of one resize as the kernel reads them: byte offsets and weights, four per output position. */
+interface KernelTaps {
+  /** Byte offset in a source row of each column's four source pixels. */
+  xs: Int32Array;
+  xw: Int32Array;
+  /** Byte offset in the horizontal pass's rows (int32, outW x 3 a row) of each output row's four rows. */
+  ys: Int32Array;
+  yw: Int32Array;
+}
+
+function kernelTaps(width: number, height: number, to: { width: number; height: number }): KernelTaps {
+  const { x, y } = resizeTaps(width, height, to);
+  return { xs: x.source.map((s) => s * 3), xw: x.weight, ys: y.source.map((s) => s * to.width * 3 * 4), yw: y.weight };
+}
+
+const tapCache = new Map<string, KernelTaps>();
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+interface EnlargeExports {
+  memory: WebAssembly.Memory;
+  enlarge(src: number, w: number, h: number, outW: number, outH: number, xs: number, xw: number, ys: number, yw: number, rows: number, out: number): void;
+}
+
+/** One instance for the process (the function is synchronous, so calls never overlap); its memory grows to the largest resize seen. */
+let kernel: EnlargeExports | null = null;
+
+function enlargeKernel(): EnlargeExports {
+  kernel ??= new WebAssembly.Instance(wasmModule(new URL('./cubic-enlarge.wasm', import.meta.url)), {}).exports as unknown as EnlargeExports;
+  return kernel;
+}
 
 /**
  * `rgb` (packed RGB24, `width` x `height`) enlarged to `to`; both sides must grow (canCubicEnlarge).
@@ -115,56 +145,38 @@ export function cubicEnlarge(rgb: Uint8Array, width: number, height: number, to:
   const key = `${width}x${height}>${to.width}x${to.height}`;
   let taps = tapCache.get(key);
   if (!taps) {
-    taps = resizeTaps(width, height, to);
-    // Crops come in a few hundred sizes; the tables are small (20 bytes an output position).
+    taps = kernelTaps(width, height, to);
+    // Crops come in a few hundred sizes; the tables are small (32 bytes an output position).
     if (tapCache.size >= 1024) tapCache.clear();
     tapCache.set(key, taps);
   }
   const outW = to.width;
   const outH = to.height;
-  if (into && into.length < outW * outH * 3) throw new RangeError(`the output holds ${into.length} bytes, ${outW * outH * 3} are needed`);
-  // Horizontal pass: every source row at every output column, rounded as libvips rounds each row's sum.
-  // Into a scratch kept between calls (the function is synchronous): a new array per crop would be
-  // up to 600 KB more for the garbage collector on the cameras' hot path.
-  if (rowScratch.length < height * outW * 3) rowScratch = new Int32Array(height * outW * 3);
-  const rows = rowScratch;
-  const xs = taps.x;
-  for (let r = 0; r < height; r++) {
-    const src = r * width * 3;
-    let o = r * outW * 3;
-    for (let i = 0; i < outW; i++, o += 3) {
-      // Taps and weights of this column, then the three channels of its four source pixels.
-      const t = i * 4;
-      const a = src + 3 * xs.source[t];
-      const b = src + 3 * xs.source[t + 1];
-      const c = src + 3 * xs.source[t + 2];
-      const d = src + 3 * xs.source[t + 3];
-      const wx = xs.weight;
-      for (let ch = 0; ch < 3; ch++) {
-        rows[o + ch] = (wx[t] * rgb[a + ch] + wx[t + 1] * rgb[b + ch] + wx[t + 2] * rgb[c + ch] + wx[t + 3] * rgb[d + ch] + ROUND) >> SHIFT;
-      }
-    }
-  }
-  // Vertical pass over the rounded rows, then the clip to 8 bits.
-  const out = into ? Buffer.from(into.buffer, into.byteOffset, outW * outH * 3) : Buffer.allocUnsafe(outW * outH * 3);
-  const ys = taps.y;
-  const stride = outW * 3;
-  for (let j = 0; j < outH; j++) {
-    const t = j * 4;
-    const wy = ys.weight;
-    const c0 = wy[t];
-    const c1 = wy[t + 1];
-    const c2 = wy[t + 2];
-    const c3 = wy[t + 3];
-    const a = stride * ys.source[t];
-    const b = stride * ys.source[t + 1];
-    const c = stride * ys.source[t + 2];
-    const d = stride * ys.source[t + 3];
-    const o = j * stride;
-    for (let k = 0; k < stride; k++) {
-      const v = (c0 * rows[a + k] + c1 * rows[b + k] + c2 * rows[c + k] + c3 * rows[d + k] + ROUND) >> SHIFT;
-      out[o + k] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-  }
+  const outBytes = outW * outH * 3;
+  if (into && into.length < outBytes) throw new RangeError(`the output holds ${into.length} bytes, ${outBytes} are needed`);
+  // The kernel's memory: tables, source, the horizontal pass's rows, the result, each with the spare
+  // bytes its group loads and stores run into (cubic-enlarge.wat).
+  const k = enlargeKernel();
+  let end = 0;
+  const place = (bytes: number) => {
+    const start = end;
+    end = align16(end + bytes);
+    return start;
+  };
+  const at = {
+    xs: place(outW * 16), xw: place(outW * 16), ys: place(outH * 16), yw: place(outH * 16),
+    src: place(rgb.length + 4), rows: place(height * outW * 12 + 64), out: place(outBytes + 16),
+  };
+  const missing = Math.ceil(end / 65536) - k.memory.buffer.byteLength / 65536;
+  if (missing > 0) k.memory.grow(missing);
+  const buffer = k.memory.buffer;
+  new Int32Array(buffer, at.xs, outW * 4).set(taps.xs);
+  new Int32Array(buffer, at.xw, outW * 4).set(taps.xw);
+  new Int32Array(buffer, at.ys, outH * 4).set(taps.ys);
+  new Int32Array(buffer, at.yw, outH * 4).set(taps.yw);
+  new Uint8Array(buffer, at.src, rgb.length).set(rgb);
+  k.enlarge(at.src, width, height, outW, outH, at.xs, at.xw, at.ys, at.yw, at.rows, at.out);
+  const out = into ? Buffer.from(into.buffer, into.byteOffset, outBytes) : Buffer.allocUnsafe(outBytes);
+  out.set(new Uint8Array(buffer, at.out, outBytes));
   return out;
 }

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MotionKernel } from '../../ingest/motion-kernel.js';
-// @ts-expect-error: a plain ES module script without types (the build step for the binary)
-import { assembleWat } from '../../scripts/build-motion-kernel.mjs';
 
 /**
  * The WebAssembly passes of motion against straightforward TypeScript versions of the same arithmetic
@@ -95,12 +92,6 @@ function frames(w: number, h: number, count: number, seed: number): Uint8Array[]
 }
 
 describe('MotionKernel (WebAssembly)', () => {
-  it('is what the build script makes of motion-kernel.wat (the committed binary is not stale)', async () => {
-    const text = readFileSync(new URL('../../ingest/motion-kernel.wat', import.meta.url), 'utf8');
-    const built: Buffer = await assembleWat(text, 'motion-kernel.wat');
-    expect(built.equals(readFileSync(new URL('../../ingest/motion-kernel.wasm', import.meta.url)))).toBe(true);
-  });
-
   // 160 is a whole number of 4-cell groups and 16-pixel rows; 78 ends its rows with a 2-cell pair and
   // a part of a 16-pixel group; 7 rows is a pixel count that is not a multiple of 4.
   for (const [w, h] of [[160, 48], [78, 7]] as const) {
