@@ -2,6 +2,7 @@ import sharp, { type Metadata } from 'sharp';
 import { SkywatchError } from '../core/errors.js';
 import type { ModelInput } from '../core/model/manifest.js';
 import { RESIZE_KERNEL } from '../core/image/crop-pixels.js';
+import { wasmModule } from '../core/wasm-module.js';
 
 export interface DecodeOptions {
   /** Images with more pixels are refused from their header, before any decoding (decompression bombs). */
@@ -71,22 +72,62 @@ function toRgb(data: Buffer, channels: number, pixels: number): Buffer {
   return out;
 }
 
+interface PlanesExports {
+  memory: WebAssembly.Memory;
+  planes(src: number, n: number, lut: number, out0: number, out1: number, out2: number): void;
+}
+
+/** One instance for the process (the function is synchronous, so calls never overlap); its memory grows to the largest input seen. */
+let planesKernel: PlanesExports | null = null;
+
+/** Lookup tables by normalisation: (value - mean) / std of every byte value, per source channel. */
+const planeTables = new Map<string, Float32Array>();
+
+function planeTable(spec: ModelInput): Float32Array {
+  const key = `${spec.channelOrder}:${spec.mean.join(',')}:${spec.std.join(',')}`;
+  let table = planeTables.get(key);
+  if (!table) {
+    table = new Float32Array(3 * 256);
+    const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+    for (let c = 0; c < 3; c++) {
+      // Plane c reads source channel order[c]: that channel's table uses plane c's mean and std, in the
+      // arithmetic (and the rounding to float32) of the loop this replaced.
+      const inv = 1 / spec.std[c];
+      for (let v = 0; v < 256; v++) table[order[c] * 256 + v] = (v - spec.mean[c]) * inv;
+    }
+    if (planeTables.size >= 16) planeTables.clear();
+    planeTables.set(key, table);
+  }
+  return table;
+}
+
 /**
  * Packed RGB24 (already at the input size) into the model's NCHW float layout with its channel order
- * and normalisation, written at `offset` floats into `out` so batches are filled without copies.
+ * and normalisation, written at `offset` floats into `out` so batches are filled without copies. The
+ * pass runs in WebAssembly (tensor-planes.wat) through a table per channel: one read of the pixels
+ * instead of three strided ones, about a tenth of the main thread at 16 cameras before.
  */
 export function rgbToTensor(rgb: Uint8Array, spec: ModelInput, out?: Float32Array, offset = 0): Float32Array {
   const plane = spec.width * spec.height;
   if (rgb.length !== plane * 3) throw new SkywatchError('IMAGE_INVALID', `expected ${plane * 3} RGB bytes, got ${rgb.length}`);
   const target = out ?? new Float32Array(plane * 3);
+  if (target.length < offset + plane * 3) throw new RangeError(`the tensor holds ${target.length} floats, ${offset + plane * 3} are needed`);
+  planesKernel ??= new WebAssembly.Instance(wasmModule(new URL('./tensor-planes.wasm', import.meta.url)), {}).exports as unknown as PlanesExports;
+  const k = planesKernel;
+  const lut = 0;
+  const src = 3 * 256 * 4;
+  const planes = src + ((rgb.length + 15) & ~15);
+  const end = planes + plane * 3 * 4;
+  const missing = Math.ceil(end / 65536) - k.memory.buffer.byteLength / 65536;
+  if (missing > 0) k.memory.grow(missing);
+  const buffer = k.memory.buffer;
+  new Float32Array(buffer, lut, 3 * 256).set(planeTable(spec));
+  new Uint8Array(buffer, src, rgb.length).set(rgb);
   const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-  for (let c = 0; c < 3; c++) {
-    const src = order[c];
-    const mean = spec.mean[c];
-    const inv = 1 / spec.std[c];
-    const base = offset + c * plane;
-    for (let i = 0; i < plane; i++) target[base + i] = (rgb[i * 3 + src] - mean) * inv;
-  }
+  // Source channel k goes to the plane that reads it.
+  const planeOf = [0, 1, 2].map((k) => order.indexOf(k));
+  k.planes(src, plane, lut, planes + planeOf[0] * plane * 4, planes + planeOf[1] * plane * 4, planes + planeOf[2] * plane * 4);
+  target.set(new Float32Array(buffer, planes, plane * 3), offset);
   return target;
 }
 

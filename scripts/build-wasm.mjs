@@ -9,7 +9,7 @@ import initWabt from 'wabt';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every kernel, as its path without the extension: `<path>.wat` is built into `<path>.wasm`. */
-export const KERNELS = ['ingest/motion-kernel', 'core/image/cubic-enlarge'];
+export const KERNELS = ['ingest/motion-kernel', 'core/image/cubic-enlarge', 'inference/tensor-planes'];
 
 /** The WebAssembly binary of a WAT text, with SIMD on and no names section (so the bytes are stable). */
 export async function assembleWat(text, name) {
