@@ -15,3 +15,30 @@ export function wasmModule(url: URL): WebAssembly.Module {
   }
   return module;
 }
+
+const PAGE = 65536;
+
+/**
+ * Places a kernel's arrays one after another in its linear memory, each on a 16-byte boundary (the
+ * SIMD loads and stores of whole groups expect it), and grows the memory to hold them all.
+ */
+export class WasmLayout {
+  private end = 0;
+
+  /** The address of the next `bytes` bytes. */
+  place(bytes: number): number {
+    const start = this.end;
+    this.end = (this.end + bytes + 15) & ~15;
+    return start;
+  }
+
+  /**
+   * `memory` grown to hold everything placed, and its buffer. Growing detaches views made before it:
+   * make them from the buffer returned here.
+   */
+  fit(memory: WebAssembly.Memory): ArrayBuffer {
+    const missing = Math.ceil(this.end / PAGE) - memory.buffer.byteLength / PAGE;
+    if (missing > 0) memory.grow(missing);
+    return memory.buffer;
+  }
+}

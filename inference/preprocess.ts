@@ -2,7 +2,7 @@ import sharp, { type Metadata } from 'sharp';
 import { SkywatchError } from '../core/errors.js';
 import type { ModelInput } from '../core/model/manifest.js';
 import { RESIZE_KERNEL } from '../core/image/crop-pixels.js';
-import { wasmModule } from '../core/wasm-module.js';
+import { WasmLayout, wasmModule } from '../core/wasm-module.js';
 
 export interface DecodeOptions {
   /** Images with more pixels are refused from their header, before any decoding (decompression bombs). */
@@ -114,13 +114,11 @@ export function rgbToTensor(rgb: Uint8Array, spec: ModelInput, out?: Float32Arra
   if (target.length < offset + plane * 3) throw new RangeError(`the tensor holds ${target.length} floats, ${offset + plane * 3} are needed`);
   planesKernel ??= new WebAssembly.Instance(wasmModule(new URL('./tensor-planes.wasm', import.meta.url)), {}).exports as unknown as PlanesExports;
   const k = planesKernel;
-  const lut = 0;
-  const src = 3 * 256 * 4;
-  const planes = src + ((rgb.length + 15) & ~15);
-  const end = planes + plane * 3 * 4;
-  const missing = Math.ceil(end / 65536) - k.memory.buffer.byteLength / 65536;
-  if (missing > 0) k.memory.grow(missing);
-  const buffer = k.memory.buffer;
+  const layout = new WasmLayout();
+  const lut = layout.place(3 * 256 * 4);
+  const src = layout.place(rgb.length);
+  const planes = layout.place(plane * 3 * 4);
+  const buffer = layout.fit(k.memory);
   new Float32Array(buffer, lut, 3 * 256).set(planeTable(spec));
   new Uint8Array(buffer, src, rgb.length).set(rgb);
   const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];

@@ -1,4 +1,4 @@
-import { wasmModule } from '../core/wasm-module.js';
+import { WasmLayout, wasmModule } from '../core/wasm-module.js';
 
 /**
  * The per-pixel passes of motion detection in WebAssembly (ingest/motion-kernel.wat): the 2x2 grey
@@ -26,9 +26,6 @@ export interface CompareSettings {
   slowAlpha: number;
 }
 
-const PAGE = 65536;
-/** 16-byte boundaries for every array, which the SIMD loads and stores of whole groups expect. */
-const align16 = (n: number) => (n + 15) & ~15;
 
 export class MotionKernel {
   /** Grey levels of the current frame. */
@@ -60,12 +57,8 @@ export class MotionKernel {
   constructor(readonly width: number, readonly height: number, rgbBytes: number) {
     const pixels = (this.pixels = width * height);
     const n = (this.padded = (pixels + 3) & ~3);
-    let end = 0;
-    const place = (bytes: number) => {
-      const start = end;
-      end = align16(end + bytes);
-      return start;
-    };
+    const layout = new WasmLayout();
+    const place = (bytes: number) => layout.place(bytes);
     this.at = {
       grey: place(n * 4), background: place(n * 4), previous: place(n * 4), stable: place(n * 2),
       // The dilation reads and writes whole 16-byte groups: up to 15 bytes past a row (and the image).
@@ -76,10 +69,7 @@ export class MotionKernel {
     };
     const instance = new WebAssembly.Instance(wasmModule(new URL('./motion-kernel.wasm', import.meta.url)), {});
     this.exports = instance.exports as unknown as KernelExports;
-    const { memory } = this.exports;
-    const missing = Math.ceil(end / PAGE) - memory.buffer.byteLength / PAGE;
-    if (missing > 0) memory.grow(missing);
-    const buffer = memory.buffer;
+    const buffer = layout.fit(this.exports.memory);
     this.grey = new Float32Array(buffer, this.at.grey, pixels);
     this.background = new Float32Array(buffer, this.at.background, pixels);
     this.previous = new Float32Array(buffer, this.at.previous, pixels);

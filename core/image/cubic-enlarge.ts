@@ -1,4 +1,4 @@
-import { wasmModule } from '../wasm-module.js';
+import { WasmLayout, wasmModule } from '../wasm-module.js';
 
 /**
  * Enlarging packed RGB24 with the project's cubic kernel, here (the tables in TypeScript, the two
@@ -119,8 +119,6 @@ function kernelTaps(width: number, height: number, to: { width: number; height: 
 
 const tapCache = new Map<string, KernelTaps>();
 
-const align16 = (n: number) => (n + 15) & ~15;
-
 interface EnlargeExports {
   memory: WebAssembly.Memory;
   enlarge(src: number, w: number, h: number, outW: number, outH: number, xs: number, xw: number, ys: number, yw: number, rows: number, out: number): void;
@@ -157,19 +155,13 @@ export function cubicEnlarge(rgb: Uint8Array, width: number, height: number, to:
   // The kernel's memory: tables, source, the horizontal pass's rows, the result, each with the spare
   // bytes its group loads and stores run into (cubic-enlarge.wat).
   const k = enlargeKernel();
-  let end = 0;
-  const place = (bytes: number) => {
-    const start = end;
-    end = align16(end + bytes);
-    return start;
-  };
+  const layout = new WasmLayout();
+  const place = (bytes: number) => layout.place(bytes);
   const at = {
     xs: place(outW * 16), xw: place(outW * 16), ys: place(outH * 16), yw: place(outH * 16),
     src: place(rgb.length + 4), rows: place(height * outW * 12 + 64), out: place(outBytes + 16),
   };
-  const missing = Math.ceil(end / 65536) - k.memory.buffer.byteLength / 65536;
-  if (missing > 0) k.memory.grow(missing);
-  const buffer = k.memory.buffer;
+  const buffer = layout.fit(k.memory);
   new Int32Array(buffer, at.xs, outW * 4).set(taps.xs);
   new Int32Array(buffer, at.xw, outW * 4).set(taps.xw);
   new Int32Array(buffer, at.ys, outH * 4).set(taps.ys);
