@@ -80,6 +80,9 @@ interface PlanesExports {
 /** One instance for the process (the function is synchronous, so calls never overlap); its memory grows to the largest input seen. */
 let planesKernel: PlanesExports | null = null;
 
+/** The source channel each plane of the model's input reads. */
+const channelOrder = (spec: ModelInput): number[] => (spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2]);
+
 /** Lookup tables by normalisation: (value - mean) / std of every byte value, per source channel. */
 const planeTables = new Map<string, Float32Array>();
 
@@ -88,7 +91,7 @@ function planeTable(spec: ModelInput): Float32Array {
   let table = planeTables.get(key);
   if (!table) {
     table = new Float32Array(3 * 256);
-    const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+    const order = channelOrder(spec);
     for (let c = 0; c < 3; c++) {
       // Plane c reads source channel order[c]: that channel's table uses plane c's mean and std, in the
       // arithmetic (and the rounding to float32) of the loop this replaced.
@@ -121,7 +124,7 @@ export function rgbToTensor(rgb: Uint8Array, spec: ModelInput, out?: Float32Arra
   const buffer = layout.fit(k.memory);
   new Float32Array(buffer, lut, 3 * 256).set(planeTable(spec));
   new Uint8Array(buffer, src, rgb.length).set(rgb);
-  const order = spec.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  const order = channelOrder(spec);
   // Source channel k goes to the plane that reads it.
   const planeOf = [0, 1, 2].map((k) => order.indexOf(k));
   k.planes(src, plane, lut, planes + planeOf[0] * plane * 4, planes + planeOf[1] * plane * 4, planes + planeOf[2] * plane * 4);

@@ -1,13 +1,5 @@
 import { WasmLayout, wasmModule } from '../core/wasm-module.js';
 
-/**
- * The per-pixel passes of motion detection in WebAssembly (ingest/motion-kernel.wat): the 2x2 grey
- * shrink, the background compare and the dilation, which were a third of the main thread's time at a
- * dozen cameras.
- * One instance per detector, its memory holding the detector's images; the typed arrays here are views
- * on that memory, which never grows after construction (growth would detach them).
- */
-
 interface KernelExports {
   memory: WebAssembly.Memory;
   shrinkHalf(rgb: number, grey: number, w: number, h: number, rowBytes: number, r: number, g: number, b: number): void;
@@ -26,7 +18,12 @@ export interface CompareSettings {
   slowAlpha: number;
 }
 
-
+/**
+ * The per-pixel passes of motion detection in WebAssembly (ingest/motion-kernel.wat): the 2x2 grey
+ * shrink, the background compare and the dilation, which were a third of the main thread's time at a
+ * dozen cameras. One instance per detector, its memory holding the detector's images; the typed arrays
+ * here are views on that memory, which never grows after construction (growth would detach them).
+ */
 export class MotionKernel {
   /** Grey levels of the current frame. */
   readonly grey: Float32Array;
@@ -52,20 +49,19 @@ export class MotionKernel {
   /**
    * @param width width of the grey image
    * @param height height of the grey image
-   * @param rgbBytes the largest frame `shrinkHalf` is given
+   * @param rgbBytes the frame size `shrinkHalf` is given (0 when the detector shrinks frames itself)
    */
   constructor(readonly width: number, readonly height: number, rgbBytes: number) {
     const pixels = (this.pixels = width * height);
     const n = (this.padded = (pixels + 3) & ~3);
     const layout = new WasmLayout();
-    const place = (bytes: number) => layout.place(bytes);
     this.at = {
-      grey: place(n * 4), background: place(n * 4), previous: place(n * 4), stable: place(n * 2),
+      grey: layout.place(n * 4), background: layout.place(n * 4), previous: layout.place(n * 4), stable: layout.place(n * 2),
       // The dilation reads and writes whole 16-byte groups: up to 15 bytes past a row (and the image).
-      mask: place(n + 16), moving: place(n + 16), ignored: place(n + 16), dilated: place(n + 16),
+      mask: layout.place(n + 16), moving: layout.place(n + 16), ignored: layout.place(n + 16), dilated: layout.place(n + 16),
       // One row of the dilation, with a zero byte before it (the 16 bytes placed ahead) and after it.
-      row: place(16 + width + 32) + 16,
-      rgb: place(rgbBytes),
+      row: layout.place(16 + width + 32) + 16,
+      rgb: layout.place(rgbBytes),
     };
     const instance = new WebAssembly.Instance(wasmModule(new URL('./motion-kernel.wasm', import.meta.url)), {});
     this.exports = instance.exports as unknown as KernelExports;

@@ -74,7 +74,8 @@ export class MotionDetector {
     this.w = Math.max(8, Math.min(width, Math.round(this.options.detectWidth)));
     this.scale = width / this.w;
     this.h = Math.max(8, Math.round(height / this.scale));
-    this.kernel = new MotionKernel(this.w, this.h, width * height * 3);
+    // Frames exactly twice the grey image's size are shrunk by the kernel, so its memory holds one.
+    this.kernel = new MotionKernel(this.w, this.h, this.halves() ? width * height * 3 : 0);
     this.stack = new Int32Array(this.w * this.h);
     if (this.options.ignore?.length) this.kernel.ignored.set(rasterisePolygons(this.options.ignore, this.w, this.h));
   }
@@ -105,13 +106,18 @@ export class MotionDetector {
     return this.merge(this.components()).slice(0, this.options.maxRegions);
   }
 
+  /** Whether frames are exactly twice the grey image each way (an even width), which the kernel shrinks. */
+  private halves(): boolean {
+    return this.width === 2 * this.w && this.height === 2 * this.h && this.w % 2 === 0;
+  }
+
   private shrink(rgb: Uint8Array): void {
     const { w, h, width, height } = this;
     const { grey } = this.kernel;
     const fx = width / w;
     const fy = height / h;
     // The usual case (640 wide at the default 320): in WebAssembly, the same sums and weights as below.
-    if (fx === 2 && fy === 2 && w % 2 === 0) return this.kernel.shrinkHalf(rgb);
+    if (this.halves()) return this.kernel.shrinkHalf(rgb);
     if (Number.isInteger(fx) && Number.isInteger(fy)) return this.shrinkBy(fx, fy, rgb);
     for (let y = 0; y < h; y++) {
       const y0 = Math.floor(y * fy);

@@ -8,8 +8,9 @@ import { WasmLayout, wasmModule } from '../wasm-module.js';
  * Why not sharp: a camera crop is usually 30-100 px and is stretched to the model's 224 px; each sharp
  * call costs about 3.3 ms of CPU across libuv's and libvips' threads for that (bench:streaming put
  * libvips at 0.14 core with 12 cameras), most of it per-call overhead; the same passes in TypeScript
- * took 1.3-1.5 ms a crop, and in WebAssembly SIMD take 0.2-0.3 ms (bench figures in docs/BENCHMARKS.md). Training decodes its crops through sharp, so this must not differ by a single
- * byte: tests/core/image/cubic-enlarge.test.ts compares the two on every size class.
+ * took 1.1-2.2 ms a crop, and in WebAssembly SIMD take 0.1-0.2 ms (npm run bench:pixels). Training
+ * decodes its crops through sharp, so this must not differ by a single byte:
+ * tests/core/image/cubic-enlarge.test.ts compares the two on every size class.
  *
  * What sharp does there (sharp 0.35 / libvips 8.18): `vips_resize` with scale = 1 / (in / out) on each
  * axis hands an enlargement to `vips_affine` with the Catmull-Rom "bicubic" interpolator, centre
@@ -156,10 +157,9 @@ export function cubicEnlarge(rgb: Uint8Array, width: number, height: number, to:
   // bytes its group loads and stores run into (cubic-enlarge.wat).
   const k = enlargeKernel();
   const layout = new WasmLayout();
-  const place = (bytes: number) => layout.place(bytes);
   const at = {
-    xs: place(outW * 16), xw: place(outW * 16), ys: place(outH * 16), yw: place(outH * 16),
-    src: place(rgb.length + 4), rows: place(height * outW * 12 + 64), out: place(outBytes + 16),
+    xs: layout.place(outW * 16), xw: layout.place(outW * 16), ys: layout.place(outH * 16), yw: layout.place(outH * 16),
+    src: layout.place(rgb.length + 4), rows: layout.place(height * outW * 12 + 64), out: layout.place(outBytes + 16),
   };
   const buffer = layout.fit(k.memory);
   new Int32Array(buffer, at.xs, outW * 4).set(taps.xs);
