@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { parseDependencyTree } from 'dpdm';
 import { describe, expect, it } from 'vitest';
 import { dockerfile, instructions, KNOWN_ENV, SUBCOMMANDS } from './deploy-files.js';
 
@@ -32,6 +33,17 @@ describe.each(['Dockerfile', 'Dockerfile.trainer'])('deploy/docker/%s', (name) =
         if (src !== '.') expect(['node_modules', 'tests', 'docs', '.git'].includes(src.split('/')[0]), `${name}: ${src} is docker-ignored`).toBe(false);
       }
     }
+  });
+
+  it('copies every top-level folder that the CLI imports (the image would fail at start-up without one)', async () => {
+    const tree = await parseDependencyTree(['cli/main.ts'], { transform: true, skipDynamicImports: false, exclude: /node_modules|web\/dist|web\/dashboard/ });
+    // The project's own files (the tree also names Node's built-ins and packages, which the image has).
+    const own = Object.keys(tree).filter((file) => !file.startsWith('node:') && !file.includes('node_modules') && existsSync(file));
+    const folders = new Set(own.map((file) => path.relative(process.cwd(), path.resolve(file)).split(path.sep)[0]));
+    const copied = new Set(ops.filter((o) => o.op === 'COPY' && !o.args.startsWith('--from')).map((o) => o.args.split(/\s+/)[0].replace(/\/$/, '')));
+    expect(folders.size, name).toBeGreaterThan(8);
+    const missing = [...folders].filter((f) => !copied.has(f));
+    expect(missing, `${name} does not copy`).toEqual([]);
   });
 
   it('runs as a fixed non-root user, declares a health check, and starts the real CLI', () => {
