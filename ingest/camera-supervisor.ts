@@ -276,14 +276,14 @@ export class CameraSupervisor {
       // Wait for a start slot before each of ffprobe and ffmpeg; stop() aborts the wait.
       await this.options.spawns?.acquire(abort.signal);
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
-      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.anchor : undefined);
+      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.wallAnchor : undefined);
       const size = await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted');
       await this.options.spawns?.acquire(abort.signal);
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
-      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers }, camera);
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at) }, camera);
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -305,14 +305,15 @@ export class CameraSupervisor {
         arm();
         const now = Date.now();
         const capturedAt = clock.capture(frame.ptsMs, now);
-        this.recent.push({ at: now, lagMs: Math.max(0, now - capturedAt) });
+        const seenAt = clock.wall(capturedAt);
+        this.recent.push({ at: now, lagMs: Math.max(0, now - seenAt) });
         if (this.recent.length > FPS_WINDOW) this.recent.shift();
         if (this.state !== 'live') {
           this.backoff.reset();
           this.setState('live');
         }
         let result: GateResult;
-        if (lagLimit > 0 && frame.waiting > 0 && now - capturedAt > lagLimit) {
+        if (lagLimit > 0 && frame.waiting > 0 && now - seenAt > lagLimit) {
           // Behind the stream with a newer frame already here: working on this one only keeps the next
           // ones late. Skipped, not tracked (tracks live in capture time: a skip is one point fewer).
           buffers.recycle(frame.data);
@@ -320,7 +321,7 @@ export class CameraSupervisor {
         } else {
           this.latest = { data: frame.data, width, height, buffers };
           // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
-          const detail = crops ? await crops.match(capturedAt, 1000 / camera.fps) : null;
+          const detail = crops ? await crops.match(seenAt, 1000 / camera.fps) : null;
           result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);
         }
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.

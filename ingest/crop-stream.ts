@@ -42,9 +42,9 @@ export interface CropStreamOptions {
   backoffMinMs: number;
   backoffMaxMs: number;
   /**
-   * The main stream's clock anchor (epoch ms of its timestamp 0), for file cameras: both files start
-   * at timestamp 0 and play at their own rate, so the same timestamp is the same moment. Absent for
-   * live streams, whose frames are timed by their arrival as the main stream's are.
+   * The main stream's wall anchor (StreamClock.wallAnchor: epoch ms of its timestamp 0), for file
+   * cameras: both files start at timestamp 0 and play at their own rate, so the same timestamp is the
+   * same moment. Absent for live streams, whose frames are timed by their arrival as the main stream's are.
    */
   anchor?: () => number | null;
   /** The ingestor's pace for starting processes, which ffprobe and ffmpeg of this stream wait for too. */
@@ -60,7 +60,7 @@ const KEPT_FRAMES = 3;
 interface KeptFrame {
   rgb: Buffer;
   ptsMs: number;
-  /** Its time on this stream's own clock (anchored on its first frame's arrival). */
+  /** Its wall-clock capture time on this stream's own clock (StreamClock.wall). */
   localAt: number;
 }
 
@@ -71,8 +71,8 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
  * used only for crops. Its failures never take the camera down: while it is away (connecting, stalled,
  * failed), crops are cut from the main stream as without it, and it reconnects by itself.
  *
- * Both streams' capture times are their own clocks anchored on the wall clock at their first frame
- * (as the supervisor does for the main one), and a main frame is matched with the crop-stream frame
+ * Both streams' capture times are their own clocks' wall estimates (StreamClock.wall; the supervisor
+ * matches with the main frame's), and a main frame is matched with the crop-stream frame
  * nearest in time, if one lies within a frame period.
  */
 export class CropStream {
@@ -205,7 +205,7 @@ export class CropStream {
         },
       })) {
         arm(o.watchdogMs);
-        this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: clock.capture(frame.ptsMs) });
+        this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: clock.wall(clock.capture(frame.ptsMs)) });
         // A frame leaving the kept few goes back to the decoder's pool: nothing reads it asynchronously.
         if (this.kept.length > KEPT_FRAMES) pool.recycle(this.kept.shift()!.rgb);
         this.counts.framesDecoded++;

@@ -56,6 +56,11 @@ export interface FrameFormat {
   height: number;
   fps: number;
   buffers?: FramePool;
+  /**
+   * The wall-clock moment a frame was captured, from its capture time (the stream's own timeline, which
+   * tracking uses: see stream-clock.ts); absent: the same.
+   */
+  wallTime?: (capturedAt: number) => number;
 }
 
 export type FramePipelineFactory = (cameraId: string, frame: FrameFormat, camera: unknown) => FramePipeline;

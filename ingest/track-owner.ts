@@ -133,6 +133,7 @@ export class TrackOwner {
       // The closing clip is cut when the alert closes, up to rejoinMs after its last point.
       ringFrames: Math.ceil((s.clipSeconds + 2 + (s.rejoinMs ?? 0) / 1000) * frame.fps),
       frames: frame.buffers,
+      wallTime: frame.wallTime,
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),
       onError: (err) => this.logger.error({ err, camera: cameraId }, 'track judge failed'),

@@ -41,6 +41,8 @@ export interface TrackedCameraOptions {
   ringFrames: number;
   /** Where the decoded frames come from: frames leaving the ring go back to it. */
   frames?: FramePool;
+  /** Capture times (the stream's timeline) as wall-clock moments, for what alerts report (FrameFormat.wallTime). */
+  wallTime?: (capturedAt: number) => number;
   /** Best crops kept per track (PNG evidence for feedback). */
   bestCrops: number;
   /** False for an object that may not alert here (outside the camera's alert zones): it is not cropped,
@@ -126,6 +128,11 @@ export class TrackedCamera implements FramePipeline {
 
   private now(): number {
     return this.options.now?.() ?? Date.now();
+  }
+
+  /** A capture time of this camera's frames as the wall-clock moment it stands for. */
+  wallTime(capturedAt: number): number {
+    return this.options.wallTime?.(capturedAt) ?? capturedAt;
   }
 
   async process(rgb: Buffer, seq: number, capturedAt: number, detail?: DetailFrame): Promise<GateResult> {

@@ -46,20 +46,22 @@ function workerProcess(registry: string, prefix: string, state: string, port: nu
   children.push(child);
 }
 
-/** Per track: its events as (status, label, crops judged, score to 4 places), in order. */
+/** Per track: its events as (status, label, crops judged, score to 4 places, ms of stream it spans), in order. */
 function byTrack(alerts: Alert[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const a of alerts) {
     const track = a.trackId!.split('-')[1];
-    (out[track] ??= []).push(`${a.status} ${a.label} ${a.frames} ${a.score.toFixed(4)}`);
+    (out[track] ??= []).push(`${a.status} ${a.label} ${a.frames} ${a.score.toFixed(4)} ${a.lastAt - a.firstAt}ms`);
   }
   return out;
 }
 
 describe.skipIf(!existsSync(CLIP))('one worker process or three (real clip; skipped without ../shared/data)', () => {
   // One retry: once in the whole suite under load (2026-12-03 14:18, passing alone twice after), one run's
-  // track judged one crop fewer between two updates (frames 4 -> 7 against 4 -> 8), so timing still
-  // reaches the judge somewhere; that is an open defect of the consistency rule, not a pass.
+  // track judged one crop fewer between two updates (frames 4 -> 7 against 4 -> 8). One way timing
+  // reached the judge was found and removed since (the stream clock moved capture times when frames
+  // came early after a late first one: tests/ingest/late-start.test.ts); that it was this failure's
+  // cause is not proven, so the retry stays, and a second failure is a defect of the rule, not noise.
   it('gives the same tracks, labels and alerts', { timeout: 420_000, retry: 1 }, async () => {
     // A retry starts clean: the first attempt's processes stopped, and prefixes of its own.
     for (const r of running.splice(0)) await r.stop();
