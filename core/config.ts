@@ -103,8 +103,9 @@ export const configSchema = z.strictObject({
     watchdogSeconds: num(1).default(10),
     backoffMinMs: int(10).default(500),
     backoffMaxMs: int(100).default(30_000),
+    /** Frames of a camera being scored at once: a live camera's next frame past it loses its crops; a recording waits. */
     maxInFlightPerCamera: int(1).default(8),
-    /** A frame that waited this long in the queue for a worker (from ingest's hand-over) goes unscored. */
+    /** A live camera's frame that waited this long in the queue for a worker (from ingest's hand-over) goes unscored (a recording's never). */
     frameDeadlineMs: int(10).default(2_000),
     /**
      * A live camera (RTSP, HTTP) that falls this far behind its stream (capture time against the wall

@@ -113,7 +113,7 @@ export class FrameWorker {
   private async process(job: Job<FrameJobData>): Promise<{ outcome: string }> {
     const { redis } = this.options;
     const key = this.n.pixels(job.id!);
-    if (this.pastDeadline(job.timestamp)) {
+    if (!job.data.recording && this.pastDeadline(job.timestamp)) {
       await redis.del(key);
       return this.dropJob(job.data, 'deadline');
     }

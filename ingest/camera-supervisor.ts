@@ -283,7 +283,7 @@ export class CameraSupervisor {
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
-      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at) }, camera);
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at), recording: source.realtime }, camera);
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -319,6 +319,14 @@ export class CameraSupervisor {
           buffers.recycle(frame.data);
           result = { outcome: 'dropped', reason: 'behind', regions: 0 };
         } else {
+          if (source.realtime && gate.room) {
+            // A recording is scored whole: with its frames in flight at the bound, it waits for room
+            // (ffmpeg waits with it) instead of dropping this frame's crops. The watchdog watches
+            // ffmpeg, not this wait.
+            if (watchdog) clearTimeout(watchdog);
+            await gate.room(abort.signal);
+            arm();
+          }
           this.latest = { data: frame.data, width, height, buffers };
           // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
           const detail = crops ? await crops.match(seenAt, 1000 / camera.fps) : null;

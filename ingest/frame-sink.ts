@@ -17,7 +17,15 @@ export interface FrameJobInput {
   width: number;
   height: number;
   crops: Array<{ trackId: number; box: Box; rgb: Buffer; width: number; height: number }>;
+  /** A recording's frame (FrameFormat.recording): nothing in it goes stale, so no deadline drops it. */
+  recording?: boolean;
 }
+
+/**
+ * How long a recording's frame may wait to be scored (it has no deadline, but a worker may be gone):
+ * its pixels' life in Redis, and how long its camera waits for the answer.
+ */
+export const RECORDING_PATIENCE_MS = 120_000;
 
 /**
  * Where ingest hands frames on (the queue, in production). Ingest depends on this port only, so it
@@ -46,6 +54,11 @@ export interface FramePipeline {
    * frame matched; its pixels are only valid until the first await (read them synchronously).
    */
   process(rgb: Buffer, seq: number, capturedAt: number, detail?: DetailFrame): Promise<GateResult>;
+  /**
+   * Resolves once a frame handed over now would not be dropped for the pipeline's in-flight bound (or
+   * when `signal` aborts): a recording waits here rather than lose crops.
+   */
+  room?(signal: AbortSignal): Promise<void>;
   /** The connection ended: end what it tracked. */
   close(): Promise<void>;
 }
@@ -61,6 +74,12 @@ export interface FrameFormat {
    * tracking uses: see stream-clock.ts); absent: the same.
    */
   wallTime?: (capturedAt: number) => number;
+  /**
+   * The frames are a recording's (a file camera): every one is worth scoring however late, so the
+   * camera waits for room instead of dropping crops, its crops do not thin while inference is behind,
+   * and no deadline drops its frames: a recording is judged the same on a loaded machine as on an idle one.
+   */
+  recording?: boolean;
 }
 
 export type FramePipelineFactory = (cameraId: string, frame: FrameFormat, camera: unknown) => FramePipeline;

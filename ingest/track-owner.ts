@@ -134,6 +134,7 @@ export class TrackOwner {
       ringFrames: Math.ceil((s.clipSeconds + 2 + (s.rejoinMs ?? 0) / 1000) * frame.fps),
       frames: frame.buffers,
       wallTime: frame.wallTime,
+      recording: frame.recording,
       bestCrops: s.bestCrops,
       publish: (c, events) => this.options.publisher.publish(c, events),
       onError: (err) => this.logger.error({ err, camera: cameraId }, 'track judge failed'),

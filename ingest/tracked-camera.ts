@@ -9,7 +9,8 @@ import type { CropResult } from '../queue/crop-results.js';
 import type { DetailFrame } from './crop-stream.js';
 import type { FramePool } from './frame-pool.js';
 import { FrameRing } from './frame-ring.js';
-import type { FramePipeline, FrameSink, GateResult } from './frame-sink.js';
+import { WakeableDelay } from './wakeable-delay.js';
+import { RECORDING_PATIENCE_MS, type FramePipeline, type FrameSink, type GateResult } from './frame-sink.js';
 import { MotionDetector, type MotionOptions } from './motion.js';
 
 export interface TrackedCameraOptions {
@@ -43,6 +44,8 @@ export interface TrackedCameraOptions {
   frames?: FramePool;
   /** Capture times (the stream's timeline) as wall-clock moments, for what alerts report (FrameFormat.wallTime). */
   wallTime?: (capturedAt: number) => number;
+  /** The frames are a recording's (FrameFormat.recording): its jobs carry no deadline, and its crops never thin under pressure. */
+  recording?: boolean;
   /** Best crops kept per track (PNG evidence for feedback). */
   bestCrops: number;
   /** False for an object that may not alert here (outside the camera's alert zones): it is not cropped,
@@ -68,6 +71,8 @@ interface PendingFrame {
 }
 
 const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
+/** room(): how often the in-flight count is looked at again without an answer to wake it. */
+const ROOM_CHECK_MS = 50;
 
 /** The verdict model with its judging counted as the `alert_rules` serving stage (skywatch_stage_seconds). */
 function timed(model: VerdictModel): VerdictModel {
@@ -95,6 +100,9 @@ export class TrackedCamera implements FramePipeline {
   private readonly entries = new Map<number, TrackEntry>();
   private readonly pending = new Map<number, PendingFrame>();
   private labels: readonly string[] = [];
+  /** Ends a wait in room() when an answer comes back. */
+  private readonly answered = new WakeableDelay();
+  private waitingForRoom = false;
   private publishing: Promise<void> = Promise.resolve();
   /** Publishes handed over and not yet written. */
   private readonly writing = new Set<Promise<void>>();
@@ -144,7 +152,9 @@ export class TrackedCamera implements FramePipeline {
     const { observed, ended } = this.tracker.update(regions, seq, capturedAt);
     const crops: Array<{ trackId: number; box: { x: number; y: number; width: number; height: number }; rgb: Buffer; width: number; height: number }> = [];
     // Frames of this camera still being scored: past the bound, inference is behind and crops thin out.
-    const behind = (o.pressureInFlight ?? 0) > 0 && o.sink.inFlight(o.cameraId) >= o.pressureInFlight!;
+    // Not a recording's: it waits for room instead (room()), so its crops, and its alerts, do not
+    // depend on the machine's load.
+    const behind = !o.recording && (o.pressureInFlight ?? 0) > 0 && o.sink.inFlight(o.cameraId) >= o.pressureInFlight!;
     for (const track of observed) {
       // Tentative tracks are flicker until confirmed: not worth a crop.
       if (!track.confirmed) continue;
@@ -185,7 +195,7 @@ export class TrackedCamera implements FramePipeline {
     // Registered before the job exists: its answer can come back before submit returns.
     this.pending.set(seq, { sentAt: this.now(), crops: new Map(crops.map((c) => [c.trackId, c])) });
     for (const c of crops) this.entries.get(c.trackId)!.outstanding++;
-    const outcome = await o.sink.submit({ cameraId: o.cameraId, pipeline: o.pipelineId, owner: o.owner, seq, capturedAt, width: o.width, height: o.height, crops });
+    const outcome = await o.sink.submit({ cameraId: o.cameraId, pipeline: o.pipelineId, owner: o.owner, seq, capturedAt, width: o.width, height: o.height, crops, ...(o.recording ? { recording: true } : {}) });
     if (outcome === 'dropped') {
       this.failFrame(seq);
       return { outcome, reason: 'sink', regions: regions.length };
@@ -193,10 +203,29 @@ export class TrackedCamera implements FramePipeline {
     return { outcome, regions: regions.length };
   }
 
+  /**
+   * Resolves once fewer than `maxInFlight` of this camera's frames are being scored, so the next frame
+   * handed over keeps its crops (or when `signal` aborts). Woken by answers; checked at least every
+   * ROOM_CHECK_MS too, since the sink's count may fall a moment after the answer arrives (the queue's
+   * completion event) or without one (a lost job's pixels expiring).
+   */
+  async room(signal: AbortSignal): Promise<void> {
+    const { sink, cameraId, maxInFlight } = this.options;
+    this.waitingForRoom = true;
+    try {
+      while (!signal.aborted && !this.closed && sink.inFlight(cameraId) >= maxInFlight) await this.answered.wait(ROOM_CHECK_MS);
+    } finally {
+      this.waitingForRoom = false;
+      // The wait was not the camera going quiet (endIdle).
+      this.lastFrameAt = this.now();
+    }
+  }
+
   /** Scores of one frame's crops from a worker. Answers to crops no longer awaited are ignored. */
   onResult(result: CropResult): void {
     if (result.labels.length && result.labels.join('\u0000') !== this.labels.join('\u0000')) this.labels = result.labels;
     if (result.modelVersion) this.modelVersion = result.modelVersion;
+    this.answered.wake();
     const frame = this.pending.get(result.seq);
     if (!frame) return;
     for (const c of result.crops) {
@@ -205,14 +234,18 @@ export class TrackedCamera implements FramePipeline {
     }
   }
 
-  /** Crops sent longer than `timeoutMs` ago without an answer count as dropped (a worker died, Redis lost them). */
+  /**
+   * Crops sent longer than `timeoutMs` ago without an answer count as dropped (a worker died, Redis lost
+   * them); a recording's wait as long as its frames may (RECORDING_PATIENCE_MS), as they have no deadline.
+   */
   expire(timeoutMs: number): void {
-    const cutoff = this.now() - timeoutMs;
+    const cutoff = this.now() - (this.options.recording ? Math.max(timeoutMs, RECORDING_PATIENCE_MS) : timeoutMs);
     for (const [seq, frame] of this.pending) if (frame.sentAt < cutoff) this.failFrame(seq);
   }
 
   /** No frame for a while (wall clock): the camera stopped sending, so its tracks end now. */
   endIdle(idleMs: number): void {
+    if (this.waitingForRoom) return;
     if (this.lastFrameAt && this.now() - this.lastFrameAt >= idleMs && this.tracker.tracks.length) this.endAll();
   }
 

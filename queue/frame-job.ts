@@ -17,6 +17,8 @@ export interface FrameJobData {
   height: number;
   /** Crops in the pixel blob, in order: each width*height*3 bytes of packed RGB24, not resized. */
   crops: Array<{ trackId: number; box: Box; width: number; height: number }>;
+  /** A recording's frame (FrameFormat.recording): scored however long it waited, never dropped for the deadline. */
+  recording?: boolean;
 }
 
 export interface DecodedFrameJob extends FrameJobData {

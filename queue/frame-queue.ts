@@ -1,6 +1,6 @@
 import { Queue, QueueEvents } from 'bullmq';
 import type { RedisClient } from '../core/redis-client.js';
-import type { FrameJobInput, FrameSink } from '../ingest/frame-sink.js';
+import { RECORDING_PATIENCE_MS, type FrameJobInput, type FrameSink } from '../ingest/frame-sink.js';
 import type { FrameJobData } from './frame-job.js';
 import { duplicateRedis, names } from './redis-connection.js';
 
@@ -37,7 +37,8 @@ export class FrameQueue implements FrameSink {
   /** QueueEvents blocks on a connection of its own; one it is handed, it does not close. */
   private readonly eventsConnection: RedisClient;
   private readonly inflight = new Map<string, number>();
-  private readonly owner = new Map<string, { camera: string; at: number }>();
+  /** Jobs in flight: their camera, and when their pixels expire. */
+  private readonly owner = new Map<string, { camera: string; expires: number }>();
   private seq = 0;
   /** The key names, made once (a `names` object is some twenty closures: not one per frame). */
   private readonly n: ReturnType<typeof names>;
@@ -59,8 +60,8 @@ export class FrameQueue implements FrameSink {
 
   inFlight(cameraId: string): number {
     // A job whose completion event was lost (Redis restarted) stops counting once its pixels expired.
-    const stale = Date.now() - this.options.pixelTtlMs;
-    for (const [id, o] of this.owner) if (o.at < stale) this.finish(id);
+    const now = Date.now();
+    for (const [id, o] of this.owner) if (o.expires < now) this.finish(id);
     return this.inflight.get(cameraId) ?? 0;
   }
 
@@ -81,13 +82,15 @@ export class FrameQueue implements FrameSink {
       width: job.width,
       height: job.height,
       crops: job.crops.map((c) => ({ trackId: c.trackId, box: c.box, width: c.width, height: c.height })),
+      ...(job.recording ? { recording: true } : {}),
     };
     try {
       // Redis may vanish between the status check and the write (ioredis then holds the command until
       // it reconnects): the write gets the same deadline as the job, so a frame never waits for Redis.
-      await withTimeout(this.options.redis.set(this.n.pixels(id), blob, 'PX', this.options.pixelTtlMs), SUBMIT_TIMEOUT_MS);
+      const ttl = this.pixelTtl(job);
+      await withTimeout(this.options.redis.set(this.n.pixels(id), blob, 'PX', ttl), SUBMIT_TIMEOUT_MS);
       this.inflight.set(job.cameraId, (this.inflight.get(job.cameraId) ?? 0) + 1);
-      this.owner.set(id, { camera: job.cameraId, at: Date.now() });
+      this.owner.set(id, { camera: job.cameraId, expires: Date.now() + ttl });
       await withTimeout(this.queue.add('frame', data, { jobId: id }), SUBMIT_TIMEOUT_MS);
       return 'queued';
     } catch {
@@ -95,6 +98,11 @@ export class FrameQueue implements FrameSink {
       this.finish(id);
       return 'dropped';
     }
+  }
+
+  /** A recording's frame waits in the queue as long as it must (no deadline): its pixels live longer. */
+  private pixelTtl(job: FrameJobInput): number {
+    return job.recording ? Math.max(RECORDING_PATIENCE_MS, this.options.pixelTtlMs) : this.options.pixelTtlMs;
   }
 
   private finish(jobId: string): void {

@@ -140,6 +140,41 @@ describe('CameraSupervisor over RTSP', () => {
     sink.finish('cam_test');
     await waitFor('queued again', () => supervisor.status().framesQueued > 2);
   });
+
+  it('a recording (file camera) waits while its frames in flight are at the bound, and loses none', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-room-')), 'moving.mp4'), { moving: true, seconds: 4 });
+    const sink = new MemoryFrameSink();
+    sink.hold = true;
+    const supervisor = new CameraSupervisor({
+      camera: { ...camera(clip), loop: false },
+      pipeline: sink.pipelines({ maxInFlight: 2 }),
+      allowFileUrls: true,
+      // Shorter than the hold below: the wait for room must not count as a stalled ffmpeg.
+      watchdogMs: 1000,
+      connectTimeoutMs: 20_000,
+      backoffMinMs: 200,
+      backoffMaxMs: 1000,
+      hosts: cameraHostPolicy({ allowHosts: [] }, false),
+    });
+    cleanups.push(() => supervisor.stop());
+    supervisor.start();
+    await waitFor('two frames in flight', () => sink.jobs.length >= 2);
+    const decoded = supervisor.status().framesDecoded;
+    // Held for 2.5 s (12 frame periods): the camera waits with its frame instead of dropping crops.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(sink.jobs).toHaveLength(2);
+    expect(supervisor.status().framesDecoded).toBe(decoded);
+    expect(supervisor.status().framesDropped).toBe(0);
+    sink.hold = false;
+    sink.finish('cam_test');
+    await waitFor('played to the end', () => supervisor.status().state === 'ended', 40_000);
+    const st = supervisor.status();
+    expect(st.restarts).toBe(0);
+    expect(st.framesDropped).toBe(0);
+    expect(st.framesDecoded).toBeGreaterThanOrEqual(19);
+    expect(st.framesQueued).toBe(sink.jobs.length);
+    expect(sink.jobs.length).toBeGreaterThan(2);
+  }, 90_000);
 });
 
 describe('CameraSupervisor behind its stream', () => {

@@ -28,7 +28,7 @@ function frame(x: number): Buffer {
   return rgb;
 }
 
-function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule; pressureInFlight?: number } = {}) {
+function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?: CropSchedule; pressureInFlight?: number; recording?: boolean; now?: () => number } = {}) {
   const sink = new MemoryFrameSink();
   const stream = new AlertStream(redis, prefix, 1000);
   const publisher = new TrackAlertPublisher({ stream, openAlerts: new OpenAlerts(redis, prefix), clipSeconds: 0 });
@@ -41,6 +41,8 @@ function setup(options: { maxInFlight?: number; minCrops?: number; cropSchedule?
     publish: (c, events) => publisher.publish(c, events),
     cropSchedule: options.cropSchedule,
     pressureInFlight: options.pressureInFlight,
+    recording: options.recording,
+    now: options.now,
   });
   const cameraId = `cam-${Math.random().toString(36).slice(2, 8)}`;
   const cam = make(cameraId, { width: W, height: H, fps: 5 }, { motion: { warmupFrames: 2, minArea: 8 } }) as TrackedCamera;
@@ -176,6 +178,46 @@ describe('TrackedCamera and its alerts', () => {
     const events = await alerts();
     expect(events.map((a) => a.status)).toEqual(['open', 'closed']);
     expect(events[1].frames).toBe(2);
+  });
+
+  it('a recording waits for answers past the live timeout, and a wait for room is not the camera going quiet', async () => {
+    let now = 100_000;
+    const live = setup({ now: () => now });
+    // Thinning from the second point on whenever a frame is in flight, were it a live camera.
+    const pressure = { cropSchedule: { dense: 1, every: 1, alertEvery: 1, pressureEvery: 3 }, pressureInFlight: 1 };
+    const recording = setup({ recording: true, maxInFlight: 4, ...pressure, now: () => now });
+    for (const { sink, cam } of [live, recording]) {
+      sink.hold = true;
+      for (let i = 0; i < 8; i++) await cam.process(frame(i < 3 ? -1 : 8 * i), i + 1, 1000 + 200 * i);
+      expect(sink.jobs.length).toBeGreaterThanOrEqual(3);
+    }
+    // The recording is at its in-flight bound (4) and under pressure (1), yet no crop was thinned.
+    expect(recording.sink.jobs).toHaveLength(4);
+    expect(recording.sink.jobs.every((j) => j.recording === true)).toBe(true);
+    expect(live.sink.jobs.some((j) => j.recording)).toBe(false);
+    // Waiting for room, 30 s pass on the wall clock: the recording's tracks do not end for it.
+    const stop = new AbortController();
+    const waiting = recording.cam.room(stop.signal);
+    now += 30_000;
+    recording.cam.endIdle(5_000);
+    live.cam.expire(10_000);
+    recording.cam.expire(10_000);
+    recording.sink.finish(recording.cameraId, 1);
+    await waiting;
+    // Its track goes on (the same id), as it would have without the wait.
+    await recording.cam.process(frame(64), 9, 2600);
+    expect(recording.sink.jobs).toHaveLength(5);
+    expect(new Set(recording.sink.jobs.map((j) => j.crops[0].trackId)).size).toBe(1);
+    // The answers come at last: the live camera counted them as dropped, the recording uses them.
+    for (const { sink, answer } of [live, recording]) for (const job of sink.jobs) answer(job, 0.95);
+    for (const { cam } of [live, recording]) {
+      await cam.close();
+      await cam.settled();
+    }
+    expect((await live.alerts()).map((a) => a.status)).toEqual([]);
+    const events = await recording.alerts();
+    expect(events.map((a) => a.status)).toEqual(['open', 'closed']);
+    expect(events[1].frames).toBe(5);
   });
 
   it('raises no alert for a score of 0 nor for a box that covers the whole frame', async () => {

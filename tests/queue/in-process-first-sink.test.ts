@@ -194,7 +194,7 @@ describe('InProcessFirstSink', () => {
     expect(sink.inFlight('cam')).toBe(0);
   });
 
-  it('drops a frame that waited in the queue past the deadline, and scores one captured long ago but just queued', async () => {
+  it('drops a frame that waited in the queue past the deadline, but not a recording\'s, and scores one captured long ago but just queued', async () => {
     // A worker of its own on its own queue, not started while the first frame waits.
     const p = `${prefix}-deadline`;
     const own = new CropResults(redis, p);
@@ -203,16 +203,19 @@ describe('InProcessFirstSink', () => {
     const q = new FrameQueue({ redis, prefix: p, pixelTtlMs: 60_000 });
     try {
       expect(await q.submit(frame(40))).toBe('queued');
+      // A recording's frame waits as long: nothing in a recording goes stale.
+      expect(await q.submit(frame(42, { recording: true }))).toBe('queued');
       await new Promise((r) => setTimeout(r, 800));
       slow.start();
       expect(await q.submit(frame(41, { capturedAt: Date.now() - 60_000 }))).toBe('queued');
       const answers = async () => (await own.read(OWNER, '0-0', 10, reader)).map((r) => r.result);
-      await expect.poll(async () => (await answers()).length, { timeout: 20_000 }).toBe(2);
+      await expect.poll(async () => (await answers()).length, { timeout: 20_000 }).toBe(3);
       const bySeq = Object.fromEntries((await answers()).map((r) => [r.seq, r]));
       expect(bySeq[40].crops).toEqual([{ trackId: 1, probabilities: null }, { trackId: 2, probabilities: null }]);
       expect(bySeq[41].crops.every((c) => c.probabilities !== null)).toBe(true);
+      expect(bySeq[42].crops.every((c) => c.probabilities !== null)).toBe(true);
       expect(slow.counters.dropped.deadline).toBe(1);
-      expect(slow.counters.inferred).toBe(1);
+      expect(slow.counters.inferred).toBe(2);
     } finally {
       await slow.close();
       await q.close();
