@@ -283,7 +283,7 @@ export class CameraSupervisor {
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
-      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at), recording: source.realtime }, camera);
+      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at), recording: source.playOnce }, camera);
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
@@ -319,10 +319,10 @@ export class CameraSupervisor {
           buffers.recycle(frame.data);
           result = { outcome: 'dropped', reason: 'behind', regions: 0 };
         } else {
-          if (source.realtime && gate.room) {
-            // A recording is scored whole: with its frames in flight at the bound, it waits for room
-            // (ffmpeg waits with it) instead of dropping this frame's crops. The watchdog watches
-            // ffmpeg, not this wait.
+          if (source.playOnce && gate.room) {
+            // A recording played once is scored whole: with its frames in flight at the bound, it waits
+            // for room (ffmpeg waits with it) instead of dropping this frame's crops. (A looping file
+            // stands in for a live camera, and behaves as one.) The watchdog watches ffmpeg, not this wait.
             if (watchdog) clearTimeout(watchdog);
             await gate.room(abort.signal);
             arm();

@@ -75,7 +75,8 @@ export interface FrameFormat {
    */
   wallTime?: (capturedAt: number) => number;
   /**
-   * The frames are a recording's (a file camera): every one is worth scoring however late, so the
+   * The frames are a recording's (a file camera played once; a looping file stands in for a live
+   * camera): every one is worth scoring however late, so the
    * camera waits for room instead of dropping crops, its crops do not thin while inference is behind,
    * and no deadline drops its frames: a recording is judged the same on a loaded machine as on an idle one.
    */

@@ -141,7 +141,7 @@ describe('CameraSupervisor over RTSP', () => {
     await waitFor('queued again', () => supervisor.status().framesQueued > 2);
   });
 
-  it('a recording (file camera) waits while its frames in flight are at the bound, and loses none', async () => {
+  it('a recording (a file camera played once) waits while its frames in flight are at the bound, and loses none', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-room-')), 'moving.mp4'), { moving: true, seconds: 4 });
     const sink = new MemoryFrameSink();
     sink.hold = true;
