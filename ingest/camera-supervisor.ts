@@ -271,14 +271,22 @@ export class CameraSupervisor {
     let stderrTail = '';
     const clock = new StreamClock();
     let crops: CropStream | null = null;
+    // A start slot is waited for before each of ffprobe and ffmpeg (stop() aborts the wait). The wait is
+    // the ingestor pacing its starts, not the camera failing to answer: the watchdog stops while it
+    // lasts, and starts over after. (It used to run on, so with 59 cameras added at once the later ones
+    // timed out in the queue for slots, queued again, and 43 never connected.)
+    const slot = async () => {
+      if (watchdog) clearTimeout(watchdog);
+      await this.options.spawns?.acquire(abort.signal);
+      arm();
+    };
     arm();
     try {
-      // Wait for a start slot before each of ffprobe and ffmpeg; stop() aborts the wait.
-      await this.options.spawns?.acquire(abort.signal);
+      await slot();
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
       crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.wallAnchor : undefined);
       const size = await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted');
-      await this.options.spawns?.acquire(abort.signal);
+      await slot();
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).

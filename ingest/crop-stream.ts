@@ -186,16 +186,24 @@ export class CropStream {
       if (watchdog) clearTimeout(watchdog);
       watchdog = setTimeout(() => abort.abort(), ms);
     };
-    arm(Math.max(2 * o.watchdogMs, 15_000));
-    try {
+    const connectMs = Math.max(2 * o.watchdogMs, 15_000);
+    // A wait for a start slot is the ingestor pacing its starts (many cameras at once), not the stream
+    // failing to answer: the watchdog stops while it lasts, and starts over after.
+    const slot = async () => {
+      if (watchdog) clearTimeout(watchdog);
       await o.spawns?.acquire(abort.signal);
+      arm(connectMs);
+    };
+    arm(connectMs);
+    try {
+      await slot();
       const probed = await probeSizeUnlessAborted(o.input, o.inputOptions, abort.signal, 'no answer from the crop stream (watchdog)');
       const width = even(Math.min(probed.width, o.maxWidth));
       const height = even((probed.height * width) / probed.width);
       this.size = { width, height };
       if (this.pool?.frameBytes !== width * height * 3) this.pool = new FramePool(width * height * 3, 2);
       const pool = this.pool;
-      await o.spawns?.acquire(abort.signal);
+      await slot();
       const clock = new StreamClock();
       let stderrTail = '';
       for await (const frame of decodeFrames(o.input, {

@@ -7,6 +7,7 @@ import { createLogger } from '../../core/logger.js';
 import type { Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor, type CameraState } from '../../ingest/camera-supervisor.js';
+import { SpawnLimiter } from '../../ingest/spawn-limiter.js';
 import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
 import { makeClip } from '../support/clips.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
@@ -140,6 +141,34 @@ describe('CameraSupervisor over RTSP', () => {
     sink.finish('cam_test');
     await waitFor('queued again', () => supervisor.status().framesQueued > 2);
   });
+
+  it('cameras waiting for start slots do not time out for it: many added at once all connect', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-slots-')), 'moving.mp4'), { moving: true, seconds: 4 });
+    // One process start every 2 s for all, ffprobe and ffmpeg each: the third camera's ffmpeg starts
+    // about 10 s after it was added, three times its connect timeout.
+    const spawns = new SpawnLimiter(0.5);
+    const supervisors = [1, 2, 3].map((i) => {
+      const supervisor = new CameraSupervisor({
+        camera: { ...camera(clip), id: `cam_slot${i}` },
+        pipeline: new MemoryFrameSink().pipelines(),
+        allowFileUrls: true,
+        watchdogMs: 1500,
+        connectTimeoutMs: 3000,
+        backoffMinMs: 200,
+        backoffMaxMs: 1000,
+        hosts: cameraHostPolicy({ allowHosts: [] }, false),
+        spawns,
+      });
+      cleanups.push(() => supervisor.stop());
+      supervisor.start();
+      return supervisor;
+    });
+    await waitFor('all live', () => supervisors.every((s) => s.status().state === 'live'), 40_000);
+    for (const s of supervisors) {
+      expect(s.status().restarts).toBe(0);
+      expect(s.status().lastError).toBeNull();
+    }
+  }, 60_000);
 
   it('a recording (a file camera played once) waits while its frames in flight are at the bound, and loses none', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-room-')), 'moving.mp4'), { moving: true, seconds: 4 });
