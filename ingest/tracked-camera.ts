@@ -70,6 +70,15 @@ interface PendingFrame {
   crops: Map<number, { rgb: Buffer; width: number; height: number }>;
 }
 
+/** One track's crop of one frame: native pixels around its box (a box in main-frame pixels). */
+interface Crop {
+  trackId: number;
+  box: { x: number; y: number; width: number; height: number };
+  rgb: Buffer;
+  width: number;
+  height: number;
+}
+
 const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
 /** room(): how often the in-flight count is looked at again without an answer to wake it. */
 const ROOM_CHECK_MS = 50;
@@ -150,7 +159,10 @@ export class TrackedCamera implements FramePipeline {
     const regions = this.detector.detect(rgb);
     this.ring.push({ seq, at: capturedAt, rgb });
     const { observed, ended } = this.tracker.update(regions, seq, capturedAt);
-    const crops: Array<{ trackId: number; box: { x: number; y: number; width: number; height: number }; rgb: Buffer; width: number; height: number }> = [];
+    const schedule = o.cropSchedule ?? EVERY_FRAME;
+    const crops: Crop[] = [];
+    /** Crops of earlier frames: the points of tracks confirmed in this frame. */
+    const earlier = new Map<number, { capturedAt: number; crops: Crop[] }>();
     // Frames of this camera still being scored: past the bound, inference is behind and crops thin out.
     // Not a recording's: it waits for room instead (room()), so its crops, and its alerts, do not
     // depend on the machine's load.
@@ -162,15 +174,27 @@ export class TrackedCamera implements FramePipeline {
       if (!entry) {
         entry = { track, outstanding: 0, ended: false, best: [] };
         this.entries.set(track.id, entry);
-        // Its points from before it was confirmed were never cropped.
-        for (const p of track.points.slice(0, -1)) this.judged(this.judge.addScores(track, p.seq, null));
+        // Its points from before it was confirmed are cropped now, from their frames in the ring, as
+        // training and the offline evaluation crop every point of a track (a verdict one frame sooner);
+        // one whose frame has left the ring, or that would not be cropped anyway, is answered null.
+        track.points.slice(0, -1).forEach((p, i) => {
+          const frame = this.ring.at(p.at);
+          if (frame?.seq !== p.seq || (o.admits && !o.admits(p.box)) || !wantsCrop(i, schedule, null, behind)) {
+            this.judged(this.judge.addScores(track, p.seq, null));
+            return;
+          }
+          const box = contextBox(p.box, o.width, o.height, o.crop);
+          const job = earlier.get(p.seq) ?? { capturedAt: p.at, crops: [] };
+          job.crops.push({ trackId: track.id, box, ...cutCrop({ rgb: frame.rgb, width: o.width, height: o.height }, box) });
+          earlier.set(p.seq, job);
+        });
       }
       if (o.admits && !o.admits(track.last.box)) {
         // Outside the alert zones: not worth a crop, and its verdict could not alert.
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
-      if (!wantsCrop(track.points.length - 1, o.cropSchedule ?? EVERY_FRAME, this.judge.openedAt(track.id), behind)) {
+      if (!wantsCrop(track.points.length - 1, schedule, this.judge.openedAt(track.id), behind)) {
         this.judged(this.judge.addScores(track, seq, null));
         continue;
       }
@@ -187,20 +211,35 @@ export class TrackedCamera implements FramePipeline {
     }
     // Held alerts may close now; a tentative track could still confirm, so time stops before its start.
     this.judged(this.judge.tick(Math.min(capturedAt, ...this.tracker.tracks.filter((t) => !t.confirmed).map((t) => t.firstAt - 1))));
-    if (crops.length === 0) return { outcome: 'gated', regions: regions.length };
-    if (o.sink.inFlight(o.cameraId) >= o.maxInFlight) {
+    let result: GateResult = { outcome: 'gated', regions: regions.length };
+    for (const [earlierSeq, job] of [...earlier].sort((a, b) => a[0] - b[0])) result = await this.send(earlierSeq, job.capturedAt, job.crops, regions.length);
+    if (crops.length) result = await this.send(seq, capturedAt, crops, regions.length);
+    return result;
+  }
+
+  /** Hands one frame's crops to the sink, or answers them null when it cannot take them. */
+  private async send(seq: number, capturedAt: number, crops: Crop[], regions: number): Promise<GateResult> {
+    const o = this.options;
+    // A recording waited for room before the frame (room()); a frame that also sends a confirmed
+    // track's earlier crops may pass the bound by those.
+    if (!o.recording && o.sink.inFlight(o.cameraId) >= o.maxInFlight) {
       for (const c of crops) this.answer(seq, c.trackId, null);
-      return { outcome: 'dropped', reason: 'in_flight', regions: regions.length };
+      return { outcome: 'dropped', reason: 'in_flight', regions };
     }
-    // Registered before the job exists: its answer can come back before submit returns.
-    this.pending.set(seq, { sentAt: this.now(), crops: new Map(crops.map((c) => [c.trackId, c])) });
+    // Registered before the job exists: its answer can come back before submit returns. A frame may
+    // already be out with other tracks' crops (this one's are a track's points from before it was
+    // confirmed): they share its entry, each crop answered by its own job.
+    const frame = this.pending.get(seq) ?? { sentAt: 0, crops: new Map() };
+    frame.sentAt = this.now();
+    for (const c of crops) frame.crops.set(c.trackId, c);
+    this.pending.set(seq, frame);
     for (const c of crops) this.entries.get(c.trackId)!.outstanding++;
     const outcome = await o.sink.submit({ cameraId: o.cameraId, pipeline: o.pipelineId, owner: o.owner, seq, capturedAt, width: o.width, height: o.height, crops, ...(o.recording ? { recording: true } : {}) });
     if (outcome === 'dropped') {
-      this.failFrame(seq);
-      return { outcome, reason: 'sink', regions: regions.length };
+      for (const c of crops) this.answer(seq, c.trackId, null);
+      return { outcome, reason: 'sink', regions };
     }
-    return { outcome, regions: regions.length };
+    return { outcome, regions };
   }
 
   /**

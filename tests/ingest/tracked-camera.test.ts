@@ -62,9 +62,9 @@ describe('TrackedCamera and its alerts', () => {
     const ids = new Set(crops.map((c) => c.trackId));
     expect(ids.size).toBe(1);
     const seqs = crops.map((c) => c.seq);
-    // The track starts at frame 4 and is confirmed at its second point (frame 5): points 1-3 of the
-    // track (frames 5-7) are cropped densely, then points 4, 7, 10, ... (frames 8, 11, 14, ...).
-    expect(seqs).toEqual([5, 6, 7, 8, 11, 14, 17, 20]);
+    // The track starts at frame 4 and is confirmed at its second point (frame 5), when its first point
+    // is cropped from the ring: points 0-3 (frames 4-7) densely, then 4, 7, 10, ... (frames 8, 11, ...).
+    expect(seqs).toEqual([4, 5, 6, 7, 8, 11, 14, 17, 20]);
     for (const job of sink.jobs) answer(job, 0.9);
     await cam.close();
     const events = await alerts();
@@ -78,26 +78,26 @@ describe('TrackedCamera and its alerts', () => {
     // Nothing is answered: from the second job on, two frames of this camera are in flight.
     sink.hold = true;
     for (let i = 0; i < 14; i++) await cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
-    // Track points 1-3 (frames 5-7) are young and always classified; behind, the rest one in 3 from
+    // Track points 0-3 (frames 4-7) are young and always classified; behind, the rest one in 3 from
     // point 4 (frames 8, 11, 14).
-    expect(sink.jobs.map((j) => j.seq)).toEqual([5, 6, 7, 8, 11, 14]);
+    expect(sink.jobs.map((j) => j.seq)).toEqual([4, 5, 6, 7, 8, 11, 14]);
     // Inference catches up: every frame is classified again.
     sink.finish(cameraId);
     sink.hold = false;
     for (let i = 14; i < 20; i++) await cam.process(frame(6 * i), i + 1, 1000 + 200 * i);
-    expect(sink.jobs.map((j) => j.seq)).toEqual([5, 6, 7, 8, 11, 14, 15, 16, 17, 18, 19, 20]);
+    expect(sink.jobs.map((j) => j.seq)).toEqual([4, 5, 6, 7, 8, 11, 14, 15, 16, 17, 18, 19, 20]);
     for (const job of sink.jobs) answer(job, 0.9);
     await cam.close();
     // The frames left out are the judge's missing crops: one alert, over the crops that were classified.
     const events = await alerts();
     expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
-    expect(events.at(-1)!.frames).toBe(12);
+    expect(events.at(-1)!.frames).toBe(13);
     expect(cam.drained).toBe(true);
 
     // Not behind (answers come at once): the same clip is classified on every frame.
     const keeping = setup({ cropSchedule: { dense: 4, every: 1, alertEvery: 1, pressureEvery: 3 }, pressureInFlight: 2 });
     for (let i = 0; i < 14; i++) await keeping.cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
-    expect(keeping.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 5));
+    expect(keeping.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 11 }, (_, i) => i + 4));
     await keeping.cam.close();
   });
 
@@ -112,20 +112,21 @@ describe('TrackedCamera and its alerts', () => {
       await cam.settled();
     }
     const seqs = sink.jobs.map((j) => j.seq);
-    // Points 1 and 2 of the track (frames 5, 6) open the alert (2 crops needed) at point 2; from then
-    // on only points 5, 8, 11, ... (frames 9, 12, 15, ...) are classified.
-    expect(seqs).toEqual([5, 6, 9, 12, 15, 18]);
+    // Points 0 and 1 of the track (frames 4, 5; the first cropped from the ring at confirmation) open
+    // the alert (2 crops needed) at point 1; from then on only points 4, 7, 10, ... (frames 8, 11, 14,
+    // ...) are classified.
+    expect(seqs).toEqual([4, 5, 8, 11, 14, 17, 20]);
     await cam.close();
     const events = await alerts();
     expect(events.map((a) => a.status).filter((s) => s !== 'update')).toEqual(['open', 'closed']);
-    expect(events.at(-1)!.frames).toBe(6);
+    expect(events.at(-1)!.frames).toBe(7);
     expect(cam.drained).toBe(true);
 
     // A camera that learns of the alert late (every answer comes back at the end) sends every crop,
     // but the judge counts the same ones: the alert's events are the same.
     const late = setup({ cropSchedule: { dense: Number.MAX_SAFE_INTEGER, every: 1, alertEvery: 3 } });
     for (let i = 0; i < 20; i++) await late.cam.process(frame(i < 3 ? -1 : 6 * i), i + 1, 1000 + 200 * i);
-    expect(late.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 16 }, (_, i) => i + 5));
+    expect(late.sink.jobs.map((j) => j.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i + 4));
     for (const job of late.sink.jobs) late.answer(job, 0.9);
     await late.cam.close();
     const shape = (list: typeof events) => list.map((a) => [a.status, a.score, a.frames, a.firstAt, a.lastAt]);
@@ -191,8 +192,9 @@ describe('TrackedCamera and its alerts', () => {
       for (let i = 0; i < 8; i++) await cam.process(frame(i < 3 ? -1 : 8 * i), i + 1, 1000 + 200 * i);
       expect(sink.jobs.length).toBeGreaterThanOrEqual(3);
     }
-    // The recording is at its in-flight bound (4) and under pressure (1), yet no crop was thinned.
-    expect(recording.sink.jobs).toHaveLength(4);
+    // The recording is past its in-flight bound (4) and under pressure (1), yet no crop was thinned or
+    // dropped: every point of its track (frames 4-8) went out.
+    expect(recording.sink.jobs.map((j) => j.seq)).toEqual([4, 5, 6, 7, 8]);
     expect(recording.sink.jobs.every((j) => j.recording === true)).toBe(true);
     expect(live.sink.jobs.some((j) => j.recording)).toBe(false);
     // Waiting for room, 30 s pass on the wall clock: the recording's tracks do not end for it.
@@ -202,11 +204,11 @@ describe('TrackedCamera and its alerts', () => {
     recording.cam.endIdle(5_000);
     live.cam.expire(10_000);
     recording.cam.expire(10_000);
-    recording.sink.finish(recording.cameraId, 1);
+    recording.sink.finish(recording.cameraId, 2);
     await waiting;
     // Its track goes on (the same id), as it would have without the wait.
     await recording.cam.process(frame(64), 9, 2600);
-    expect(recording.sink.jobs).toHaveLength(5);
+    expect(recording.sink.jobs).toHaveLength(6);
     expect(new Set(recording.sink.jobs.map((j) => j.crops[0].trackId)).size).toBe(1);
     // The answers come at last: the live camera counted them as dropped, the recording uses them.
     for (const { sink, answer } of [live, recording]) for (const job of sink.jobs) answer(job, 0.95);
@@ -217,7 +219,7 @@ describe('TrackedCamera and its alerts', () => {
     expect((await live.alerts()).map((a) => a.status)).toEqual([]);
     const events = await recording.alerts();
     expect(events.map((a) => a.status)).toEqual(['open', 'closed']);
-    expect(events[1].frames).toBe(5);
+    expect(events[1].frames).toBe(6);
   });
 
   it('raises no alert for a score of 0 nor for a box that covers the whole frame', async () => {
