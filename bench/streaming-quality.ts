@@ -106,8 +106,7 @@ async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
     await sleep(250);
   }
   const alertsUrl = `${url}/v1/alerts?camera=${id}&label=drone&since=0-0&limit=1000`;
-  // The tracks close when the file ends; their last events are written just after.
-  await sleep(1_000);
+  // `ended`: the recording is judged, its last alert events written (a sleep here once stood in for that).
   const events = ((await (await request(alertsUrl)).json()) as { alerts: Alert[] }).alerts;
   await request(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
   const opens = events.filter((a) => a.status === 'open').sort((a, b) => a.lastAt - b.lastAt);

@@ -15,7 +15,7 @@ import type { DropReason, FramePipelineFactory, GateResult } from './frame-sink.
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
 
-/** `ended`: a play-once file camera reached the end of its file. */
+/** `ended`: a play-once file camera reached the end of its file and is judged (its alerts all written). */
 export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped' | 'ended';
 
 export interface CameraStatus {
@@ -354,6 +354,10 @@ export class CameraSupervisor {
         await gate.close();
       }
       if (!this.stopping && !source.loop && source.playOnce && !stalled) {
+        // A recording has ended once it is judged: its last crops scored and its alerts written (a
+        // reader who sees `ended` finds every alert of it). No frame comes any more: no watchdog.
+        if (watchdog) clearTimeout(watchdog);
+        await gate.finished?.(abort.signal);
         this.setState('ended');
         return;
       }

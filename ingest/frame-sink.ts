@@ -59,6 +59,11 @@ export interface FramePipeline {
    * when `signal` aborts): a recording waits here rather than lose crops.
    */
   room?(signal: AbortSignal): Promise<void>;
+  /**
+   * After close(): resolves once everything sent is answered and every alert event written (or when
+   * `signal` aborts), so a recording that ended has been judged whole when its camera says `ended`.
+   */
+  finished?(signal: AbortSignal): Promise<void>;
   /** The connection ended: end what it tracked. */
   close(): Promise<void>;
 }

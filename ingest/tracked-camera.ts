@@ -80,7 +80,7 @@ interface Crop {
 }
 
 const timedVerdicts = new WeakMap<VerdictModel, VerdictModel>();
-/** room(): how often the in-flight count is looked at again without an answer to wake it. */
+/** room(), finished(): how often the camera looks again without an answer to wake it. */
 const ROOM_CHECK_MS = 50;
 
 /** The verdict model with its judging counted as the `alert_rules` serving stage (skywatch_stage_seconds). */
@@ -257,6 +257,17 @@ export class TrackedCamera implements FramePipeline {
       this.waitingForRoom = false;
       // The wait was not the camera going quiet (endIdle).
       this.lastFrameAt = this.now();
+    }
+  }
+
+  /**
+   * After close(): resolves once every crop sent has its answer (or was given up: expire()) and every
+   * alert event is written, or when `signal` aborts.
+   */
+  async finished(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && !this.drained) {
+      await this.answered.wait(ROOM_CHECK_MS);
+      await this.settled();
     }
   }
 

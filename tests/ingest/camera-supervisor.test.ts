@@ -8,6 +8,7 @@ import type { Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor, type CameraState } from '../../ingest/camera-supervisor.js';
 import { SpawnLimiter } from '../../ingest/spawn-limiter.js';
+import type { TrackedCamera } from '../../ingest/tracked-camera.js';
 import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
 import { makeClip } from '../support/clips.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
@@ -170,13 +171,15 @@ describe('CameraSupervisor over RTSP', () => {
     }
   }, 60_000);
 
-  it('a recording (a file camera played once) waits while its frames in flight are at the bound, and loses none', async () => {
+  it('a recording (a file camera played once) waits while its frames in flight are at the bound, loses none, and ends once judged', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-room-')), 'moving.mp4'), { moving: true, seconds: 4 });
     const sink = new MemoryFrameSink();
     sink.hold = true;
+    const pipelines = sink.pipelines({ maxInFlight: 2 });
+    let cam: TrackedCamera | null = null;
     const supervisor = new CameraSupervisor({
       camera: { ...camera(clip), loop: false },
-      pipeline: sink.pipelines({ maxInFlight: 2 }),
+      pipeline: (id, format, c) => (cam = pipelines(id, format, c) as TrackedCamera),
       allowFileUrls: true,
       // Shorter than the hold below: the wait for room must not count as a stalled ffmpeg.
       watchdogMs: 1000,
@@ -196,12 +199,20 @@ describe('CameraSupervisor over RTSP', () => {
     expect(supervisor.status().framesDropped).toBe(0);
     sink.hold = false;
     sink.finish('cam_test');
-    await waitFor('played to the end', () => supervisor.status().state === 'ended', 40_000);
+    // Played to its last frame, nothing answered yet: not `ended` until its crops are scored.
+    await waitFor('every frame decoded', () => supervisor.status().framesDecoded >= 19, 40_000);
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(supervisor.status().state).toBe('live');
+    for (const job of sink.jobs) {
+      cam!.onResult({ cameraId: 'cam_test', pipeline: job.pipeline, seq: job.seq, labels: ['bird', 'drone'], modelVersion: 'v1', crops: job.crops.map((c) => ({ trackId: c.trackId, probabilities: [0.1, 0.9] })) });
+    }
+    await waitFor('ended once judged', () => supervisor.status().state === 'ended', 10_000);
+    expect(cam!.drained).toBe(true);
     const st = supervisor.status();
     expect(st.restarts).toBe(0);
     expect(st.framesDropped).toBe(0);
     expect(st.framesDecoded).toBeGreaterThanOrEqual(19);
-    expect(st.framesQueued).toBe(sink.jobs.length);
+    expect(st.framesGated + st.framesQueued).toBe(st.framesDecoded);
     expect(sink.jobs.length).toBeGreaterThan(2);
   }, 90_000);
 });

@@ -46,6 +46,8 @@ describe('a camera with a crop stream', () => {
   it('tracks on the main stream and cuts the object from the crop stream at twice the resolution', async () => {
     const { main, hd } = twinClips();
     const sink = new MemoryFrameSink();
+    // Answered as they come: a file played once ends when it is judged.
+    sink.answerWith = [0.5, 0.5];
     const supervisor = supervise({ url: main, cropUrl: hd }, sink);
     await waitFor('the file played to its end', () => supervisor.status().state === 'ended', 30_000);
     const status = supervisor.status();
@@ -83,6 +85,7 @@ describe('a camera with a crop stream', () => {
     const broken = path.join(dir, 'broken.mp4');
     writeFileSync(broken, 'not a video');
     const sink = new MemoryFrameSink();
+    sink.answerWith = [0.5, 0.5];
     const supervisor = supervise({ url: main, cropUrl: broken }, sink);
     await waitFor('the file played to its end', () => supervisor.status().state === 'ended', 30_000);
     const status = supervisor.status();

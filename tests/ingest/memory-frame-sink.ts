@@ -1,5 +1,5 @@
 import type { FrameJobInput, FramePipelineFactory, FrameSink } from '../../ingest/frame-sink.js';
-import type { TrackedCameraOptions } from '../../ingest/tracked-camera.js';
+import type { TrackedCamera, TrackedCameraOptions } from '../../ingest/tracked-camera.js';
 import { benchPipelines } from '../../bench/support/pipelines.js';
 
 /**
@@ -11,10 +11,22 @@ export class MemoryFrameSink implements FrameSink {
   private readonly open = new Map<string, number>();
   /** Jobs held in flight until finished (tests of back-pressure); otherwise finished at once. */
   hold = false;
+  /**
+   * When set, every job is answered as it comes, each crop with these probabilities over
+   * ['bird', 'drone'], through the pipeline that sent it (tests that play a recording to its end: it
+   * ends once judged).
+   */
+  answerWith: [number, number] | null = null;
+  private readonly cameras = new Map<string, TrackedCamera>();
 
   async submit(job: FrameJobInput): Promise<'queued' | 'dropped'> {
     this.jobs.push(job);
     if (this.hold) this.open.set(job.cameraId, this.inFlight(job.cameraId) + 1);
+    const p = this.answerWith;
+    const cam = this.cameras.get(job.pipeline);
+    if (p && cam) {
+      queueMicrotask(() => cam.onResult({ cameraId: job.cameraId, pipeline: job.pipeline, seq: job.seq, labels: ['bird', 'drone'], modelVersion: 'memory', crops: job.crops.map((c) => ({ trackId: c.trackId, probabilities: [...p] })) }));
+    }
     return 'queued';
   }
 
@@ -28,6 +40,11 @@ export class MemoryFrameSink implements FrameSink {
 
   /** Camera pipelines (real tracking, real crops) that send their jobs here and publish nowhere. */
   pipelines(overrides: Partial<TrackedCameraOptions> = {}): FramePipelineFactory {
-    return benchPipelines(this, { owner: 'memory', ringFrames: 0, ...overrides });
+    const make = benchPipelines(this, { owner: 'memory', ringFrames: 0, ...overrides });
+    return (cameraId, frame, camera) => {
+      const cam = make(cameraId, frame, camera) as TrackedCamera;
+      this.cameras.set(cam.options.pipelineId, cam);
+      return cam;
+    };
   }
 }
