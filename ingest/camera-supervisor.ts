@@ -13,7 +13,7 @@ import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
 import type { DropReason, FramePipelineFactory, GateResult } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
-import type { SpawnLimiter } from './spawn-limiter.js';
+import type { SpawnLane, SpawnLimiter } from './spawn-limiter.js';
 
 /** `ended`: a play-once file camera reached the end of its file and is judged (its alerts all written). */
 export type CameraState = 'connecting' | 'live' | 'backoff' | 'failed' | 'stopped' | 'ended';
@@ -275,18 +275,19 @@ export class CameraSupervisor {
     // the ingestor pacing its starts, not the camera failing to answer: the watchdog stops while it
     // lasts, and starts over after. (It used to run on, so with 59 cameras added at once the later ones
     // timed out in the queue for slots, queued again, and 43 never connected.)
-    const slot = async () => {
+    const slot = async (lane: SpawnLane) => {
       if (watchdog) clearTimeout(watchdog);
-      await this.options.spawns?.acquire(abort.signal);
+      await this.options.spawns?.acquire(abort.signal, lane);
       arm();
     };
     arm();
     try {
-      await slot();
+      await slot('first');
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
       crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.wallAnchor : undefined);
       const size = await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted');
-      await slot();
+      // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
+      await slot('next');
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
       const height = even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).

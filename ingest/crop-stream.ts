@@ -191,7 +191,8 @@ export class CropStream {
     // failing to answer: the watchdog stops while it lasts, and starts over after.
     const slot = async () => {
       if (watchdog) clearTimeout(watchdog);
-      await o.spawns?.acquire(abort.signal);
+      // The camera is already starting: its crop stream goes before cameras not started yet.
+      await o.spawns?.acquire(abort.signal, 'next');
       arm(connectMs);
     };
     arm(connectMs);

@@ -134,4 +134,19 @@ describe('spawn limiter', () => {
     expect(order).toEqual([1, -2]);
     void third;
   });
+
+  it('lets a camera already starting go before cameras not started yet, and gives an abandoned place on', async () => {
+    const limiter = new SpawnLimiter(20);
+    const order: string[] = [];
+    const start = (name: string, lane: 'first' | 'next' = 'first', signal?: AbortSignal) => limiter.acquire(signal, lane).then(() => order.push(name), () => order.push(`-${name}`));
+    // A probes at once; B, C and D wait for their first start; D gives up.
+    await start('A probe');
+    const abortD = new AbortController();
+    const waits = [start('B probe'), start('C probe'), start('D probe', 'first', abortD.signal)];
+    // A, probed, asks for its ffmpeg: it goes before B and C.
+    waits.push(start('A ffmpeg', 'next'));
+    abortD.abort();
+    await Promise.all(waits);
+    expect(order).toEqual(['A probe', '-D probe', 'A ffmpeg', 'B probe', 'C probe']);
+  });
 });
