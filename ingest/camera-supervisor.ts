@@ -11,7 +11,7 @@ import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
 import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
-import type { DropReason, FramePipelineFactory, GateResult } from './frame-sink.js';
+import { RECORDING_PATIENCE_MS, type DropReason, type FramePipelineFactory, type GateResult } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLane, SpawnLimiter } from './spawn-limiter.js';
 
@@ -310,7 +310,10 @@ export class CameraSupervisor {
       });
       try {
       for await (const frame of frames) {
-        limitMs = watchdogMs;
+        // A recording played once is read from a local file: no frame for a while means the machine is
+        // starved (this loop held up by a slow pipeline), not a dead stream, and a restart would play it
+        // from its beginning again, its first seconds judged twice. It waits as long as its frames may.
+        limitMs = source.playOnce ? Math.max(watchdogMs, RECORDING_PATIENCE_MS) : watchdogMs;
         arm();
         const now = Date.now();
         const capturedAt = clock.capture(frame.ptsMs, now);

@@ -143,6 +143,41 @@ describe('CameraSupervisor over RTSP', () => {
     await waitFor('queued again', () => supervisor.status().framesQueued > 2);
   });
 
+  it('a recording held up by a slow pipeline past the watchdog is not restarted (it would play again from its start)', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-starved-')), 'moving.mp4'), { moving: true, seconds: 3 });
+    const sink = new MemoryFrameSink();
+    sink.answerWith = [0.5, 0.5];
+    const real = sink.pipelines();
+    let frames = 0;
+    const supervisor = new CameraSupervisor({
+      camera: { ...camera(clip), loop: false },
+      // The fourth frame takes 2.5 s, as on a machine starved of CPU: past the 1 s watchdog.
+      pipeline: (id, format, c) => {
+        const pipeline = real(id, format, c);
+        return {
+          process: async (rgb, seq, capturedAt, detail) => {
+            if (++frames === 4) await new Promise((r) => setTimeout(r, 2_500));
+            return pipeline.process(rgb, seq, capturedAt, detail);
+          },
+          close: () => pipeline.close(),
+          finished: (signal) => pipeline.finished!(signal),
+        };
+      },
+      allowFileUrls: true,
+      watchdogMs: 1000,
+      connectTimeoutMs: 20_000,
+      backoffMinMs: 200,
+      backoffMaxMs: 1000,
+      hosts: cameraHostPolicy({ allowHosts: [] }, false),
+    });
+    cleanups.push(() => supervisor.stop());
+    supervisor.start();
+    await waitFor('played to the end', () => supervisor.status().state === 'ended', 40_000);
+    expect(supervisor.status().restarts).toBe(0);
+    expect(supervisor.status().framesDecoded).toBe(frames);
+    expect(frames).toBeGreaterThanOrEqual(14);
+  }, 60_000);
+
   it('cameras waiting for start slots do not time out for it: many added at once all connect', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-slots-')), 'moving.mp4'), { moving: true, seconds: 4 });
     // One process start every 2 s for all, ffprobe and ffmpeg each: the third camera's ffmpeg starts
