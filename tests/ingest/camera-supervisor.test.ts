@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.js';
 import type { Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
-import { CameraSupervisor, type CameraState } from '../../ingest/camera-supervisor.js';
+import { CameraSupervisor, type CameraState, type SupervisorOptions } from '../../ingest/camera-supervisor.js';
 import { SpawnLimiter } from '../../ingest/spawn-limiter.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
 import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
@@ -44,6 +44,24 @@ function supervise(url: string, sink: MemoryFrameSink, extra: { maxInFlight?: nu
     logger: createLogger({ level: 'debug', destination }),
   });
   cleanups.push(() => supervisor.stop());
+  return supervisor;
+}
+
+/** A file camera's supervisor, started: a 1 s watchdog and a 20 s connect timeout unless `extra` says otherwise. */
+function superviseFile(cam: Camera, pipeline: FramePipelineFactory, extra: Partial<SupervisorOptions> = {}): CameraSupervisor {
+  const supervisor = new CameraSupervisor({
+    camera: cam,
+    pipeline,
+    allowFileUrls: true,
+    watchdogMs: 1000,
+    connectTimeoutMs: 20_000,
+    backoffMinMs: 200,
+    backoffMaxMs: 1000,
+    hosts: cameraHostPolicy({ allowHosts: [] }, false),
+    ...extra,
+  });
+  cleanups.push(() => supervisor.stop());
+  supervisor.start();
   return supervisor;
 }
 
@@ -149,29 +167,18 @@ describe('CameraSupervisor over RTSP', () => {
     sink.answerWith = [0.5, 0.5];
     const real = sink.pipelines();
     let frames = 0;
-    const supervisor = new CameraSupervisor({
-      camera: { ...camera(clip), loop: false },
-      // The fourth frame takes 2.5 s, as on a machine starved of CPU: past the 1 s watchdog.
-      pipeline: (id, format, c) => {
-        const pipeline = real(id, format, c);
-        return {
-          process: async (rgb, seq, capturedAt, detail) => {
-            if (++frames === 4) await new Promise((r) => setTimeout(r, 2_500));
-            return pipeline.process(rgb, seq, capturedAt, detail);
-          },
-          close: () => pipeline.close(),
-          finished: (signal) => pipeline.finished!(signal),
-        };
-      },
-      allowFileUrls: true,
-      watchdogMs: 1000,
-      connectTimeoutMs: 20_000,
-      backoffMinMs: 200,
-      backoffMaxMs: 1000,
-      hosts: cameraHostPolicy({ allowHosts: [] }, false),
+    // The fourth frame takes 2.5 s, as on a machine starved of CPU: past the 1 s watchdog.
+    const supervisor = superviseFile({ ...camera(clip), loop: false }, (id, format, c) => {
+      const pipeline = real(id, format, c);
+      return {
+        process: async (rgb, seq, capturedAt, detail) => {
+          if (++frames === 4) await new Promise((r) => setTimeout(r, 2_500));
+          return pipeline.process(rgb, seq, capturedAt, detail);
+        },
+        close: () => pipeline.close(),
+        finished: (signal) => pipeline.finished!(signal),
+      };
     });
-    cleanups.push(() => supervisor.stop());
-    supervisor.start();
     await waitFor('played to the end', () => supervisor.status().state === 'ended', 40_000);
     expect(supervisor.status().restarts).toBe(0);
     expect(supervisor.status().framesDecoded).toBe(frames);
@@ -183,22 +190,7 @@ describe('CameraSupervisor over RTSP', () => {
     // One process start every 2 s for all, ffprobe and ffmpeg each: the third camera's ffmpeg starts
     // about 10 s after it was added, three times its connect timeout.
     const spawns = new SpawnLimiter(0.5);
-    const supervisors = [1, 2, 3].map((i) => {
-      const supervisor = new CameraSupervisor({
-        camera: { ...camera(clip), id: `cam_slot${i}` },
-        pipeline: new MemoryFrameSink().pipelines(),
-        allowFileUrls: true,
-        watchdogMs: 1500,
-        connectTimeoutMs: 3000,
-        backoffMinMs: 200,
-        backoffMaxMs: 1000,
-        hosts: cameraHostPolicy({ allowHosts: [] }, false),
-        spawns,
-      });
-      cleanups.push(() => supervisor.stop());
-      supervisor.start();
-      return supervisor;
-    });
+    const supervisors = [1, 2, 3].map((i) => superviseFile({ ...camera(clip), id: `cam_slot${i}` }, new MemoryFrameSink().pipelines(), { watchdogMs: 1500, connectTimeoutMs: 3000, spawns }));
     await waitFor('all live', () => supervisors.every((s) => s.status().state === 'live'), 40_000);
     for (const s of supervisors) {
       expect(s.status().restarts).toBe(0);
@@ -212,19 +204,8 @@ describe('CameraSupervisor over RTSP', () => {
     sink.hold = true;
     const pipelines = sink.pipelines({ maxInFlight: 2 });
     let cam: TrackedCamera | null = null;
-    const supervisor = new CameraSupervisor({
-      camera: { ...camera(clip), loop: false },
-      pipeline: (id, format, c) => (cam = pipelines(id, format, c) as TrackedCamera),
-      allowFileUrls: true,
-      // Shorter than the hold below: the wait for room must not count as a stalled ffmpeg.
-      watchdogMs: 1000,
-      connectTimeoutMs: 20_000,
-      backoffMinMs: 200,
-      backoffMaxMs: 1000,
-      hosts: cameraHostPolicy({ allowHosts: [] }, false),
-    });
-    cleanups.push(() => supervisor.stop());
-    supervisor.start();
+    // Its 1 s watchdog is shorter than the hold below: the wait for room must not count as a stalled ffmpeg.
+    const supervisor = superviseFile({ ...camera(clip), loop: false }, (id, format, c) => (cam = pipelines(id, format, c) as TrackedCamera));
     await waitFor('two frames in flight', () => sink.jobs.length >= 2);
     const decoded = supervisor.status().framesDecoded;
     // Held for 2.5 s (12 frame periods): the camera waits with its frame instead of dropping crops.
