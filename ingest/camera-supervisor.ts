@@ -271,15 +271,16 @@ export class CameraSupervisor {
     let stderrTail = '';
     const clock = new StreamClock();
     let crops: CropStream | null = null;
-    // A start slot is waited for before each of ffprobe and ffmpeg (stop() aborts the wait). The wait is
-    // the ingestor pacing its starts, not the camera failing to answer: the watchdog stops while it
-    // lasts, and starts over after. (It used to run on, so with 59 cameras added at once the later ones
-    // timed out in the queue for slots, queued again, and 43 never connected.)
-    const slot = async (lane: SpawnLane) => {
+    // Waits of the ingestor's own making (a start slot, room for a recording's frame) are not the camera
+    // failing to answer: the watchdog stops while they last, and starts over after.
+    const unwatched = async (wait: () => Promise<void> | undefined) => {
       if (watchdog) clearTimeout(watchdog);
-      await this.options.spawns?.acquire(abort.signal, lane);
+      await wait();
       arm();
     };
+    // A start slot before each of ffprobe and ffmpeg (stop() aborts the wait). With the watchdog running
+    // on, 59 cameras added at once timed out queuing for slots, queued again, and 43 never connected.
+    const slot = (lane: SpawnLane) => unwatched(() => this.options.spawns?.acquire(abort.signal, lane));
     arm();
     try {
       await slot('first');
@@ -331,14 +332,10 @@ export class CameraSupervisor {
           buffers.recycle(frame.data);
           result = { outcome: 'dropped', reason: 'behind', regions: 0 };
         } else {
-          if (source.playOnce && gate.room) {
-            // A recording played once is scored whole: with its frames in flight at the bound, it waits
-            // for room (ffmpeg waits with it) instead of dropping this frame's crops. (A looping file
-            // stands in for a live camera, and behaves as one.) The watchdog watches ffmpeg, not this wait.
-            if (watchdog) clearTimeout(watchdog);
-            await gate.room(abort.signal);
-            arm();
-          }
+          // A recording played once is scored whole: with its frames in flight at the bound, it waits for
+          // room (ffmpeg waits with it) instead of dropping this frame's crops. (A looping file stands in
+          // for a live camera, and behaves as one.)
+          if (source.playOnce) await unwatched(() => gate.room?.(abort.signal));
           this.latest = { data: frame.data, width, height, buffers };
           // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
           const detail = crops ? await crops.match(seenAt, 1000 / camera.fps) : null;
