@@ -25,6 +25,8 @@
  * BENCH_SUBSTREAM=W also judges every held-out clip (same fold models) as a camera whose main stream is
  * the clip scaled to W pixels wide: once with crops from that stream, once with a crop stream (`cropUrl`)
  * of the clip at its own size. Its track sets are built in .cache/bench-tracks-subW[-crop].
+ * BENCH_LOOPS=N also judges every held-out clip as a looping file camera plays it: N times in a row,
+ * without a break (.cache/bench-tracks-loopN).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -110,6 +112,18 @@ if (SUBSTREAM) {
     }
     alternatives.push({ name, data: await embedClips(backbone, await readTrackSet(dir), { cacheDir: path.resolve('.cache/bench-embeddings') }) });
   }
+}
+// BENCH_LOOPS=n: the held-out clips as a looping file camera plays them, n times in a row (the same fold
+// models; a clip's alerts over all its passes).
+const LOOPS = process.env.BENCH_LOOPS ? Number(process.env.BENCH_LOOPS) : 0;
+if (LOOPS > 1) {
+  const name = `looped ${LOOPS} times`;
+  const dir = path.resolve(`.cache/bench-tracks-loop${LOOPS}`);
+  if (!existsSync(path.join(dir, 'drone'))) {
+    console.log(`following the objects of ${VIDEOS} ${name} into ${dir} ...`);
+    await buildTracksFromVideos(VIDEOS, dir, { loops: LOOPS, onProgress: (p) => p.done % 20 === 0 && console.log(`  ${p.done}/${p.total} clips`) });
+  }
+  alternatives.push({ name, data: await embedClips(backbone, await readTrackSet(dir), { cacheDir: path.resolve('.cache/bench-embeddings') }) });
 }
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];

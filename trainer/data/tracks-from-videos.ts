@@ -31,6 +31,11 @@ export interface TracksFromVideosOptions {
   cropStream?: boolean;
   /** Only the first frames of each clip (tests, quick looks). */
   maxFrames?: number;
+  /**
+   * Each clip played this many times in a row without a break, as ffmpeg loops a file camera (default 1):
+   * what a looping file camera's motion and tracker see where the clip starts again.
+   */
+  loops?: number;
   /** Clips decoded at once (each is an ffmpeg child plus motion on this thread). */
   concurrency?: number;
   signal?: AbortSignal;
@@ -72,7 +77,10 @@ export async function buildTracksFromVideos(clipsDir: string, outDir: string, op
     const video = path.join(clipsDir, clip.label, clip.file);
     const twin: { frame: RgbFrame | null } = { frame: null };
     try {
-      const source = options.decodeWidth ? clipFrames(video, fps, options.decodeWidth, options.cropStream ? twin : null, options.signal) : video;
+      const loops = Math.max(1, Math.floor(options.loops ?? 1));
+      const source = options.decodeWidth
+        ? clipFrames(video, fps, options.decodeWidth, options.cropStream ? twin : null, options.signal)
+        : loops > 1 ? decodeFrames(video, { fps, inputOptions: ['-stream_loop', String(loops - 1)], signal: options.signal }) : video;
       for await (const step of trackClip(source, { fps, motion: options.motion, tracker: options.tracker, maxFrames: options.maxFrames, signal: options.signal })) {
         frames = Math.max(frames, step.seq);
         ({ width, height } = step.frame);
