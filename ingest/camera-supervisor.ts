@@ -32,6 +32,8 @@ export interface CameraStatus {
   framesDropped: number;
   drops: Record<DropReason, number>;
   restarts: number;
+  /** Times a looping file camera started its file again from the beginning (0 for streams). */
+  passes: number;
   width: number | null;
   height: number | null;
   lastFrameAt: number | null;
@@ -96,6 +98,8 @@ async function checkResolvedHost(url: string, hosts: CameraHostPolicy): Promise<
 }
 
 const MAX_DECODE_WIDTH = 1280;
+/** The shortest time between the starts of a looping file's passes. */
+const MIN_PASS_MS = 1000;
 const FPS_WINDOW = 30;
 
 /**
@@ -110,7 +114,9 @@ export class CameraSupervisor {
   private state: CameraState = 'stopped';
   private since = Date.now();
   private lastError: string | null = null;
-  private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0 };
+  private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0, passes: 0 };
+  /** The main stream's size as probed, kept for a looping file's next pass (the same file). */
+  private probed: { input: string; size: { width: number; height: number } } | null = null;
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   /** The last FPS_WINDOW frames: when each arrived, and how late after its capture time (ms). */
   private readonly recent: Array<{ at: number; lagMs: number }> = [];
@@ -193,12 +199,16 @@ export class CameraSupervisor {
   }
 
   private async loop(): Promise<void> {
+    let replay = false;
     while (!this.stopping) {
-      this.setState('connecting');
+      // A looping file's next pass follows at once; the camera stays live through it.
+      if (!replay) this.setState('connecting');
       let permanent = false;
+      const startedAt = Date.now();
       try {
-        await this.connectOnce();
+        replay = (await this.connectOnce(replay)) === 'replay';
       } catch (err) {
+        replay = false;
         // ffmpeg's stderr quotes the URL in its own way (decoded, re-encoded): the secrets are taken
         // from the stored URL and masked wherever they appear.
         this.lastError = maskSecrets((err as Error).message ?? String(err), this.camera.url);
@@ -209,6 +219,14 @@ export class CameraSupervisor {
       if (this.state === 'ended') {
         this.logger.info('file played to its end; camera ended');
         return;
+      }
+      if (replay) {
+        this.counts.passes++;
+        // A file whose pass is shorter than this (a still image, a few frames) is not started again
+        // faster: each pass is an ffmpeg start.
+        const rest = MIN_PASS_MS - (Date.now() - startedAt);
+        if (rest > 0) await this.backoffWait.wait(rest);
+        continue;
       }
       if (permanent) {
         this.setState('failed');
@@ -238,7 +256,7 @@ export class CameraSupervisor {
       return null;
     }
     this.cropStream = new CropStream({
-      input: source.input, inputOptions: source.options, loop: source.loop, realtime: source.realtime, playOnce: source.playOnce,
+      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay,
       fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
       backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
@@ -246,8 +264,12 @@ export class CameraSupervisor {
     return this.cropStream;
   }
 
-  /** One connection: probe, decode until the stream ends, fails or stalls. */
-  private async connectOnce(): Promise<void> {
+  /**
+   * One connection: probe, decode until the stream ends, fails or stalls. `again`: the next pass of a
+   * looping file, which needs no probe (the same file) and no start slot (its time is set by the file's
+   * length, not by a crowd of cameras starting). Resolves 'replay' when a looping file played to its end.
+   */
+  private async connectOnce(again = false): Promise<'replay' | void> {
     const { camera, watchdogMs } = this.options;
     const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
     const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
@@ -280,13 +302,15 @@ export class CameraSupervisor {
     };
     // A start slot before each of ffprobe and ffmpeg (stop() aborts the wait). With the watchdog running
     // on, 59 cameras added at once timed out queuing for slots, queued again, and 43 never connected.
-    const slot = (lane: SpawnLane) => unwatched(() => this.options.spawns?.acquire(abort.signal, lane));
+    const slot = (lane: SpawnLane) => (again ? Promise.resolve() : unwatched(() => this.options.spawns?.acquire(abort.signal, lane)));
     arm();
     try {
       await slot('first');
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
       crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.wallAnchor : undefined);
-      const size = await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted');
+      const known = again && this.probed?.input === source.input ? this.probed.size : null;
+      const size = known ?? (await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
+      this.probed = { input: source.input, size };
       // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
       await slot('next');
       const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
@@ -294,11 +318,11 @@ export class CameraSupervisor {
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = new FramePool(width * height * 3);
       const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at), recording: source.playOnce }, camera);
+      let passFrames = 0;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
         height,
-        loop: source.loop,
         realtime: source.realtime,
         inputOptions: source.options,
         signal: abort.signal,
@@ -311,6 +335,7 @@ export class CameraSupervisor {
       });
       try {
       for await (const frame of frames) {
+        passFrames++;
         // A recording played once is read from a local file: no frame for a while means the machine is
         // starved (this loop held up by a slow pipeline), not a dead stream, and a restart would play it
         // from its beginning again, its first seconds judged twice. It waits as long as its frames may.
@@ -352,12 +377,20 @@ export class CameraSupervisor {
         if (this.stopping) break;
       }
       } finally {
-        await gate.close();
-      }
-      if (!this.stopping && !source.loop && source.playOnce && !stalled) {
-        // A recording has ended once it is judged: its last crops scored and its alerts written (a
-        // reader who sees `ended` finds every alert of it). No frame comes any more: no watchdog.
+        // The frames are over (the file's end, a failure, a stop): closing the pipeline is this side's
+        // work, not the camera going quiet. Its closing alerts wait for their clips, seconds behind many
+        // cameras: with the watchdog on, a looping file's pass was restarted as a stalled stream.
         if (watchdog) clearTimeout(watchdog);
+        // Its tracks end now; their last alerts are written after (the track owner keeps the pipeline
+        // until it is drained, and waits for it at shutdown). A looping file's next pass, a reconnect or
+        // a stop does not wait for that: the ingestor stops deleted cameras one after another, and a
+        // wait here held up every other camera's start and stop behind one camera's clips.
+        void gate.close().catch((err: unknown) => this.logger.error({ err }, 'closing the camera\'s pipeline failed'));
+      }
+      if (!this.stopping && source.replay && !stalled && passFrames > 0) return 'replay';
+      if (!this.stopping && source.playOnce && !stalled) {
+        // A recording has ended once it is judged: its last crops scored and its alerts written (a
+        // reader who sees `ended` finds every alert of it).
         await gate.finished?.(abort.signal);
         this.setState('ended');
         return;

@@ -30,7 +30,7 @@ export interface Camera {
   cropUrl?: string;
   /** Per-camera motion thresholds over the defaults. */
   motion: Partial<CameraMotion>;
-  /** File cameras only: false plays the file once, then the camera reports `ended` (default: loop forever). */
+  /** File cameras only: false plays the file once, then the camera reports `ended` (default: play it again and again, each pass from a fresh start). */
   loop?: boolean;
   /** Set only by the server for the demo camera of `start`: the one camera that may read a file
    * when ingest.allowFileUrls is off. Never settable over the API; a new URL clears it. */
@@ -271,10 +271,30 @@ export function parseStoredCamera(json: string): Camera | null {
 }
 
 /**
- * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
- * reconnects, files at their native rate so they behave like live cameras (looped unless `loop: false`).
+ * How a camera's source is read: the ffmpeg input and its options, and what its end means.
  */
-export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy, stream: 'main' | 'crop' = 'main'): { input: string; options: string[]; loop: boolean; realtime: boolean; playOnce: boolean } {
+export interface FfmpegSource {
+  input: string;
+  options: string[];
+  /** Read at its native rate (a file standing in for a live camera). */
+  realtime: boolean;
+  /** A file played once (`loop: false`): its end is the camera's end (`ended`), not a failure. */
+  playOnce: boolean;
+  /**
+   * A looping file: at its end it is played again from its start as a new pass, with a fresh motion
+   * background and tracker, as if added again. ffmpeg's own seamless loop joined the last frame to the
+   * first, a cut a sky camera never has: motion took the whole difference for objects (birds, clouds)
+   * and the tracker tied the drone's last box to its first.
+   */
+  replay: boolean;
+}
+
+/**
+ * ffmpeg input options for a camera: RTSP over TCP with a socket timeout, HTTP with a read timeout and
+ * reconnects, files at their native rate so they behave like live cameras (played again from the start
+ * unless `loop: false`).
+ */
+export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: number, hosts?: CameraHostPolicy, stream: 'main' | 'crop' = 'main'): FfmpegSource {
   // ffmpeg's own socket timeout is only a backstop behind the watchdog, which also catches a stream that
   // stays connected but stops sending. The stored URL is checked again (a record written before these
   // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
@@ -288,10 +308,10 @@ export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: 
   const checked = checkCameraUrl(raw, allowFileUrls || (stream === 'main' && camera.demo === true), hosts);
   switch (checked.source) {
     case 'rtsp':
-      return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
+      return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], realtime: false, playOnce: false, replay: false };
     case 'http':
-      return { input: checked.url, options: ['-rw_timeout', us, ...threads], loop: false, realtime: false, playOnce: false };
+      return { input: checked.url, options: ['-rw_timeout', us, ...threads], realtime: false, playOnce: false, replay: false };
     case 'file':
-      return { input: checked.url, options: threads, loop: camera.loop !== false, realtime: true, playOnce: camera.loop === false };
+      return { input: checked.url, options: threads, realtime: true, playOnce: camera.loop === false, replay: camera.loop !== false };
   }
 }

@@ -30,9 +30,11 @@ export interface CropStreamStatus {
 export interface CropStreamOptions {
   input: string;
   inputOptions: string[];
-  loop: boolean;
   realtime: boolean;
-  /** A file played once: its end is the stream's end, not a failure to reconnect from. */
+  /**
+   * A file: its end is this stream's end, not a failure to reconnect from (the main stream decides what
+   * follows: the camera ends, or plays both files again as a new pass).
+   */
   playOnce: boolean;
   fps: number;
   /** Widest decode; a wider stream is scaled down to this (4K main streams cost ffmpeg a lot). */
@@ -208,7 +210,7 @@ export class CropStream {
       const clock = new StreamClock();
       let stderrTail = '';
       for await (const frame of decodeFrames(o.input, {
-        fps: o.fps, width, height, loop: o.loop, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
+        fps: o.fps, width, height, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
         onStderr: (line) => {
           stderrTail = line;
         },

@@ -38,11 +38,11 @@ describe('camera URLs', () => {
     expect(cameraSource(`file://${clip}`, true)).toBe('file');
     expect(code(() => cameraSource(path.join(dir, 'missing.mp4'), true))).toBe('CAMERA_URL_INVALID');
     const cam = createCamera({ name: 'demo', url: clip }, { allowFileUrls: true, defaultFps: 5 });
-    expect(ffmpegInput(cam, true, 1000)).toMatchObject({ input: clip, loop: true, realtime: true, playOnce: false });
+    expect(ffmpegInput(cam, true, 1000)).toMatchObject({ input: clip, realtime: true, playOnce: false, replay: true });
     // Play once: the file is read at its rate to its end, then the camera reports `ended`.
     const once = createCamera({ name: 'once', url: clip, loop: false }, { allowFileUrls: true, defaultFps: 5 });
     expect(once.loop).toBe(false);
-    expect(ffmpegInput(once, true, 1000)).toMatchObject({ loop: false, realtime: true, playOnce: true });
+    expect(ffmpegInput(once, true, 1000)).toMatchObject({ realtime: true, playOnce: true, replay: false });
     expect(code(() => createCamera({ name: 'bad', url: clip, loop: 'no' }, { allowFileUrls: true, defaultFps: 5 }))).toBe('BAD_REQUEST');
   });
 

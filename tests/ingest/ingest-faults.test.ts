@@ -1,4 +1,7 @@
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -7,11 +10,13 @@ import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraLeases } from '../../ingest/camera-leases.js';
 import { Ingestor } from '../../ingest/ingestor.js';
 import { RedisCameraStore } from '../../ingest/redis-camera-store.js';
+import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
 import { SpawnLimiter } from '../../ingest/spawn-limiter.js';
 import { requireRole } from '../../web/auth.js';
 import { installErrorHandler } from '../../web/error-handler.js';
 import { ServerMetrics } from '../../web/metrics.js';
 import { camerasRoutes } from '../../web/routes/cameras.js';
+import { makeClip } from '../support/clips.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
 
@@ -117,6 +122,34 @@ describe('ingest under faults', () => {
     expect(third.statusCode).toBe(409);
     expect(third.json()).toMatchObject({ error: { code: 'CAMERA_LIMIT', details: { limit: 2 } } });
   }, 30_000);
+
+  it('stops a deleted camera without waiting for its last alerts, so the next camera starts meanwhile', async () => {
+    const p = `${prefix}:slow-close`;
+    const store = new RedisCameraStore(redis, p);
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-slow-close-')), 'moving.mp4'), { moving: true, seconds: 3 });
+    const fileRules = { ...rules, allowFileUrls: true };
+    const real = new MemoryFrameSink().pipelines();
+    let slowClose: Promise<void> | null = null;
+    // The first camera's pipeline takes 20 s to write its last alerts (clips queued behind many cameras').
+    const pipeline: FramePipelineFactory = (id, format, camera) => {
+      const inner = real(id, format, camera);
+      if ((camera as Camera).name !== 'slow') return inner;
+      return { process: (rgb, seq, at, detail) => inner.process(rgb, seq, at, detail), close: () => (slowClose = new Promise((r) => setTimeout(r, 20_000)).then(() => inner.close())) };
+    };
+    const one = new Ingestor({ store, leases: new CameraLeases(redis, p, 'one', settings.leaseMs), pipeline, settings: { ...settings, allowFileUrls: true }, hosts, tickMs: 300 });
+    cleanups.push(() => one.stop());
+    await one.start();
+    const slow = createCamera({ name: 'slow', url: clip }, fileRules);
+    await store.create(slow);
+    await waitFor('the first camera live', () => one.overview().cameras.some((c) => c.id === slow.id && c.state === 'live'), 15_000);
+    await store.delete(slow.id);
+    const next = createCamera({ name: 'next', url: clip }, fileRules);
+    await store.create(next);
+    // Well before the first camera's 20 s close is over.
+    await waitFor('the next camera live', () => one.overview().cameras.some((c) => c.id === next.id && c.state === 'live'), 15_000);
+    expect(one.overview().cameras.map((c) => c.id)).toEqual([next.id]);
+    expect(slowClose).not.toBeNull();
+  }, 40_000);
 });
 
 describe('spawn limiter', () => {

@@ -35,7 +35,7 @@ const writable = {
   enabled: { type: 'boolean' },
   width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
   motion,
-  loop: { type: 'boolean', description: 'file cameras: false plays the file once, then the camera reports `ended` (default true: loop)' },
+  loop: { type: 'boolean', description: 'file cameras: false plays the file once, then the camera reports `ended` (default true: played again and again, each pass from a fresh start)' },
   // Checked in detail by ingest/camera.ts, whose errors name the exact field (alertZones[1][0]).
   motionMasks: { type: 'array', description: 'polygons motion ignores: [[[x, y], ...], ...], 0..1 of the frame, 3..64 points' },
   alertZones: { type: 'array', description: 'polygons objects must be inside to alert (empty: the whole frame)' },

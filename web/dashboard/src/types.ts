@@ -68,6 +68,8 @@ export interface CameraStatus {
   lastFrameAt?: number | null;
   since?: number;
   restarts?: number;
+  /** A looping file camera: times it started its file again from the beginning. */
+  passes?: number;
   width?: number | null;
   height?: number | null;
   cropStream?: { state: string; lastError: string | null; width: number | null; height: number | null } | null;
