@@ -13,6 +13,8 @@
  * inference), RSS of the Node processes, load average. A mode stops at the first step that misses
  * the targets (every camera >= 4.5 fps, no drops, p99 < 500 ms) and says why.
  *
+ * The cameras are looping shared clips standing in for live cameras (`ingest.loopsAsLive`: they drop
+ * and thin as live streams do, where a file is otherwise a recording that plays later instead).
  * The window is the steady state: it opens BENCH_SETTLE_S (default 15) after every camera is live.
  * Adding a dozen cameras is itself a burst (ffprobe and ffmpeg spawned from a large process, every
  * camera's first tracks at once) that leaves a backlog; how long it lasts is printed apart ("settling":
@@ -112,13 +114,13 @@ for (const mode of MODES) {
   console.log('cameras | fps held (min/mean) | dropped (ingest+worker) | crops/s | CPU/camera node | CPU/camera ffmpeg | CPU/camera redis | capture-to-alert p50/p99 ms (events) | frame lag max ms | RSS MB | load 1m | settling: worst ms / late until s');
   for (const n of COUNTS) {
     const prefix = `bench-stream-${n}-${Date.now()}`;
-    const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
+    const overrides = { stateDir: path.join(dir, `${mode}-${n}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, loopsAsLive: true }, alerts: { threshold: 0 }, logLevel: 'warn' as const };
     let url: string;
     let stopAll: () => Promise<void>;
     let summary: () => Promise<{ workerDropped: number; crops: number }>;
     if (mode === 'processes') {
       const [apiPort, ingestPort, wPort] = [await freePort(), await freePort(), await freePort()];
-      const env = { ...process.env, SKYWATCH_STATE_DIR: overrides.stateDir, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_LOG_LEVEL: 'warn' };
+      const env = { ...process.env, SKYWATCH_STATE_DIR: overrides.stateDir, SKYWATCH_REDIS_PREFIX: prefix, SKYWATCH_ALLOW_FILE_URLS: 'true', SKYWATCH_LOOPS_AS_LIVE: 'true', SKYWATCH_ALERT_THRESHOLD: '0', SKYWATCH_LOG_LEVEL: 'warn' };
       const children: ChildProcess[] = [['api', apiPort], ['ingest', ingestPort], ['worker', wPort]].map(([role, port]) => spawn('node', ['bin/skywatch.mjs', String(role), '--registry', registryDir, '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
       url = `http://127.0.0.1:${apiPort}`;
       for (let i = 0; i < 600; i++) {

@@ -114,6 +114,13 @@ export const configSchema = z.strictObject({
      * cameras (recordings) play every frame, later. 0: never skip.
      */
     maxFrameLagMs: int(0).default(1_000),
+    /**
+     * A looping file camera stands in for a live one: its frames lose their crops at the in-flight
+     * bound, thin when inference is behind and have a queue deadline, as a live stream's do (capacity
+     * benchmarks). Off (the default), every file camera is a recording, judged whole however loaded the
+     * machine: it plays later instead.
+     */
+    loopsAsLive: bool.default(false),
     leaseMs: int(500).default(10_000),
     defaultFps: num(0.1, 60).default(5),
     /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
@@ -268,6 +275,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_MAX_IN_FLIGHT_PER_CAMERA: 'ingest.maxInFlightPerCamera',
   SKYWATCH_FRAME_DEADLINE_MS: 'ingest.frameDeadlineMs',
   SKYWATCH_MAX_FRAME_LAG_MS: 'ingest.maxFrameLagMs',
+  SKYWATCH_LOOPS_AS_LIVE: 'ingest.loopsAsLive',
   SKYWATCH_LEASE_MS: 'ingest.leaseMs',
   SKYWATCH_DEFAULT_FPS: 'ingest.defaultFps',
   SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',

@@ -20,7 +20,7 @@ export interface IngestorOptions {
   leases: CameraLeases;
   /** Each camera connection's pipeline (motion, tracking, crops, queue): a TrackOwner's `pipelineFor`. */
   pipeline: FramePipelineFactory;
-  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond' | 'maxFrameLagMs'>>;
+  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond' | 'maxFrameLagMs' | 'loopsAsLive'>>;
   /** Hosts cameras may reach (createIngest gives the configured policy); strict by default. */
   hosts?: CameraHostPolicy;
   /** Where status and snapshots are published for API processes elsewhere. */
@@ -220,6 +220,7 @@ export class Ingestor implements CameraRuntime {
       allowFileUrls: s.allowFileUrls,
       watchdogMs: s.watchdogSeconds * 1000,
       maxFrameLagMs: s.maxFrameLagMs,
+      loopsAsLive: s.loopsAsLive,
       backoffMinMs: s.backoffMinMs,
       backoffMaxMs: s.backoffMaxMs,
       logger: this.logger,

@@ -192,10 +192,10 @@ describe('CameraSupervisor over RTSP', () => {
     sink.answerWith = [0.5, 0.5];
     const real = sink.pipelines();
     // Per pipeline (one per pass): a digest of each frame it was given, and whether it was closed.
-    const passes: Array<{ frames: string[]; closed: boolean }> = [];
+    const passes: Array<{ frames: string[]; closed: boolean; recording: boolean }> = [];
     const supervisor = superviseFile(camera(clip), (id, format, c) => {
       const pipeline = real(id, format, c);
-      const pass = { frames: [] as string[], closed: false };
+      const pass = { frames: [] as string[], closed: false, recording: format.recording === true };
       passes.push(pass);
       return {
         process: (rgb, seq, capturedAt, detail) => {
@@ -222,6 +222,8 @@ describe('CameraSupervisor over RTSP', () => {
     expect(passes[0].frames.length).toBeGreaterThanOrEqual(9);
     expect(passes[1].frames).toEqual(passes[0].frames);
     expect(passes[0].closed && passes[1].closed).toBe(true);
+    // A file is a recording, looping or not: judged whole, whatever the load (ingest.loopsAsLive aside).
+    expect(passes.every((p) => p.recording)).toBe(true);
     expect(supervisor.status().passes).toBe(passes.length - 1);
     expect(supervisor.status().restarts).toBe(0);
     expect([...seen].filter((s) => s !== 'live' && s !== 'connecting')).toEqual([]);
