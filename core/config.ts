@@ -115,10 +115,11 @@ export const configSchema = z.strictObject({
      */
     maxFrameLagMs: int(0).default(1_000),
     /**
-     * A looping file camera stands in for a live one: its frames lose their crops at the in-flight
-     * bound, thin when inference is behind and have a queue deadline, as a live stream's do (capacity
-     * benchmarks). Off (the default), every file camera is a recording, judged whole however loaded the
-     * machine: it plays later instead.
+     * A looping file camera stands in for a live one (capacity benchmarks): one endless stream (ffmpeg's
+     * loop, no fresh start at each pass) whose frames lose their crops at the in-flight bound, thin when
+     * inference is behind and have a queue deadline, as a live stream's do. Off (the default), every
+     * file camera is a recording, judged whole however loaded the machine (it plays later instead), and
+     * a looping one starts each pass afresh.
      */
     loopsAsLive: bool.default(false),
     leaseMs: int(500).default(10_000),

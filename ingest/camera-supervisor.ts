@@ -11,7 +11,7 @@ import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
 import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
-import { RECORDING_PATIENCE_MS, type DropReason, type FramePipelineFactory, type GateResult } from './frame-sink.js';
+import { RECORDING_PATIENCE_MS, type DropReason, type FramePipeline, type FramePipelineFactory, type GateResult } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLane, SpawnLimiter } from './spawn-limiter.js';
 
@@ -62,7 +62,10 @@ export interface SupervisorOptions {
    * machine). Files always play every frame. 0 or absent: every frame goes through.
    */
   maxFrameLagMs?: number;
-  /** A looping file stands in for a live camera (ingest.loopsAsLive); otherwise every file is a recording. */
+  /**
+   * A looping file stands in for a live camera (ingest.loopsAsLive): one endless stream with the live
+   * rules. Otherwise every file is a recording, and a looping one starts over at each pass.
+   */
   loopsAsLive?: boolean;
   /** Time allowed from starting ffmpeg to the first frame (probing an RTSP stream takes seconds);
    * by default twice the watchdog, at least 15 s. */
@@ -117,6 +120,10 @@ export class CameraSupervisor {
   private since = Date.now();
   private lastError: string | null = null;
   private readonly counts = { framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, restarts: 0, passes: 0 };
+  /** A looping file's pipeline and frame buffers, handed from one pass to the next (restarted). */
+  private carried: { gate: FramePipeline; buffers: FramePool; width: number; height: number } | null = null;
+  /** The clock of the connection now decoding (a carried pipeline's wall times are read on it). */
+  private clock = new StreamClock();
   /** The main stream's size as probed, kept for a looping file's next pass (the same file). */
   private probed: { input: string; size: { width: number; height: number } } | null = null;
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
@@ -141,6 +148,9 @@ export class CameraSupervisor {
     if (this.running) return;
     this.stopping = false;
     this.running = this.loop().finally(() => {
+      // Stopped between two passes of a looping file: the pipeline waiting for the next one ends here.
+      if (this.carried) this.closePipeline(this.carried.gate);
+      this.carried = null;
       this.running = null;
     });
   }
@@ -243,6 +253,16 @@ export class CameraSupervisor {
     }
   }
 
+  /**
+   * Ends a pipeline's tracks now; their last alerts are written after (the track owner keeps the
+   * pipeline until it is drained, and waits for it at shutdown). A looping file's next pass, a
+   * reconnect or a stop does not wait for that: the ingestor stops deleted cameras one after another,
+   * and a wait here held up every other camera's start and stop behind one camera's clips.
+   */
+  private closePipeline(pipeline: FramePipeline): void {
+    void pipeline.close().catch((err: unknown) => this.logger.error({ err }, 'closing the camera\'s pipeline failed'));
+  }
+
   /** The camera's crop stream for this connection, started; null without `cropUrl` or when its URL is refused. */
   private async startCropStream(watchdogMs: number, hosts: CameraHostPolicy, anchor?: () => number | null): Promise<CropStream | null> {
     const { camera } = this.options;
@@ -258,7 +278,7 @@ export class CameraSupervisor {
       return null;
     }
     this.cropStream = new CropStream({
-      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay,
+      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay, loop: source.replay && this.options.loopsAsLive === true,
       fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
       backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
@@ -285,6 +305,9 @@ export class CameraSupervisor {
     // sky clips on 2 cores lost 5% of their frames and 3 of 59 clips were judged otherwise than played
     // once. ingest.loopsAsLive keeps the live rules for a looping file standing in for a live camera.
     const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
+    // A stand-in for a live camera is one endless stream (ffmpeg's loop), with no pass to start over:
+    // a live camera has none, and the capacity benchmark measures live cameras.
+    const endless = source.replay && this.options.loopsAsLive === true;
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -299,7 +322,14 @@ export class CameraSupervisor {
     };
     let stderrTail = '';
     const clock = new StreamClock();
+    // A pipeline carried over from the pass before reads wall times on this connection's clock.
+    this.clock = clock;
     let crops: CropStream | null = null;
+    // A looping file's pipeline and buffers from its last pass, restarted; this connection closes it
+    // unless it hands it on to the next pass.
+    const carried = again ? this.carried : null;
+    this.carried = null;
+    let open: FramePipeline | null = carried?.gate ?? null;
     // Waits of the ingestor's own making (a start slot, room for a recording's frame) are not the camera
     // failing to answer: the watchdog stops while they last, and starts over after.
     const unwatched = async (wait: () => Promise<void> | undefined) => {
@@ -320,17 +350,21 @@ export class CameraSupervisor {
       this.probed = { input: source.input, size };
       // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
       await slot('next');
-      const width = even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
-      const height = even((size.height * width) / size.width);
+      const width = carried?.width ?? even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
+      const height = carried?.height ?? even((size.height * width) / size.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
-      const buffers = new FramePool(width * height * 3);
-      const gate = this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => clock.wall(at), recording }, camera);
+      const buffers = carried?.buffers ?? new FramePool(width * height * 3);
+      const gate = carried?.gate ?? this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => this.clock.wall(at), recording }, camera);
+      open = gate;
       let passFrames = 0;
+      /** The frames ran out by themselves (the file's end), not by a failure or a stop. */
+      let played = false;
       const frames = decodeFrames(source.input, {
         fps: camera.fps,
         width,
         height,
         realtime: source.realtime,
+        loop: endless,
         inputOptions: source.options,
         signal: abort.signal,
         buffers,
@@ -382,16 +416,19 @@ export class CameraSupervisor {
         }
         if (this.stopping) break;
       }
+      played = true;
       } finally {
-        // The frames are over (the file's end, a failure, a stop): closing the pipeline is this side's
-        // work, not the camera going quiet. Its closing alerts wait for their clips, seconds behind many
-        // cameras: with the watchdog on, a looping file's pass was restarted as a stalled stream.
+        // The frames are over (the file's end, a failure, a stop): ending the pipeline's tracks is this
+        // side's work, not the camera going quiet. Its closing alerts wait for their clips, seconds
+        // behind many cameras: with the watchdog on, a looping file's pass was restarted as a stalled stream.
         if (watchdog) clearTimeout(watchdog);
-        // Its tracks end now; their last alerts are written after (the track owner keeps the pipeline
-        // until it is drained, and waits for it at shutdown). A looping file's next pass, a reconnect or
-        // a stop does not wait for that: the ingestor stops deleted cameras one after another, and a
-        // wait here held up every other camera's start and stop behind one camera's clips.
-        void gate.close().catch((err: unknown) => this.logger.error({ err }, 'closing the camera\'s pipeline failed'));
+        if (played && source.replay && !this.stopping && !stalled && passFrames > 0 && gate.restart) {
+          gate.restart();
+          this.carried = { gate, buffers, width, height };
+        } else {
+          this.closePipeline(gate);
+        }
+        open = null;
       }
       if (!this.stopping && source.replay && !stalled && passFrames > 0) return 'replay';
       if (!this.stopping && source.playOnce && !stalled) {
@@ -407,6 +444,8 @@ export class CameraSupervisor {
       throw err;
     } finally {
       if (watchdog) clearTimeout(watchdog);
+      // A pipeline carried over from the last pass, this connection having failed before using it.
+      if (open) this.closePipeline(open);
       abort.abort();
       await crops?.stop();
       this.connection = null;

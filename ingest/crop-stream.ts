@@ -31,6 +31,8 @@ export interface CropStreamOptions {
   input: string;
   inputOptions: string[];
   realtime: boolean;
+  /** A file played as one endless stream (ffmpeg's own loop), as the main stream of a stand-in for a live camera. */
+  loop?: boolean;
   /**
    * A file: its end is this stream's end, not a failure to reconnect from (the main stream decides what
    * follows: the camera ends, or plays both files again as a new pass).
@@ -210,7 +212,7 @@ export class CropStream {
       const clock = new StreamClock();
       let stderrTail = '';
       for await (const frame of decodeFrames(o.input, {
-        fps: o.fps, width, height, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
+        fps: o.fps, width, height, loop: o.loop, realtime: o.realtime, inputOptions: o.inputOptions, signal: abort.signal, buffers: pool,
         onStderr: (line) => {
           stderrTail = line;
         },

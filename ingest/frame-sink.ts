@@ -64,6 +64,12 @@ export interface FramePipeline {
    * `signal` aborts), so a recording that ended has been judged whole when its camera says `ended`.
    */
   finished?(signal: AbortSignal): Promise<void>;
+  /**
+   * The source starts again from its beginning (a looping file's next pass): what it tracked ends now
+   * (alerts close) and the next frame is the first of a new scene, as for a pipeline just made; frame
+   * buffers and the ring carry over. Absent: the camera closes this pipeline and makes a new one.
+   */
+  restart?(): void;
   /** The connection ended: end what it tracked. */
   close(): Promise<void>;
 }

@@ -186,27 +186,32 @@ describe('CameraSupervisor over RTSP', () => {
     expect(frames).toBeGreaterThanOrEqual(14);
   }, 60_000);
 
-  it('a looping file plays each pass from a fresh start: a new pipeline, the same frames, the camera live throughout', async () => {
+  it('a looping file plays each pass from a fresh start: the same frames, the same crops, the camera live throughout', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-passes-')), 'moving.mp4'), { moving: true, seconds: 2 });
     const sink = new MemoryFrameSink();
     sink.answerWith = [0.5, 0.5];
     const real = sink.pipelines();
-    // Per pipeline (one per pass): a digest of each frame it was given, and whether it was closed.
-    const passes: Array<{ frames: string[]; closed: boolean; recording: boolean }> = [];
+    // Per pass: a digest of each frame, and the crop jobs sent (from this index of sink.jobs on).
+    const passes: Array<{ frames: string[]; firstJob: number }> = [];
+    let made = 0;
+    let recording = false;
+    let closed = false;
     const supervisor = superviseFile(camera(clip), (id, format, c) => {
       const pipeline = real(id, format, c);
-      const pass = { frames: [] as string[], closed: false, recording: format.recording === true };
-      passes.push(pass);
+      made++;
+      recording = format.recording === true;
+      passes.push({ frames: [], firstJob: sink.jobs.length });
       return {
         process: (rgb, seq, capturedAt, detail) => {
-          pass.frames.push(createHash('sha1').update(rgb).digest('hex'));
+          passes.at(-1)!.frames.push(createHash('sha1').update(rgb).digest('hex'));
           return pipeline.process(rgb, seq, capturedAt, detail);
         },
-        // Closing alerts wait for their clips (seconds behind many cameras): longer than the 1 s watchdog,
-        // which must not take the end of a pass for a stalled stream.
+        restart: () => {
+          pipeline.restart!();
+          passes.push({ frames: [], firstJob: sink.jobs.length });
+        },
         close: async () => {
-          pass.closed = true;
-          await new Promise((r) => setTimeout(r, 1_500));
+          closed = true;
           await pipeline.close();
         },
       };
@@ -216,17 +221,64 @@ describe('CameraSupervisor over RTSP', () => {
       seen.add(supervisor.status().state);
       return passes.length >= 3;
     }, 40_000);
-    await supervisor.stop();
-    // ffmpeg's own loop gave one pipeline the last frame followed by the first (a cut no sky camera
-    // has); each pass is now what the file is when played once.
+    const crops = (k: number) => sink.jobs.slice(passes[k].firstJob, passes[k + 1].firstJob).map((j) => j.crops.map((c) => JSON.stringify(c.box)).join(' '));
+    // ffmpeg's own loop gave the pipeline the last frame followed by the first (a cut no sky camera
+    // has); each pass is now what the file is played once: its frames, and motion and the tracker
+    // starting over on them (the same crops, in the same places).
     expect(passes[0].frames.length).toBeGreaterThanOrEqual(9);
     expect(passes[1].frames).toEqual(passes[0].frames);
-    expect(passes[0].closed && passes[1].closed).toBe(true);
-    // A file is a recording, looping or not: judged whole, whatever the load (ingest.loopsAsLive aside).
-    expect(passes.every((p) => p.recording)).toBe(true);
+    expect(crops(0).length).toBeGreaterThan(2);
+    expect(crops(1)).toEqual(crops(0));
+    // One pipeline, restarted: its frame buffers and ring carry over from pass to pass.
+    expect(made).toBe(1);
     expect(supervisor.status().passes).toBe(passes.length - 1);
+    await supervisor.stop();
+    expect(closed).toBe(true);
     expect(supervisor.status().restarts).toBe(0);
-    expect([...seen].filter((s) => s !== 'live' && s !== 'connecting')).toEqual([]);
+    expect([...seen].filter((st) => st !== 'live' && st !== 'connecting')).toEqual([]);
+    // A file is a recording, looping or not: judged whole, whatever the load (ingest.loopsAsLive aside).
+    expect(recording).toBe(true);
+  }, 60_000);
+
+  it('a looping file standing in for a live camera (ingest.loopsAsLive) is one endless stream with the live rules', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-endless-')), 'moving.mp4'), { moving: true, seconds: 2 });
+    const real = new MemoryFrameSink().pipelines();
+    let made = 0;
+    let restarted = 0;
+    let recording: boolean | undefined;
+    const supervisor = superviseFile(camera(clip), (id, format, c) => {
+      const pipeline = real(id, format, c);
+      made++;
+      recording = format.recording;
+      return { process: (rgb, seq, at, detail) => pipeline.process(rgb, seq, at, detail), restart: () => void restarted++, close: () => pipeline.close() };
+    }, { loopsAsLive: true });
+    // Two seconds of clip at 5 fps is 10 frames: 25 is well into its third play.
+    await waitFor('a third play', () => supervisor.status().framesDecoded >= 25, 40_000);
+    expect(made).toBe(1);
+    expect(restarted).toBe(0);
+    expect(supervisor.status().passes).toBe(0);
+    expect(recording).toBe(false);
+  }, 60_000);
+
+  it('a looping file whose pipeline cannot restart gets a new one each pass, without waiting for the last to close', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-passes-new-')), 'moving.mp4'), { moving: true, seconds: 2 });
+    const real = new MemoryFrameSink().pipelines();
+    const closes: boolean[] = [];
+    const supervisor = superviseFile(camera(clip), (id, format, c) => {
+      const pipeline = real(id, format, c);
+      const i = closes.push(false) - 1;
+      // Closing alerts wait for their clips (seconds behind many cameras): longer than the 1 s watchdog,
+      // which must not take the end of a pass for a stalled stream.
+      return { process: (rgb, seq, at, detail) => pipeline.process(rgb, seq, at, detail), close: async () => {
+        closes[i] = true;
+        await new Promise((r) => setTimeout(r, 1_500));
+        await pipeline.close();
+      } };
+    });
+    await waitFor('a third pipeline', () => closes.length >= 3, 40_000);
+    expect(closes.slice(0, 2)).toEqual([true, true]);
+    expect(supervisor.status().restarts).toBe(0);
+    expect(supervisor.status().passes).toBe(closes.length - 1);
   }, 60_000);
 
   it('cameras waiting for start slots do not time out for it: many added at once all connect', async () => {
