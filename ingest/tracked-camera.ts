@@ -305,7 +305,7 @@ export class TrackedCamera implements FramePipeline {
    * A looping file's next pass: its tracks end (their alerts close) and motion starts over with the
    * next frame as its background, so the pass is judged as the file played once. Track ids go on
    * counting (alert keys stay unique). A pipeline made anew for every pass allocated the camera's
-   * frame buffers again (about 50 MB a pass at 640x512), which at 16 cameras halved the rate held.
+   * frame buffers again: its ring is about 50 frames of 1 MB at 640x512.
    */
   restart(): void {
     this.endAll();
