@@ -119,6 +119,8 @@ export class TrackedCamera implements FramePipeline {
   private unwritten = 0;
   modelVersion = '';
   lastFrameAt = 0;
+  /** Capture time of the last frame processed. */
+  private lastCapturedAt = -Infinity;
   closed = false;
 
   constructor(readonly options: TrackedCameraOptions) {
@@ -155,6 +157,7 @@ export class TrackedCamera implements FramePipeline {
   async process(rgb: Buffer, seq: number, capturedAt: number, detail?: DetailFrame): Promise<GateResult> {
     const o = this.options;
     this.lastFrameAt = this.now();
+    this.lastCapturedAt = capturedAt;
     // Detection and tracking run on every frame, sent on or not, so the background and tracks stay current.
     const regions = this.detector.detect(rgb);
     this.ring.push({ seq, at: capturedAt, rgb });
@@ -309,6 +312,8 @@ export class TrackedCamera implements FramePipeline {
    */
   restart(): void {
     this.endAll();
+    // Nothing of the next pass continues an alert of this one (rejoin), and those close once judged.
+    this.judged(this.judge.fence(this.lastCapturedAt));
     this.detector = new MotionDetector(this.options.width, this.options.height, this.options.motion);
   }
 

@@ -106,6 +106,8 @@ export class TrackJudge {
   private chain: Promise<unknown> = Promise.resolve();
   private tickAt = -Infinity;
   private flushed = false;
+  /** Capture time up to which the scene is over (fence()). */
+  private fenceAt = -Infinity;
   private readonly rejoin: { ms: number; sizes: number; sizesPerSecond: number };
 
   constructor(readonly options: TrackJudgeOptions) {
@@ -145,6 +147,19 @@ export class TrackJudge {
     return this.serial(() => {
       this.tickAt = Math.max(this.tickAt, at);
       this.flushed = false;
+      return this.pump();
+    });
+  }
+
+  /**
+   * The scene starts over after capture time `at` (a looping file's next pass): no track after it joins
+   * an alert of before it (rejoin), and the alerts of before it close once their results are in, without
+   * waiting out `rejoinMs`. Without this, the next pass's drone, a few sizes from where it was at the
+   * file's end, continued the last pass's alert instead of opening its own.
+   */
+  fence(at: number): Promise<TrackAlertEvent[]> {
+    return this.serial(() => {
+      this.fenceAt = Math.max(this.fenceAt, at);
       return this.pump();
     });
   }
@@ -247,9 +262,12 @@ export class TrackJudge {
     const due: Array<{ alert: Alert; at: number }> = [];
     for (const alert of this.alerts) {
       if (alert.live > 0) continue;
-      let at = Math.max(...alert.members.map((m) => m.track.lastAt)) + this.rejoin.ms;
-      for (const book of this.books.values()) if (!book.alert && this.related(alert, book.track)) at = Math.max(at, book.track.firstAt + this.rejoin.ms);
-      if (at < horizon && (this.flushed || this.tickAt >= at)) due.push({ alert, at });
+      const last = Math.max(...alert.members.map((m) => m.track.lastAt));
+      // Behind a fence, nothing can join any more but tracks of its own scene still being judged.
+      const fenced = last <= this.fenceAt;
+      let at = fenced ? last : last + this.rejoin.ms;
+      for (const book of this.books.values()) if (!book.alert && this.related(alert, book.track)) at = Math.max(at, fenced ? book.track.lastAt : book.track.firstAt + this.rejoin.ms);
+      if (at < horizon && (this.flushed || fenced || this.tickAt >= at)) due.push({ alert, at });
     }
     due.sort((a, b) => a.at - b.at || a.alert.id - b.alert.id);
     for (const d of due) this.close(d.alert, events);
@@ -334,6 +352,8 @@ export class TrackJudge {
    */
   private fit(a: Track, b: Track): number | null {
     if (a === b) return null;
+    // Two scenes (fence()): never one object.
+    if ((a.firstAt <= this.fenceAt) !== (b.firstAt <= this.fenceAt)) return null;
     const [early, late] = a.firstAt < b.firstAt || (a.firstAt === b.firstAt && a.id < b.id) ? [a, b] : [b, a];
     const start = late.points[0];
     const before = lastPointAtOrBefore(early, start.at);

@@ -93,6 +93,33 @@ describe('TrackJudge rejoin', () => {
     expect(kinds(withoutFlush)).toEqual(kinds(events));
   });
 
+  it('a fence (a looping file playing again) keeps the next pass from continuing the last pass\'s alert', async () => {
+    // Pass 1: a drone seen at frames 0-10; its last two crops are still being scored when the file ends.
+    // Pass 2 starts at frame 11 with the same drone where the clip starts, 18 px from where it was.
+    const run = async (fenced: boolean) => {
+      const j = judge();
+      const events: TrackAlertEvent[] = [];
+      const a = track(1, 0, 10, 100, 100);
+      for (let f = 0; f <= 8; f++) {
+        events.push(...(await j.addScores(a, f, f === 0 ? null : drone)));
+        events.push(...(await j.tick(f * FRAME_MS)));
+      }
+      events.push(...(await j.endTrack(a)), ...(await j.flush()));
+      if (fenced) events.push(...(await j.fence(10 * FRAME_MS)));
+      const b = track(2, 11, 25, 112, 100);
+      for (let f = 11; f <= 25; f++) {
+        if (f === 12) for (const late of [9, 10]) events.push(...(await j.addScores(a, late, drone)));
+        events.push(...(await j.addScores(b, f, f === 11 ? null : drone)));
+        events.push(...(await j.tick(f * FRAME_MS)));
+      }
+      events.push(...(await j.endTrack(b)), ...(await j.flush()));
+      return kinds(events).filter((k) => !k.startsWith('update'));
+    };
+    expect(await run(true)).toEqual(['open 1', 'closed 1', 'open 2', 'closed 2']);
+    // Without it the held alert was still waiting for its object, and the next pass's drone joined it.
+    expect(await run(false)).toEqual(['open 1', 'closed 1']);
+  });
+
   it('one alert when a second track lives on the same drone at once', async () => {
     const a = track(1, 0, 20, 100, 100);
     const b = track(2, 8, 30, 130, 110);
