@@ -17,6 +17,10 @@
  * (trainTrackModel's own test-split judgement) and the clips on which the two disagree; frames dropped
  * (ingest and worker) and the load average.
  *
+ * BENCH_PASSES=N adds each clip as a user adds a file camera (no `loop` field: it plays again and again)
+ * and watches N passes: each pass should alert as the clip played once does (a clip counts as alerted
+ * when any pass did; the report also names clips where a pass judged otherwise than the offline replay).
+ *
  * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_FOLD_FROM (1), BENCH_SEED (1), BENCH_CONCURRENCY
  * (4), BENCH_INGEST (ingest settings over the defaults, JSON), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
  * .cache/bench-tracks, built from ../shared/data/videos when absent, as bench:quality builds it).
@@ -48,6 +52,8 @@ const FOLD_LIMIT = Number(process.env.BENCH_FOLD_LIMIT ?? FOLDS);
 const FOLD_FROM = Number(process.env.BENCH_FOLD_FROM ?? 1);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
+/** 0: play-once cameras; N: looping cameras (the default of a file camera) watched for N passes. */
+const PASSES = Number(process.env.BENCH_PASSES ?? 0);
 /** Ingest settings over the defaults, as JSON (e.g. '{"maxFrameLagMs":0}'): compare a setting under the same load. */
 const INGEST = JSON.parse(process.env.BENCH_INGEST ?? '{}') as Record<string, unknown>;
 const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
@@ -71,8 +77,8 @@ const folds = clipFolds(clips, FOLDS, SEED);
 const root = await mkdtemp(path.join(os.tmpdir(), 'sw-quality-live-'));
 console.log(`${clips.length} clips, ${FOLDS} folds (seed ${SEED}), running folds ${FOLD_FROM} to ${Math.min(FOLD_LIMIT, FOLDS)}; ${CONCURRENCY} cameras at once; ${os.cpus().length} cores; load average ${load()}`);
 
-interface CameraView { id: string; status: { state: string; since: number; framesDecoded: number; framesDropped: number; lastError: string | null } | null }
-interface LiveClip { outcome: ClipOutcome; framesDecoded: number; framesDropped: number; endState: string; wallMs: number }
+interface CameraView { id: string; status: { state: string; since: number; framesDecoded: number; framesDropped: number; lastError: string | null; passes?: number } | null }
+interface LiveClip { outcome: ClipOutcome; framesDecoded: number; framesDropped: number; endState: string; wallMs: number; passesAlerted?: number }
 
 /**
  * A request to the service, retried a few times: on a loaded machine a kept-alive connection is now and
@@ -92,24 +98,36 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
 /** Plays one clip as a play-once camera and turns its drone alerts into the outcome the offline judge reports. */
 async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
   const t0 = Date.now();
-  const res = await request(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), loop: false }) });
+  const body = { name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), ...(PASSES ? {} : { loop: false }) };
+  const res = await request(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/cameras for ${clip.id}: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
   // The capture time of the first frame: the camera turns live on it (its stream clock is anchored there).
   let firstFrameAt: number | null = null;
   let view: CameraView | undefined;
+  // With PASSES: when the camera was seen starting each pass after the first (polled every 100 ms).
+  const passStarts: number[] = [];
   for (;;) {
     view = ((await (await request(`${url}/v1/cameras/${id}`)).json()) as CameraView);
     const state = view.status?.state;
     if (firstFrameAt === null && state === 'live') firstFrameAt = view.status!.since;
-    if (state === 'ended' || state === 'failed' || Date.now() - t0 > CLIP_LIMIT_MS) break;
-    await sleep(250);
+    while (passStarts.length < (view.status?.passes ?? 0)) passStarts.push(Date.now());
+    if (PASSES && passStarts.length >= PASSES) break;
+    if (state === 'ended' || state === 'failed' || Date.now() - t0 > CLIP_LIMIT_MS * Math.max(1, PASSES)) break;
+    await sleep(PASSES ? 100 : 250);
   }
+  // The last pass's last crops are still being answered: a few seconds for its alerts to be written.
+  if (PASSES && passStarts.length >= PASSES) await sleep(4_000);
   const alertsUrl = `${url}/v1/alerts?camera=${id}&label=drone&since=0-0&limit=1000`;
   // `ended`: the recording is judged, its last alert events written (a sleep here once stood in for that).
   const events = ((await (await request(alertsUrl)).json()) as { alerts: Alert[] }).alerts;
   await request(`${url}/v1/cameras/${id}`, { method: 'DELETE' });
-  const opens = events.filter((a) => a.status === 'open').sort((a, b) => a.lastAt - b.lastAt);
+  // The pass an alert belongs to, by its track's first point: an alerting track spans 3 frames or more,
+  // so a pass's alerting tracks start 400 ms or more before the next pass begins, and that pass's own
+  // tracks after it (its start is seen within 100 ms of a poll).
+  const passOf = (a: Alert) => passStarts.filter((start) => a.firstAt >= start - 250).length;
+  const watched = (a: Alert) => !PASSES || passOf(a) < PASSES;
+  const opens = events.filter((a) => a.status === 'open' && watched(a)).sort((a, b) => a.lastAt - b.lastAt);
   const first = opens[0];
   const outcome: ClipOutcome = {
     clip: clip.id,
@@ -123,13 +141,17 @@ async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
     // Where extra alerts come from needs the judge's tracks (bench:quality); the service's events do not carry them.
     extraAlerts: [],
   };
-  return { outcome, framesDecoded: view.status?.framesDecoded ?? 0, framesDropped: view.status?.framesDropped ?? 0, endState: view.status?.state ?? 'unknown', wallMs: Date.now() - t0 };
+  return { outcome, framesDecoded: view.status?.framesDecoded ?? 0, framesDropped: view.status?.framesDropped ?? 0, endState: view.status?.state ?? 'unknown', wallMs: Date.now() - t0, ...(PASSES ? { passesAlerted: new Set(opens.map(passOf)).size } : {}) };
 }
 
 /** Clips the live service and the offline replay judged differently (alert or not). */
 function disagreements(): string[] {
   const offlineByName = new Map(offline.map((o) => [o.clip, o]));
-  return live.map((c) => c.outcome).filter((o) => o.alerted !== offlineByName.get(o.clip)?.alerted).map((o) => `${o.clip} (live ${o.alerted ? 'alert' : 'none'})`);
+  // With PASSES, every pass must judge as the offline replay: alerted in all of them, or in none.
+  const expected = (o: ClipOutcome) => (offlineByName.get(o.clip)?.alerted ? Math.max(1, PASSES) : 0);
+  return live
+    .filter((c) => (PASSES ? c.passesAlerted !== expected(c.outcome) : c.outcome.alerted !== offlineByName.get(c.outcome.clip)?.alerted))
+    .map((c) => `${c.outcome.clip} (live ${PASSES ? `${c.passesAlerted} of ${PASSES} passes alerted` : c.outcome.alerted ? 'alert' : 'none'})`);
 }
 
 /** Written after every fold, so a run cut short still leaves what it measured. */
@@ -140,7 +162,7 @@ async function writeResults(): Promise<void> {
   await mkdir('bench/results', { recursive: true });
   await writeFile(RESULTS, JSON.stringify({
     command: 'npm run bench:quality:live',
-    settings: { folds: FOLDS, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, ingest: INGEST, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
+    settings: { folds: FOLDS, passes: PASSES, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, ingest: INGEST, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
     live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
     offline: { summary: summarise(offline), outcomes: offline },
     disagree: disagreements(),
@@ -224,7 +246,7 @@ for (const line of detectionTable(offline)) console.log(line);
 console.log(`\nclips live and offline disagree on: ${disagreements().join(', ') || 'none'}`);
 const decoded = live.reduce((a, c) => a + c.framesDecoded, 0);
 const dropped = live.reduce((a, c) => a + c.framesDropped, 0);
-const notEnded = live.filter((c) => c.endState !== 'ended').map((c) => `${c.outcome.clip} (${c.endState})`);
+const notEnded = live.filter((c) => c.endState !== (PASSES ? 'live' : 'ended')).map((c) => `${c.outcome.clip} (${c.endState})`);
 console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, crop jobs the worker inferred ${workerJobs.inferred}, dropped ${JSON.stringify(workerDropped)}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
 console.log(`folds ${FOLD_FROM} to ${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS}, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await writeResults();
