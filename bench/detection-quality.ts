@@ -34,7 +34,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { scanDataset } from '../trainer/data/scan.js';
 import { scanAllSplits } from '../trainer/data/scan-all-splits.js';
-import { buildTracksFromVideos } from '../trainer/data/tracks-from-videos.js';
+import { buildTracksFromVideos, type TracksFromVideosOptions } from '../trainer/data/tracks-from-videos.js';
 import { initTfBackend } from '../trainer/tfjs/backend.js';
 import { crossValidateClips, outcomesKey, type NamedPolicy } from '../trainer/track/cross-validate.js';
 import { summarise, type ClipOutcome } from '../trainer/track/evaluate-clips.js';
@@ -102,29 +102,23 @@ const validFeatures = valid ? await computeEmbeddings(backbone, valid.items.map(
 // BENCH_SUBSTREAM: the held-out clips as a camera's small sub stream, without and with a crop stream.
 const SUBSTREAM = process.env.BENCH_SUBSTREAM ? Number(process.env.BENCH_SUBSTREAM) : 0;
 const alternatives: Array<{ name: string; data: typeof data }> = [];
-if (SUBSTREAM) {
-  for (const cropStream of [false, true]) {
-    const name = `main stream ${SUBSTREAM} px${cropStream ? ' + crop stream' : ''}`;
-    const dir = path.resolve(`.cache/bench-tracks-sub${SUBSTREAM}${cropStream ? '-crop' : ''}`);
-    if (!existsSync(path.join(dir, 'drone'))) {
-      console.log(`following the objects of ${VIDEOS} as ${name} into ${dir} ...`);
-      await buildTracksFromVideos(VIDEOS, dir, { decodeWidth: SUBSTREAM, cropStream, onProgress: (p) => p.done % 20 === 0 && console.log(`  ${p.done}/${p.total} clips`) });
-    }
-    alternatives.push({ name, data: await embedClips(backbone, await readTrackSet(dir), { cacheDir: path.resolve('.cache/bench-embeddings') }) });
-  }
-}
-// BENCH_LOOPS=n: the held-out clips as a looping file camera plays them, n times in a row (the same fold
-// models; a clip's alerts over all its passes).
-const LOOPS = process.env.BENCH_LOOPS ? Number(process.env.BENCH_LOOPS) : 0;
-if (LOOPS > 1) {
-  const name = `looped ${LOOPS} times`;
-  const dir = path.resolve(`.cache/bench-tracks-loop${LOOPS}`);
+/** Another track set of the same clips (built in `dir` once, then reused), judged by the same fold models. */
+async function addAlternative(name: string, dir: string, options: TracksFromVideosOptions): Promise<void> {
   if (!existsSync(path.join(dir, 'drone'))) {
-    console.log(`following the objects of ${VIDEOS} ${name} into ${dir} ...`);
-    await buildTracksFromVideos(VIDEOS, dir, { loops: LOOPS, onProgress: (p) => p.done % 20 === 0 && console.log(`  ${p.done}/${p.total} clips`) });
+    console.log(`following the objects of ${VIDEOS} as ${name} into ${dir} ...`);
+    await buildTracksFromVideos(VIDEOS, dir, { ...options, onProgress: (p) => p.done % 20 === 0 && console.log(`  ${p.done}/${p.total} clips`) });
   }
   alternatives.push({ name, data: await embedClips(backbone, await readTrackSet(dir), { cacheDir: path.resolve('.cache/bench-embeddings') }) });
 }
+if (SUBSTREAM) {
+  for (const cropStream of [false, true]) {
+    await addAlternative(`main stream ${SUBSTREAM} px${cropStream ? ' + crop stream' : ''}`, path.resolve(`.cache/bench-tracks-sub${SUBSTREAM}${cropStream ? '-crop' : ''}`), { decodeWidth: SUBSTREAM, cropStream });
+  }
+}
+// BENCH_LOOPS=n: the held-out clips as ffmpeg's own loop joins them, n times in a row (how a looping file
+// camera was played before each pass started afresh); a clip's alerts over all its plays.
+const LOOPS = process.env.BENCH_LOOPS ? Number(process.env.BENCH_LOOPS) : 0;
+if (LOOPS > 1) await addAlternative(`looped ${LOOPS} times`, path.resolve(`.cache/bench-tracks-loop${LOOPS}`), { loops: LOOPS });
 const photoAccuracy: number[] = [];
 const photoStrict: number[] = [];
 const cv = await crossValidateClips(data, {

@@ -4,7 +4,7 @@ import { isSkywatchError, SkywatchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { maskSecrets } from '../core/redact.js';
 import { Backoff } from './backoff.js';
-import { ffmpegInput, type Camera } from './camera.js';
+import { ffmpegInput, type Camera, type FfmpegSource } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
 import { decodeFrames, probeSizeUnlessAborted } from './frame-decoder.js';
 import { CropStream, type CropStreamStatus } from './crop-stream.js';
@@ -254,6 +254,15 @@ export class CameraSupervisor {
   }
 
   /**
+   * A stand-in for a live camera (ingest.loopsAsLive) is one endless stream (ffmpeg's loop), main and
+   * crop stream alike, with no pass to start over: a live camera has none, and the capacity benchmark
+   * measures live cameras.
+   */
+  private endless(source: FfmpegSource): boolean {
+    return source.replay && this.options.loopsAsLive === true;
+  }
+
+  /**
    * Ends a pipeline's tracks now; their last alerts are written after (the track owner keeps the
    * pipeline until it is drained, and waits for it at shutdown). A looping file's next pass, a
    * reconnect or a stop does not wait for that: the ingestor stops deleted cameras one after another,
@@ -278,7 +287,7 @@ export class CameraSupervisor {
       return null;
     }
     this.cropStream = new CropStream({
-      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay, loop: source.replay && this.options.loopsAsLive === true,
+      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay, loop: this.endless(source),
       fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
       backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
@@ -305,9 +314,6 @@ export class CameraSupervisor {
     // sky clips on 2 cores lost 5% of their frames and 3 of 59 clips were judged otherwise than played
     // once. ingest.loopsAsLive keeps the live rules for a looping file standing in for a live camera.
     const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
-    // A stand-in for a live camera is one endless stream (ffmpeg's loop), with no pass to start over:
-    // a live camera has none, and the capacity benchmark measures live cameras.
-    const endless = source.replay && this.options.loopsAsLive === true;
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -364,7 +370,7 @@ export class CameraSupervisor {
         width,
         height,
         realtime: source.realtime,
-        loop: endless,
+        loop: this.endless(source),
         inputOptions: source.options,
         signal: abort.signal,
         buffers,

@@ -20,7 +20,7 @@ export interface DecodeOptions {
   fps: number;
   width?: number;
   height?: number;
-  /** Loop a file forever (demo cameras). */
+  /** Loop a file forever as one stream (a stand-in for a live camera: `ingest.loopsAsLive`). */
   loop?: boolean;
   /** Read a file at its native rate, as a live camera would deliver it. */
   realtime?: boolean;

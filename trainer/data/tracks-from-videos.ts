@@ -32,8 +32,9 @@ export interface TracksFromVideosOptions {
   /** Only the first frames of each clip (tests, quick looks). */
   maxFrames?: number;
   /**
-   * Each clip played this many times in a row without a break, as ffmpeg loops a file camera (default 1):
-   * what a looping file camera's motion and tracker see where the clip starts again.
+   * Each clip played this many times in a row without a break, as ffmpeg's own loop joins them (default
+   * 1): what a camera looping a file seamlessly sees where the clip starts again (a stand-in for a live
+   * camera, `ingest.loopsAsLive`; a user's looping file starts each pass afresh instead).
    */
   loops?: number;
   /** Clips decoded at once (each is an ffmpeg child plus motion on this thread). */
