@@ -122,6 +122,12 @@ export const configSchema = z.strictObject({
      * a looping one starts each pass afresh.
      */
     loopsAsLive: bool.default(false),
+    /**
+     * A video file on a web server (an HTTP(S) URL with a length) is fetched to a local copy up to this
+     * size and played from it: servers without range requests (python's http.server) cannot serve an
+     * MP4 whose index is at its end to ffmpeg directly. A larger file is played from the server.
+     */
+    webFileMaxBytes: int(0).default(1024 * 1024 * 1024),
     leaseMs: int(500).default(10_000),
     defaultFps: num(0.1, 60).default(5),
     /** `skywatch start` adds a demo camera (a real drone clip, looping) when there is no camera; false (or --no-demo) does not. */
@@ -277,6 +283,7 @@ export const ENV_KEYS: Record<string, string> = {
   SKYWATCH_FRAME_DEADLINE_MS: 'ingest.frameDeadlineMs',
   SKYWATCH_MAX_FRAME_LAG_MS: 'ingest.maxFrameLagMs',
   SKYWATCH_LOOPS_AS_LIVE: 'ingest.loopsAsLive',
+  SKYWATCH_WEB_FILE_MAX_BYTES: 'ingest.webFileMaxBytes',
   SKYWATCH_LEASE_MS: 'ingest.leaseMs',
   SKYWATCH_DEFAULT_FPS: 'ingest.defaultFps',
   SKYWATCH_DEMO_CAMERA: 'ingest.demoCamera',

@@ -50,6 +50,8 @@ export const ERRORS = {
   TRAINING_ABORTED: { status: 499, message: 'training was interrupted' },
   BACKEND_UNAVAILABLE: { status: 500, message: 'no TensorFlow.js backend could be initialised' },
   FFMPEG_MISSING: { status: 500, message: 'ffmpeg is not installed' },
+  // cameras (reported in a camera's status, never as an API answer)
+  CAMERA_FETCH_FAILED: { status: 502, message: 'the camera\'s video file could not be fetched' },
   // anything unexpected
   INTERNAL: { status: 500, message: 'internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -4,13 +4,14 @@ import { isSkywatchError, SkywatchError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { maskSecrets } from '../core/redact.js';
 import { Backoff } from './backoff.js';
-import { ffmpegInput, type Camera, type FfmpegSource } from './camera.js';
+import { ffmpegInput, playedAsRecording, playedFromCopy, type Camera, type FfmpegSource } from './camera.js';
 import { bareHost, hostRules, STRICT_HOST_POLICY, type CameraHostPolicy } from './camera-hosts.js';
-import { decodeFrames, probeSizeUnlessAborted } from './frame-decoder.js';
+import { decodeFrames, probeVideoUnlessAborted, type VideoProbe } from './frame-decoder.js';
 import { CropStream, type CropStreamStatus } from './crop-stream.js';
 import { FramePool } from './frame-pool.js';
 import { StreamClock } from './stream-clock.js';
 import { WakeableDelay } from './wakeable-delay.js';
+import type { WebRecordings } from './web-recordings.js';
 import { RECORDING_PATIENCE_MS, type DropReason, type FramePipeline, type FramePipelineFactory, type GateResult } from './frame-sink.js';
 import { encodeJpeg } from './evidence.js';
 import type { SpawnLane, SpawnLimiter } from './spawn-limiter.js';
@@ -81,6 +82,8 @@ export interface SupervisorOptions {
   /** The reconnect backoff, kept by the ingestor across leases so a failing camera that is dropped
    * and taken again does not start over at the shortest wait. */
   backoff?: Backoff;
+  /** Local copies of video files on web servers (absent: played from the server, which must serve ranges). */
+  recordings?: WebRecordings;
 }
 
 /**
@@ -125,7 +128,7 @@ export class CameraSupervisor {
   /** The clock of the connection now decoding (a carried pipeline's wall times are read on it). */
   private clock = new StreamClock();
   /** The main stream's size as probed, kept for a looping file's next pass (the same file). */
-  private probed: { input: string; size: { width: number; height: number } } | null = null;
+  private probed: { input: string; video: VideoProbe } | null = null;
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   /** The last FPS_WINDOW frames: when each arrived, and how late after its capture time (ms). */
   private readonly recent: Array<{ at: number; lagMs: number }> = [];
@@ -286,8 +289,10 @@ export class CameraSupervisor {
       this.logger.warn({ err: mask((err as Error).message) }, 'crop stream refused; crops come from the main stream');
       return null;
     }
+    const played = (s: FfmpegSource) => ({ inputOptions: s.options, realtime: s.realtime, playOnce: s.playOnce || s.replay });
     this.cropStream = new CropStream({
-      input: source.input, inputOptions: source.options, realtime: source.realtime, playOnce: source.playOnce || source.replay, loop: this.endless(source),
+      input: source.input, ...played(source), loop: this.endless(source),
+      probed: (probe) => played(playedAsRecording(source, probe.durationMs, camera)),
       fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
       backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
@@ -303,17 +308,8 @@ export class CameraSupervisor {
   private async connectOnce(again = false): Promise<'replay' | void> {
     const { camera, watchdogMs } = this.options;
     const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
-    const source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
+    let source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
     await checkResolvedHost(source.input, hosts);
-    // Only a live stream skips frames to catch up: its frames are stale once late. A file is a
-    // recording, and a file camera that falls behind plays every frame, later (the frames are scored
-    // late rather than not at all: the worker's deadline counts only the wait in its queue).
-    const lagLimit = source.realtime ? 0 : (this.options.maxFrameLagMs ?? 0);
-    // A file is judged whole however loaded the machine (no crops lost or thinned, no deadline), looping
-    // or not: files are how recordings are replayed and clips evaluated, and with live rules 12 looping
-    // sky clips on 2 cores lost 5% of their frames and 3 of 59 clips were judged otherwise than played
-    // once. ingest.loopsAsLive keeps the live rules for a looping file standing in for a live camera.
-    const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -338,10 +334,11 @@ export class CameraSupervisor {
     let open: FramePipeline | null = carried?.gate ?? null;
     // Waits of the ingestor's own making (a start slot, room for a recording's frame) are not the camera
     // failing to answer: the watchdog stops while they last, and starts over after.
-    const unwatched = async (wait: () => Promise<void> | undefined) => {
+    const unwatched = async <T>(wait: () => Promise<T> | undefined): Promise<T | undefined> => {
       if (watchdog) clearTimeout(watchdog);
-      await wait();
+      const result = await wait();
       arm();
+      return result;
     };
     // A start slot before each of ffprobe and ffmpeg (stop() aborts the wait). With the watchdog running
     // on, 59 cameras added at once timed out queuing for slots, queued again, and 43 never connected.
@@ -350,10 +347,30 @@ export class CameraSupervisor {
     try {
       await slot('first');
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
-      crops = await this.startCropStream(watchdogMs, hosts, source.realtime ? () => clock.wallAnchor : undefined);
-      const known = again && this.probed?.input === source.input ? this.probed.size : null;
-      const size = known ?? (await probeSizeUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
-      this.probed = { input: source.input, size };
+      // Read when frames are matched, by which time the main stream is probed: a video file on a web
+      // server is a file too (its twin matched by timestamps), a live stream is matched by arrival.
+      crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null));
+      const known = again && this.probed?.input === source.input ? this.probed.video : null;
+      const size = known ?? (await probeVideoUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
+      this.probed = { input: source.input, video: size };
+      // A video file on a web server is played as a file camera (camera.ts, playedAsRecording), from a
+      // local copy (web-recordings.ts). The transfer has its own idle timeout, not the connect watchdog.
+      source = playedAsRecording(source, size.durationMs, camera);
+      const recordings = this.options.recordings;
+      if (source.kind === 'http' && source.realtime && recordings) {
+        const input = source.input;
+        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs));
+        if (copy) source = playedFromCopy(source, copy);
+      }
+      // Only a live stream skips frames to catch up: its frames are stale once late. A file is a
+      // recording, and a file camera that falls behind plays every frame, later (the frames are scored
+      // late rather than not at all: the worker's deadline counts only the wait in its queue).
+      const lagLimit = source.realtime ? 0 : (this.options.maxFrameLagMs ?? 0);
+      // A file is judged whole however loaded the machine (no crops lost or thinned, no deadline), looping
+      // or not: files are how recordings are replayed and clips evaluated, and with live rules 12 looping
+      // sky clips on 2 cores lost 5% of their frames and 3 of 59 clips were judged otherwise than played
+      // once. ingest.loopsAsLive keeps the live rules for a looping file standing in for a live camera.
+      const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
       // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
       await slot('next');
       const width = carried?.width ?? even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
@@ -383,8 +400,8 @@ export class CameraSupervisor {
       try {
       for await (const frame of frames) {
         passFrames++;
-        // A recording is read from a local file: no frame for a while means the machine is starved
-        // (this loop held up by a slow pipeline), not a dead stream, and a restart would play it from
+        // A recording is a file (on this machine or a web server): no frame for a while means the machine
+        // is starved (this loop held up by a slow pipeline), not a dead stream, and a restart would play it from
         // its beginning again, its first seconds judged twice. It waits as long as its frames may.
         limitMs = recording ? Math.max(watchdogMs, RECORDING_PATIENCE_MS) : watchdogMs;
         arm();

@@ -276,6 +276,8 @@ export function parseStoredCamera(json: string): Camera | null {
 export interface FfmpegSource {
   input: string;
   options: string[];
+  /** The protocol family: an HTTP(S) source may turn out to be a file (playedAsRecording). */
+  kind: CameraSource;
   /** Read at its native rate (a file standing in for a live camera). */
   realtime: boolean;
   /** A file played once (`loop: false`): its end is the camera's end (`ended`), not a failure. */
@@ -299,19 +301,48 @@ export function ffmpegInput(camera: Camera, allowFileUrls: boolean, watchdogMs: 
   // stays connected but stops sending. The stored URL is checked again (a record written before these
   // rules, or by hand, gets no pass) and ffmpeg gets the normalised string that was checked.
   const us = String(Math.round(watchdogMs * 2000));
-  // One decoding thread per camera: many cameras share few cores, and a thread pool per ffmpeg child
-  // costs CPU in synchronisation (measured: 13% less CPU per camera, identical pixels).
-  const threads = ['-threads', '1'];
+  const threads = DECODE_THREADS;
   const raw = stream === 'main' ? camera.url : camera.cropUrl;
   if (raw === undefined) throw new SkywatchError('CAMERA_URL_INVALID', 'this camera has no crop stream', { field: 'cropUrl' });
   // The demo exemption covers the demo file only, never a crop stream added to it.
   const checked = checkCameraUrl(raw, allowFileUrls || (stream === 'main' && camera.demo === true), hosts);
   switch (checked.source) {
     case 'rtsp':
-      return { input: checked.url, options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], realtime: false, playOnce: false, replay: false };
+      return { input: checked.url, kind: 'rtsp', options: ['-rtsp_transport', 'tcp', '-timeout', us, ...threads], realtime: false, playOnce: false, replay: false };
     case 'http':
-      return { input: checked.url, options: ['-rw_timeout', us, ...threads], realtime: false, playOnce: false, replay: false };
+      // Redirects are not followed: the host checked is the only host connected to.
+      return { input: checked.url, kind: 'http', options: ['-rw_timeout', us, '-max_redirects', '0', ...threads], realtime: false, playOnce: false, replay: false };
     case 'file':
-      return { input: checked.url, options: threads, realtime: true, playOnce: camera.loop === false, replay: camera.loop !== false };
+      return { input: checked.url, kind: 'file', options: threads, ...fileRules(camera) };
   }
 }
+
+/** What a file's end means, and its pace: native, as a live camera would deliver it. */
+function fileRules(camera: Camera): Pick<FfmpegSource, 'realtime' | 'playOnce' | 'replay'> {
+  return { realtime: true, playOnce: camera.loop === false, replay: camera.loop !== false };
+}
+
+/**
+ * The source as it is to be played once ffprobe has seen it. A video file on a web server (an MP4, a
+ * finished HLS recording) has a length; a live HTTP stream (MJPEG, live HLS) has none. Read as a live
+ * stream, a file arrives as fast as the server sends it: 10 s of clip in a fraction of a second, most
+ * of its crops dropped at the camera's in-flight bound, then "stream ended" and a reconnect after
+ * backoff. Played as a file camera instead: at its native rate, a recording scored whole, looping
+ * unless `loop: false`; ffmpeg reconnects (with a range request) should the server drop the connection
+ * while a busy machine reads slowly. RTSP keeps its own pace whatever it serves.
+ */
+export function playedAsRecording(source: FfmpegSource, durationMs: number | null, camera: Camera): FfmpegSource {
+  if (source.kind !== 'http' || durationMs === null) return source;
+  return { ...source, options: ['-reconnect', '1', ...source.options], ...fileRules(camera) };
+}
+
+/** A video file from a web server, played from its local copy (web-recordings.ts). */
+export function playedFromCopy(source: FfmpegSource, file: string): FfmpegSource {
+  return { ...source, kind: 'file', input: file, options: DECODE_THREADS };
+}
+
+/**
+ * One decoding thread per camera: many cameras share few cores, and a thread pool per ffmpeg child
+ * costs CPU in synchronisation (measured: 13% less CPU per camera, identical pixels).
+ */
+const DECODE_THREADS = ['-threads', '1'];

@@ -9,6 +9,7 @@ import type { FramePipelineFactory } from './frame-sink.js';
 import { Ingestor, newIngestorId } from './ingestor.js';
 import { IngestorRoster } from './ingestor-roster.js';
 import { RedisCameraStore } from './redis-camera-store.js';
+import { WebRecordings } from './web-recordings.js';
 
 export interface IngestParts {
   store: RedisCameraStore;
@@ -32,6 +33,7 @@ export function createIngest(deps: { config: Config; redis: RedisClient; pipelin
   const leases = new CameraLeases(redis, prefix, id, s.leaseMs);
   const roster = new IngestorRoster(redis, prefix, id, s.leaseMs);
   const hosts = cameraHostPolicy(s, tokensConfigured(config));
-  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras, roster });
+  const recordings = new WebRecordings({ maxBytes: s.webFileMaxBytes });
+  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras, roster, recordings });
   return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
 }

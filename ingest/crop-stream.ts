@@ -1,6 +1,6 @@
 import { silentLogger, type Logger } from '../core/logger.js';
 import { Backoff } from './backoff.js';
-import { decodeFrames, probeSizeUnlessAborted } from './frame-decoder.js';
+import { decodeFrames, probeVideoUnlessAborted, type VideoProbe } from './frame-decoder.js';
 import { FramePool } from './frame-pool.js';
 import type { SpawnLimiter } from './spawn-limiter.js';
 import { StreamClock } from './stream-clock.js';
@@ -51,6 +51,8 @@ export interface CropStreamOptions {
    * same moment. Absent for live streams, whose frames are timed by their arrival as the main stream's are.
    */
   anchor?: () => number | null;
+  /** How the stream is played once ffprobe has seen it (a video file on a web server plays as a file). */
+  probed?: (probe: VideoProbe) => Partial<Pick<CropStreamOptions, 'inputOptions' | 'realtime' | 'playOnce'>>;
   /** The ingestor's pace for starting processes, which ffprobe and ffmpeg of this stream wait for too. */
   spawns?: SpawnLimiter;
   /** The camera's credentials are masked out of errors by the caller's function. */
@@ -181,7 +183,7 @@ export class CropStream {
   }
 
   private async connectOnce(): Promise<void> {
-    const o = this.options;
+    let o = this.options;
     const abort = new AbortController();
     this.abort = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -202,7 +204,8 @@ export class CropStream {
     arm(connectMs);
     try {
       await slot();
-      const probed = await probeSizeUnlessAborted(o.input, o.inputOptions, abort.signal, 'no answer from the crop stream (watchdog)');
+      const probed = await probeVideoUnlessAborted(o.input, o.inputOptions, abort.signal, 'no answer from the crop stream (watchdog)');
+      o = { ...o, ...o.probed?.(probed) };
       const width = even(Math.min(probed.width, o.maxWidth));
       const height = even((probed.height * width) / probed.width);
       this.size = { width, height };

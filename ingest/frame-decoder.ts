@@ -38,23 +38,34 @@ export interface DecodeOptions {
   readAhead?: number;
 }
 
-/** Width and height of the first video stream, from ffprobe. */
-export function probeSize(input: string, probeOptions: string[] = []): Promise<{ width: number; height: number; fps: number | null }> {
+/** What ffprobe says of a video: its first video stream's size and rate, and the container's length. */
+export interface VideoProbe {
+  width: number;
+  height: number;
+  fps: number | null;
+  /** The container's duration; null for a live stream (RTSP, MJPEG over HTTP, a live HLS playlist). */
+  durationMs: number | null;
+}
+
+/** Probes a video (file or stream URL) with ffprobe. */
+export function probeVideo(input: string, probeOptions: string[] = []): Promise<VideoProbe> {
   return new Promise((resolve, reject) => {
     ffmpeg.ffprobe(input, probeOptions, (err, data) => {
       if (err) return reject(new SkywatchError('DATA_INVALID', `ffprobe cannot read ${input}: ${String(err.message ?? err).split('\n')[0]}`));
       const video = data.streams.find((s) => s.codec_type === 'video');
       if (!video?.width || !video.height) return reject(new SkywatchError('DATA_INVALID', `${input} has no video stream`));
       const [n, d] = String(video.avg_frame_rate ?? '0/1').split('/').map(Number);
-      resolve({ width: video.width, height: video.height, fps: n && d ? n / d : null });
+      // fluent-ffmpeg hands "N/A" over as the string or as NaN; only a positive finite length counts.
+      const seconds = Number(data.format?.duration);
+      resolve({ width: video.width, height: video.height, fps: n && d ? n / d : null, durationMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null });
     });
   });
 }
 
-/** probeSize, given up when `signal` aborts: ffprobe cannot be cancelled, but a stop or a watchdog must not wait for it. */
-export function probeSizeUnlessAborted(input: string, probeOptions: string[], signal: AbortSignal, reason: string): Promise<{ width: number; height: number; fps: number | null }> {
+/** probeVideo, given up when `signal` aborts: ffprobe cannot be cancelled, but a stop or a watchdog must not wait for it. */
+export function probeVideoUnlessAborted(input: string, probeOptions: string[], signal: AbortSignal, reason: string): Promise<VideoProbe> {
   return Promise.race([
-    probeSize(input, probeOptions),
+    probeVideo(input, probeOptions),
     new Promise<never>((_r, reject) => signal.addEventListener('abort', () => reject(new Error(reason)), { once: true })),
   ]);
 }
@@ -78,7 +89,7 @@ function ffmpegBinary(): string {
 export async function* decodeFrames(input: string, options: DecodeOptions): AsyncGenerator<RawFrame> {
   let { width, height } = options;
   if (!width || !height) {
-    const size = await probeSize(input);
+    const size = await probeVideo(input);
     width = width ?? size.width;
     height = height ?? Math.round((size.height * width) / size.width);
   }

@@ -13,6 +13,7 @@ import type { CameraStore } from './camera-store.js';
 import { CameraSupervisor, type CameraStatus } from './camera-supervisor.js';
 import type { FramePipelineFactory } from './frame-sink.js';
 import { SpawnLimiter } from './spawn-limiter.js';
+import type { WebRecordings } from './web-recordings.js';
 
 export interface IngestorOptions {
   store: CameraStore;
@@ -32,6 +33,8 @@ export interface IngestorOptions {
   maxCameras?: number;
   /** The ingestors alive: with it, each takes its fair share of the cameras (absent: as many as it can). */
   roster?: IngestorRoster;
+  /** Local copies of video files on web servers (absent: such files are played from the server). */
+  recordings?: WebRecordings;
 }
 
 export interface IngestorStatus {
@@ -114,6 +117,7 @@ export class Ingestor implements CameraRuntime {
     await this.chain;
     const ids = [...this.supervisors.keys()];
     await Promise.all(ids.map((id) => this.drop(id, options.release ?? true)));
+    await this.options.recordings?.close();
     // Leaving at once lets the others take a fair share of the cameras now (a crash leaves it to expire).
     if (options.release ?? true) await this.options.roster?.leave().catch(() => {});
   }
@@ -227,6 +231,7 @@ export class Ingestor implements CameraRuntime {
       hosts: this.options.hosts,
       spawns: this.spawns,
       backoff,
+      recordings: this.options.recordings,
     });
     this.supervisors.set(camera.id, supervisor);
     supervisor.start();
@@ -236,6 +241,7 @@ export class Ingestor implements CameraRuntime {
     const supervisor = this.supervisors.get(id);
     this.supervisors.delete(id);
     await supervisor?.stop();
+    await this.options.recordings?.forget(id);
     if (release) await this.options.leases.release(id);
   }
 

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,9 +10,11 @@ import type { Camera } from '../../ingest/camera.js';
 import { cameraHostPolicy } from '../../ingest/camera-hosts.js';
 import { CameraSupervisor, type CameraState, type SupervisorOptions } from '../../ingest/camera-supervisor.js';
 import { SpawnLimiter } from '../../ingest/spawn-limiter.js';
+import { WebRecordings } from '../../ingest/web-recordings.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
 import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
 import { makeClip } from '../support/clips.js';
+import { startHttpVideoServer } from '../support/http-video-server.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
@@ -398,4 +401,126 @@ describe('CameraSupervisor behind its stream', () => {
     expect(played.lags.length).toBe(played.decoded);
     expect(Math.max(...played.lags)).toBeGreaterThan(3_500);
   }, 90_000);
+});
+
+describe('CameraSupervisor over HTTP', () => {
+  /** A supervisor of an HTTP camera (file paths refused, loopback allowed) whose pipelines say what they saw. */
+  function superviseHttp(cam: Camera, sink: MemoryFrameSink, extra: Partial<SupervisorOptions> = {}) {
+    const real = sink.pipelines();
+    const seen = { recording: [] as boolean[], passes: [] as Array<{ frames: string[]; at: number[] }>, states: new Set<CameraState>() };
+    const supervisor = superviseFile(cam, (id, format, c) => {
+      const pipeline = real(id, format, c);
+      seen.recording.push(format.recording === true);
+      seen.passes.push({ frames: [], at: [] });
+      return {
+        process: (rgb, seq, capturedAt, detail) => {
+          seen.passes.at(-1)!.frames.push(createHash('sha1').update(rgb).digest('hex'));
+          seen.passes.at(-1)!.at.push(Date.now());
+          seen.states.add(supervisor.status().state);
+          return pipeline.process(rgb, seq, capturedAt, detail);
+        },
+        restart: () => {
+          pipeline.restart!();
+          seen.passes.push({ frames: [], at: [] });
+        },
+        close: () => pipeline.close(),
+        finished: (signal) => pipeline.finished?.(signal) ?? Promise.resolve(),
+      };
+    }, { allowFileUrls: false, watchdogMs: 8000, ...extra });
+    return { supervisor, seen };
+  }
+
+  it('a video file on a web server plays as a file camera: at its own pace, scored whole, each pass afresh; with loop false it ends', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-http-')), 'moving.mp4'), { moving: true, seconds: 2 });
+    const web = await startHttpVideoServer({ files: { 'moving.mp4': clip } });
+    cleanups.push(() => web.close());
+    const sink = new MemoryFrameSink();
+    sink.answerWith = [0.5, 0.5];
+    const { supervisor, seen } = superviseHttp(camera(web.url('moving.mp4')), sink);
+    await waitFor('a second pass played', () => seen.passes.length >= 3, 40_000);
+    // Read as a live stream, the 2 s file came in a burst (its 10 frames within ~0.1 s), then "stream
+    // ended" and a reconnect after backoff; at its own pace its frames span its length.
+    const [first] = seen.passes;
+    expect(first.frames.length).toBeGreaterThanOrEqual(9);
+    expect(first.at.at(-1)! - first.at[0]).toBeGreaterThan(1200);
+    expect(seen.passes[1].frames).toEqual(first.frames);
+    expect(seen.recording).toEqual([true]);
+    const st = supervisor.status();
+    expect(st.restarts).toBe(0);
+    expect(st.lastError).toBeNull();
+    expect(st.passes).toBeGreaterThanOrEqual(2);
+    expect([...seen.states]).toEqual(['live']);
+
+    const onceSink = new MemoryFrameSink();
+    onceSink.answerWith = [0.5, 0.5];
+    const once = superviseHttp({ ...camera(web.url('moving.mp4')), id: 'cam_once', loop: false }, onceSink);
+    await waitFor('the file played once has ended', () => once.supervisor.status().state === 'ended', 40_000);
+    expect(once.seen.passes).toHaveLength(1);
+    expect(once.seen.passes[0].frames).toEqual(first.frames);
+    expect(once.supervisor.status().restarts).toBe(0);
+  }, 90_000);
+
+  it('a video file on a server without range requests is played from a local copy, fetched once; one too large for a copy is read from the server', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-http-copy-'));
+    const clip = makeClip(path.join(dir, 'moving.mp4'), { moving: true, seconds: 2, grain: true });
+    // The clip's index follows its data (ffmpeg's default) and it is too large to be buffered whole:
+    // read straight from this server, ffmpeg fails ("Stream ends prematurely"), as with python's http.server.
+    const plain = await startHttpVideoServer({ files: { 'moving.mp4': clip }, ranges: false });
+    cleanups.push(() => plain.close());
+    const recordings = new WebRecordings({ maxBytes: 10_000_000, root: dir });
+    cleanups.push(() => recordings.close());
+    const sink = new MemoryFrameSink();
+    sink.answerWith = [0.5, 0.5];
+    const { supervisor, seen } = superviseHttp(camera(plain.url('moving.mp4')), sink, { recordings });
+    await waitFor('a second pass played', () => seen.passes.length >= 3, 40_000);
+    expect(seen.passes[0].frames.length).toBeGreaterThanOrEqual(9);
+    expect(seen.passes[1].frames).toEqual(seen.passes[0].frames);
+    expect(seen.recording).toEqual([true]);
+    expect(supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
+    // ffprobe once, the copy once: the passes play from the copy.
+    const requests = plain.fileRequests;
+    expect(requests).toBeLessThanOrEqual(3);
+    await waitFor('another pass', () => seen.passes.length >= 4, 20_000);
+    expect(plain.fileRequests).toBe(requests);
+    const copies = () => readdirSync(dir).filter((f) => f.startsWith('skywatch-recordings-')).flatMap((d) => readdirSync(path.join(dir, d)));
+    expect(copies()).toEqual(['cam_test.video']);
+    await supervisor.stop();
+    await recordings.forget('cam_test');
+    expect(copies()).toEqual([]);
+
+    // Larger than the copy limit: read from the server (this one serves ranges).
+    const ranged = await startHttpVideoServer({ files: { 'moving.mp4': clip } });
+    cleanups.push(() => ranged.close());
+    const small = new WebRecordings({ maxBytes: 1000, root: dir });
+    const big = superviseHttp({ ...camera(ranged.url('moving.mp4')), id: 'cam_big' }, sink, { recordings: small });
+    await waitFor('a pass played from the server', () => big.seen.passes.length >= 2, 40_000);
+    expect(big.supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
+    expect(copies()).toEqual([]);
+  }, 120_000);
+
+  it('a camera URL that redirects is not followed, by ffmpeg or by the copy (the host checked is the host read)', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-http-moved-')), 'moving.mp4'), { moving: true, seconds: 2 });
+    const target = await startHttpVideoServer({ files: { 'moving.mp4': clip } });
+    cleanups.push(() => target.close());
+    const web = await startHttpVideoServer({ redirects: { 'moved.mp4': target.url('moving.mp4') } });
+    cleanups.push(() => web.close());
+    const recordings = new WebRecordings({ maxBytes: 10_000_000 });
+    cleanups.push(() => recordings.close());
+    const { supervisor } = superviseHttp(camera(web.url('moved.mp4')), new MemoryFrameSink(), { recordings });
+    await waitFor('a failed connection', () => supervisor.status().restarts >= 2, 40_000);
+    expect(supervisor.status().framesDecoded).toBe(0);
+    expect(target.fileRequests).toBe(0);
+  }, 60_000);
+
+  it('a live HTTP stream (MJPEG, no length) keeps the live rules', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-mjpeg-'));
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-frames:v', '10', path.join(dir, 'f%02d.jpg')]);
+    const frames = readdirSync(dir).sort().map((f) => readFileSync(path.join(dir, f)));
+    const web = await startHttpVideoServer({ mjpeg: { frames, fps: 10 } });
+    cleanups.push(() => web.close());
+    const { supervisor, seen } = superviseHttp(camera(web.url('live.mjpeg')), new MemoryFrameSink());
+    await waitFor('frames from the live stream', () => supervisor.status().framesDecoded >= 10, 40_000);
+    expect(seen.recording).toEqual([false]);
+    expect(supervisor.status()).toMatchObject({ state: 'live', passes: 0, restarts: 0 });
+  }, 60_000);
 });

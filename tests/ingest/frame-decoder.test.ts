@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSkywatchError } from '../../core/errors.js';
-import { decodeFrames, probeSize } from '../../ingest/frame-decoder.js';
+import { decodeFrames, probeVideo } from '../../ingest/frame-decoder.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sw-decode-'));
 const REAL = path.resolve('../shared/data/videos/drone');
@@ -24,7 +24,7 @@ async function collect(it: AsyncIterable<{ data: Buffer; width: number; height: 
 describe('decodeFrames', () => {
   it('samples a clip at the asked fps into exact RGB24 frames, probing the size', async () => {
     const clip = testsrc(2);
-    expect(await probeSize(clip)).toMatchObject({ width: 160, height: 120, fps: 25 });
+    expect(await probeVideo(clip)).toMatchObject({ width: 160, height: 120, fps: 25 });
     const frames = await collect(decodeFrames(clip, { fps: 5 }));
     expect(frames.length).toBe(10);
     expect(frames.map((f) => f.index)).toEqual([...Array(10).keys()]);

@@ -29,13 +29,13 @@ const motion = {
 
 const writable = {
   name: { type: 'string', minLength: 1, maxLength: 100 },
-  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'rtsp://, rtsps://, http(s):// (MJPEG, HLS), or a file path when ingest.allowFileUrls. Credentials are stored, never returned.' },
+  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'rtsp://, rtsps://, http(s):// (MJPEG, HLS, or a video file on a web server, played as a file camera), or a file path when ingest.allowFileUrls. Credentials are stored, never returned.' },
   cropUrl: { type: ['string', 'null'], maxLength: 2048, description: 'optional second, higher-resolution stream of the same view (e.g. the RTSP main stream beside a sub stream in `url`): small objects are cropped from it while motion runs on `url`. Same rules and masking as `url`; null (PATCH) removes it.' },
   fps: { type: 'number', minimum: 0.1, maximum: 60 },
   enabled: { type: 'boolean' },
   width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
   motion,
-  loop: { type: 'boolean', description: 'file cameras: false plays the file once, then the camera reports `ended` (default true: played again and again, each pass from a fresh start)' },
+  loop: { type: 'boolean', description: 'file cameras (a path, or a video file on a web server): false plays the file once, then the camera reports `ended` (default true: played again and again, each pass from a fresh start)' },
   // Checked in detail by ingest/camera.ts, whose errors name the exact field (alertZones[1][0]).
   motionMasks: { type: 'array', description: 'polygons motion ignores: [[[x, y], ...], ...], 0..1 of the frame, 3..64 points' },
   alertZones: { type: 'array', description: 'polygons objects must be inside to alert (empty: the whole frame)' },
