@@ -20,6 +20,17 @@ export interface DecodedImage {
 }
 
 const DEFAULT_MAX_PIXELS = 40_000_000;
+
+/** Image formats libvips does not read, known by their first bytes. */
+const OTHER_IMAGE_SIGNATURES: Array<[string, number[]]> = [
+  ['bmp', [0x42, 0x4d]],
+  ['ico', [0x00, 0x00, 0x01, 0x00]],
+  ['psd', [0x38, 0x42, 0x50, 0x53]],
+];
+
+function otherImageFormat(bytes: Buffer): string | null {
+  return OTHER_IMAGE_SIGNATURES.find(([, magic]) => bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b))?.[0] ?? null;
+}
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'webp']);
 
 /**
@@ -34,6 +45,9 @@ export async function decodeImage(input: Buffer | string, width: number, height:
   try {
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (err) {
+    // An image libvips cannot even read (a BMP from a Windows tool) is a format question, not a broken file.
+    const format = Buffer.isBuffer(input) ? otherImageFormat(input) : null;
+    if (format) throw new SkywatchError('UNSUPPORTED_MEDIA_TYPE', `images must be JPEG, PNG or WebP, not ${format}`, { format });
     throw new SkywatchError('IMAGE_INVALID', `not a readable image: ${(err as Error).message}`, undefined, { cause: err });
   }
   // libvips reads many more formats (SVG, TIFF, HEIF, PDF, GIF...), each a parser reachable from the

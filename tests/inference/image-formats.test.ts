@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { isSkywatchError } from '../../core/errors.js';
@@ -24,5 +25,12 @@ describe('image formats', () => {
     expect(await codeOf(svg)).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(await codeOf(await base().tiff().toBuffer())).toBe('UNSUPPORTED_MEDIA_TYPE');
     expect(await codeOf(await base().gif().toBuffer())).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a BMP (which libvips cannot read) as an unsupported format, and random bytes as an unreadable image', async () => {
+    const bmp = execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=red:s=16x16', '-frames:v', '1', '-c:v', 'bmp', '-f', 'image2pipe', 'pipe:1']);
+    expect(bmp.subarray(0, 2).toString()).toBe('BM');
+    expect(await codeOf(bmp)).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(await codeOf(Buffer.from('this is not an image at all'))).toBe('IMAGE_INVALID');
   });
 });
