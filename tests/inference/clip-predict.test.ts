@@ -85,6 +85,29 @@ describe.skipIf(!haveData)('POST /v1/predict/clip on real sky footage', () => {
     expect(answer.tracks.map((t) => [t.id, t.firstMs, t.lastMs, t.points.length])).toEqual(video.tracks.map((t) => [t.id, t.firstMs, t.lastMs, t.points.length]));
   }, 120_000);
 
+  it('the same MP4 sent as a form upload (curl -F file=@clip.mp4, as /v1/predict takes images) gives the same answer; two files or another field are refused', async () => {
+    const bytes = await (await import('node:fs/promises')).readFile(DRONE);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'application/octet-stream' }), 'clip.mp4');
+    const res = await fetch(`${url}/v1/predict/clip?fps=5`, { method: 'POST', body: form });
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as ClipAnswer;
+    expect(answer.kind).toBe('video');
+    expect(answer.drone).toBe(video.drone);
+    expect(answer.tracks.map((t) => [t.id, t.firstMs, t.lastMs, t.points.length])).toEqual(video.tracks.map((t) => [t.id, t.firstMs, t.lastMs, t.points.length]));
+    const two = new FormData();
+    two.append('file', new Blob([new Uint8Array(bytes)]), 'a.mp4');
+    two.append('file', new Blob([new Uint8Array(bytes)]), 'b.mp4');
+    const twice = await fetch(`${url}/v1/predict/clip`, { method: 'POST', body: two });
+    expect(twice.status).toBe(413);
+    expect(((await twice.json()) as { error: { message: string } }).error.message).toBe('one clip per request');
+    const field = new FormData();
+    field.append('note', 'hello');
+    const noted = await fetch(`${url}/v1/predict/clip`, { method: 'POST', body: field });
+    expect(noted.status).toBe(400);
+    expect(((await noted.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+  }, 120_000);
+
   it('refuses, with stable codes: a clip over the length limit, a body that is no video, an .npz without frames, another media type', async () => {
     const long = writeNpz({ frames: { shape: [70, 16, 16, 3], data: new Uint8Array(70 * 16 * 16 * 3) } });
     const tooLong = await post(new Uint8Array(long), 'application/x-npz', '?fps=5');

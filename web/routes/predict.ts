@@ -3,6 +3,7 @@ import type { Guard } from '../auth.js';
 import { SkywatchError } from '../../core/errors.js';
 import type { Predictor } from '../../inference/predictor.js';
 import type { ServerMetrics } from '../metrics.js';
+import { multipartFiles } from '../multipart-files.js';
 
 const predictionSchema = {
   type: 'object',
@@ -24,42 +25,8 @@ const ANSWERED_BY = ' Answered by the served version\'s model.onnx (a track mode
 
 const errorSchema = { type: 'object', required: ['error'], properties: { error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object', additionalProperties: true } } } } } as const;
 
-/**
- * The images of a multipart body. Bounded per file (the multipart plugin's fileSize) and per request
- * (`maxBytes`, all files together), and a part that is not a `file` / `files` upload is refused when
- * it is seen: nothing is buffered that will not be used.
- */
-async function multipartImages(request: FastifyRequest, max: number, maxBytes: number): Promise<Buffer[]> {
-  const declared = Number(request.headers['content-length'] ?? 0);
-  if (declared > maxBytes) throw new SkywatchError('PAYLOAD_TOO_LARGE', `a request may hold at most ${maxBytes} bytes (api.maxRequestBytes)`, { limit: maxBytes });
-  const out: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const part of request.parts()) {
-      if (part.type !== 'file') throw new SkywatchError('BAD_REQUEST', `multipart field \`${part.fieldname}\` is not allowed: send images as \`file\` parts`, { field: part.fieldname });
-      if (part.fieldname !== 'file' && part.fieldname !== 'files') throw new SkywatchError('BAD_REQUEST', `multipart part \`${part.fieldname}\` is not allowed: send images as \`file\` parts`, { field: part.fieldname });
-      if (out.length >= max) throw new SkywatchError('PAYLOAD_TOO_LARGE', `at most ${max} images per request`);
-      const chunks: Buffer[] = [];
-      for await (const chunk of part.file as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > maxBytes) throw new SkywatchError('PAYLOAD_TOO_LARGE', `a request may hold at most ${maxBytes} bytes (api.maxRequestBytes)`, { limit: maxBytes });
-        chunks.push(chunk);
-      }
-      if (part.file.truncated) throw new SkywatchError('PAYLOAD_TOO_LARGE', 'an image is larger than api.bodyLimitBytes');
-      out.push(Buffer.concat(chunks));
-    }
-  } catch (err) {
-    // Limits raised by @fastify/multipart carry their own codes (mapped to 413); anything else from
-    // the parser means the body itself is malformed.
-    if (err instanceof SkywatchError || (err as { code?: string }).code?.startsWith('FST_')) throw err;
-    throw new SkywatchError('BAD_REQUEST', `multipart body is malformed: ${(err as Error).message}`);
-  }
-  if (out.length === 0) throw new SkywatchError('BAD_REQUEST', 'multipart body has no `file` field');
-  return out;
-}
-
 async function imagesOf(request: FastifyRequest, max: number, maxBytes: number): Promise<Buffer[]> {
-  if (request.isMultipart()) return multipartImages(request, max, maxBytes);
+  if (request.isMultipart()) return multipartFiles(request, { files: max, totalBytes: maxBytes, noun: 'images', fileLimitName: 'api.bodyLimitBytes', totalLimitName: 'api.maxRequestBytes' });
   if (Buffer.isBuffer(request.body)) return [request.body];
   // An image/* request with no body at all never reaches the content-type parser.
   if (request.body == null && /^image\//.test(request.headers['content-type'] ?? '')) throw new SkywatchError('IMAGE_EMPTY');
