@@ -7,7 +7,10 @@ import { silentLogger, type Logger } from '../core/logger.js';
 const SCRIPT = new URL('./clip-encoder-process.mjs', import.meta.url);
 
 export interface ClipEncoderOptions {
-  /** A clip not encoded after this long fails (ffmpeg hung); the encoder process is restarted. */
+  /**
+   * A clip not encoded this long after its encoding started fails (ffmpeg hung); the encoder process is
+   * restarted. Time waiting behind other clips does not count.
+   */
   timeoutMs?: number;
   /** CPU priority of the ffmpeg runs (nice, 0-19): evidence yields to live detection. */
   nice?: number;
@@ -20,26 +23,78 @@ interface Waiting {
   timer: ReturnType<typeof setTimeout>;
 }
 
+interface Queued {
+  frames: readonly Buffer[];
+  width: number;
+  height: number;
+  fps: number;
+  signal?: AbortSignal;
+  resolve: (mp4: Buffer) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Encodes alerts' evidence clips (raw RGB frames -> MP4) in a small helper process of its own, started
  * once and reused: running ffmpeg straight from the ingest process would fork that large process for
  * every clip and block its event loop (and every camera's frames) while it does. The frames reach the
- * helper as a file written off the event loop; clips are encoded one at a time, in order.
+ * helper as a file written off the event loop; clips are encoded one at a time, in order, from a queue
+ * kept here: a clip whose signal aborts while it waits is skipped (an alert's first clip, superseded by
+ * its closing clip when the encoder is behind), and each clip's timeout starts with its encoding.
+ * Sent to the helper all at once, 12 cameras' clips once queued for longer than the timeout, which
+ * then failed every clip behind the first.
  */
 export class ClipEncoder {
   private child: ChildProcess | null = null;
   private readonly waiting = new Map<number, Waiting>();
   private nextId = 1;
   private closed = false;
+  private readonly queue: Queued[] = [];
+  private pumping = false;
   private readonly logger: Logger;
 
   constructor(private readonly options: ClipEncoderOptions = {}) {
     this.logger = options.logger ?? silentLogger;
   }
 
-  async encode(frames: readonly Buffer[], width: number, height: number, fps: number): Promise<Buffer> {
+  /** Clips waiting for the helper (the one being encoded is not among them). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * The clip as MP4, once the clips before it are done. `signal` aborted before its turn: it is never
+   * encoded, and the promise rejects with the signal's reason.
+   */
+  async encode(frames: readonly Buffer[], width: number, height: number, fps: number, signal?: AbortSignal): Promise<Buffer> {
     if (frames.length === 0) throw new Error('no frames for a clip');
     if (this.closed) throw new Error('the clip encoder is closed');
+    return new Promise<Buffer>((resolve, reject) => {
+      this.queue.push({ frames, width, height, fps, signal, resolve, reject });
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        if (job.signal?.aborted) {
+          job.reject(job.signal.reason);
+          continue;
+        }
+        try {
+          job.resolve(await this.encodeNow(job.frames, job.width, job.height, job.fps));
+        } catch (err) {
+          job.reject(err);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async encodeNow(frames: readonly Buffer[], width: number, height: number, fps: number): Promise<Buffer> {
     const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
     try {
       const input = path.join(dir, 'frames.rgb');
@@ -50,6 +105,7 @@ export class ClipEncoder {
       } finally {
         await file.close();
       }
+      if (this.closed) throw new Error('the clip encoder is closed');
       await this.run({ input, output, width, height, fps });
       return await readFile(output);
     } finally {
@@ -62,6 +118,7 @@ export class ClipEncoder {
     this.closed = true;
     const child = this.child;
     this.child = null;
+    for (const job of this.queue.splice(0)) job.reject(new Error('the clip encoder is closed'));
     this.failAll(new Error('the clip encoder is closed'));
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));

@@ -26,6 +26,8 @@ interface AlertState {
   snapshotOf?: string;
   clipOf?: string;
   clip: Promise<void>;
+  /** Aborted when the alert closes: its first clip, still waiting for the encoder, is not needed. */
+  firstClip: AbortController;
 }
 
 export interface PublisherCounters {
@@ -36,6 +38,8 @@ export interface PublisherCounters {
   suppressed: number;
   /** Alerts left open by an earlier owner (a crash, a restart) that this one closed. */
   orphansClosed: number;
+  /** First clips not encoded: their alert closed before the encoder got to them (its closing clip covers them). */
+  clipsSkipped: number;
 }
 
 /** A box that covers (nearly) the whole frame is a light change or a camera move, not an object. */
@@ -51,7 +55,7 @@ function wholeFrame(box: Box, width: number, height: number): boolean {
  * alertId and the snapshot of the alert it closes.
  */
 export class TrackAlertPublisher {
-  readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0 };
+  readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0, clipsSkipped: 0 };
   private readonly states = new Map<string, AlertState | 'suppressed'>();
   /** Per alert key: the last queued write, so the alert's events go out in order. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -110,13 +114,13 @@ export class TrackAlertPublisher {
       const snapshot = await this.snapshot(cam, e);
       const input = this.input(cam, e, 'open', { hasSnapshot: !!snapshot });
       const alert = await this.options.stream.add(input, snapshot);
-      const s: AlertState = { alertId: alert.id, snapshotOf: snapshot ? alert.id : undefined, clip: Promise.resolve() };
+      const s: AlertState = { alertId: alert.id, snapshotOf: snapshot ? alert.id : undefined, clip: Promise.resolve(), firstClip: new AbortController() };
       this.states.set(key, s);
       await this.options.openAlerts.mark(cam.cameraId, { ...input, alertId: alert.id, lastEventId: alert.id, snapshotOf: s.snapshotOf } satisfies OpenAlert);
       this.counters.opened++;
       this.logger.info({ camera: cam.cameraId, label: e.label, score: e.score, id: alert.id }, `alert: ${e.label} on ${cam.cameraId}`);
       // The open event does not wait for its clip: the next event of the alert points at it.
-      s.clip = this.clip(cam, e, s);
+      s.clip = this.clip(cam, e, s, s.firstClip.signal);
       await this.deliver(alert);
       return;
     }
@@ -136,6 +140,8 @@ export class TrackAlertPublisher {
     }
     // Closed: the final clip covers the whole track (as far as the ring still holds it), then the crops.
     this.states.delete(key);
+    // Behind many cameras' clips, the first one may not have started: the closing clip replaces it.
+    state.firstClip.abort();
     await state.clip;
     await this.clip(cam, e, state);
     const pngs = await Promise.all(cam.bestCrops(e.tracks).map((c) => encodePng(c.rgb, c.width, c.height)));
@@ -178,7 +184,7 @@ export class TrackAlertPublisher {
     }
   }
 
-  private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState): Promise<void> {
+  private async clip(cam: TrackedCamera, e: TrackAlertEvent, state: AlertState, skip?: AbortSignal): Promise<void> {
     const seconds = this.options.clipSeconds;
     const encoder = this.options.clips;
     if (seconds <= 0 || !encoder) return;
@@ -186,10 +192,14 @@ export class TrackAlertPublisher {
     if (frames.length < 2) return;
     const release = cam.ring.hold(frames);
     try {
-      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps).finally(release);
+      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps, skip).finally(release);
       await this.options.stream.putClip(state.alertId, mp4);
       state.clipOf = state.alertId;
     } catch (err) {
+      if (skip?.aborted && err === skip.reason) {
+        this.counters.clipsSkipped++;
+        return;
+      }
       this.logger.warn({ err, camera: cam.cameraId, alertId: state.alertId }, 'evidence clip not made');
     }
   }

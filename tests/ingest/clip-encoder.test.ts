@@ -37,6 +37,36 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
 
+  it('skips a clip whose signal aborts while it waits its turn, and encodes the rest in order', async () => {
+    encoder = new ClipEncoder();
+    const frames = Array.from({ length: 10 }, (_, i) => frame(i * 5));
+    const superseded = new AbortController();
+    const first = encoder.encode(frames, 64, 48, 5);
+    const skipped = encoder.encode(frames, 64, 48, 5, superseded.signal);
+    const last = encoder.encode(frames.slice(0, 4), 64, 48, 5);
+    expect(encoder.queued).toBe(2);
+    superseded.abort(new Error('superseded by the closing clip'));
+    await expect(skipped).rejects.toThrow('superseded by the closing clip');
+    for (const mp4 of await Promise.all([first, last])) expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
+  it('times each clip from the start of its encoding, not from when it was queued behind others', async () => {
+    const big = Array.from({ length: 20 }, () => Buffer.alloc(320 * 240 * 3, 90).fill(200, 0, 320 * 40 * 3));
+    const probe = new ClipEncoder();
+    let t = Date.now();
+    await probe.encode(big, 320, 240, 5);
+    const firstMs = Date.now() - t;
+    t = Date.now();
+    await probe.encode(big, 320, 240, 5);
+    const nextMs = Date.now() - t;
+    await probe.close();
+    // Each clip gets several times what one takes; twelve queued at once take far longer than that.
+    const timeoutMs = Math.max(4 * nextMs, 2 * firstMs);
+    encoder = new ClipEncoder({ timeoutMs });
+    const results = await Promise.allSettled(Array.from({ length: 12 }, () => encoder.encode(big, 320, 240, 5)));
+    expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+  }, 60_000);
+
   it('refuses empty clips and work after close', async () => {
     encoder = new ClipEncoder();
     await expect(encoder.encode([], 64, 48, 5)).rejects.toThrow(/no frames/);
