@@ -21,6 +21,10 @@
  * and watches N passes: each pass should alert as the clip played once does (a clip counts as alerted
  * when any pass did; the report also names clips where a pass judged otherwise than the offline replay).
  *
+ * BENCH_SOURCE=http serves the clips from a web server that ignores range requests (as python's
+ * http.server) and adds them by their http:// URL, with file paths refused (ingest.allowFileUrls off):
+ * a video file on a web server should be judged as the same file added by its path.
+ *
  * BENCH_FOLDS (5), BENCH_FOLD_LIMIT (all folds; k: the first k only), BENCH_FOLD_FROM (1), BENCH_SEED (1), BENCH_CONCURRENCY
  * (4), BENCH_INGEST (ingest settings over the defaults, JSON), BENCH_PHOTOS (photographs for the crop model; empty: none), BENCH_TRACKS (default
  * .cache/bench-tracks, built from ../shared/data/videos when absent, as bench:quality builds it).
@@ -42,6 +46,7 @@ import { summarise } from '../trainer/track/evaluate-clips.js';
 import { trainTrackModel } from '../trainer/track/train-track-model.js';
 import { clipFolds, readTrackSet, type ClipRecord } from '../trainer/track/track-set.js';
 import { detectionTable } from './support/detection-table.js';
+import { startHttpVideoServer } from './support/http-video-server.js';
 import { SQUEEZENET } from './support/realistic-model.js';
 import { skywatchEnv } from './support/skywatch-env.js';
 
@@ -54,6 +59,8 @@ const SEED = Number(process.env.BENCH_SEED ?? 1);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 /** 0: play-once cameras; N: looping cameras (the default of a file camera) watched for N passes. */
 const PASSES = Number(process.env.BENCH_PASSES ?? 0);
+/** `file`: cameras by file path; `http`: the same files from a local web server without range requests. */
+const SOURCE = process.env.BENCH_SOURCE === 'http' ? 'http' : 'file';
 /** Ingest settings over the defaults, as JSON (e.g. '{"maxFrameLagMs":0}'): compare a setting under the same load. */
 const INGEST = JSON.parse(process.env.BENCH_INGEST ?? '{}') as Record<string, unknown>;
 const PHOTOS = path.resolve(process.env.BENCH_PHOTOS ?? '../shared/data/images/train');
@@ -96,9 +103,9 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
 }
 
 /** Plays one clip as a play-once camera and turns its drone alerts into the outcome the offline judge reports. */
-async function playClip(url: string, clip: ClipRecord): Promise<LiveClip> {
+async function playClip(url: string, clip: ClipRecord, videos: (relative: string) => string): Promise<LiveClip> {
   const t0 = Date.now();
-  const body = { name: clip.id, url: path.join(VIDEOS, clip.label, clip.clip), ...(PASSES ? {} : { loop: false }) };
+  const body = { name: clip.id, url: videos(`${clip.label}/${clip.clip}`), ...(PASSES ? {} : { loop: false }) };
   const res = await request(`${url}/v1/cameras`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   if (res.status !== 201 && res.status !== 200) throw new Error(`POST /v1/cameras for ${clip.id}: ${res.status} ${await res.text()}`);
   const { id } = (await res.json()) as { id: string };
@@ -162,7 +169,7 @@ async function writeResults(): Promise<void> {
   await mkdir('bench/results', { recursive: true });
   await writeFile(RESULTS, JSON.stringify({
     command: 'npm run bench:quality:live',
-    settings: { folds: FOLDS, passes: PASSES, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, ingest: INGEST, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
+    settings: { folds: FOLDS, passes: PASSES, source: SOURCE, foldFrom: FOLD_FROM, foldLimit: Math.min(FOLD_LIMIT, FOLDS), seed: SEED, concurrency: CONCURRENCY, ingest: INGEST, photos: process.env.BENCH_PHOTOS !== '' && existsSync(PHOTOS) ? PHOTOS : null },
     live: { summary: summarise(liveOutcomes), outcomes: liveOutcomes },
     offline: { summary: summarise(offline), outcomes: offline },
     disagree: disagreements(),
@@ -179,6 +186,8 @@ const foldReports: unknown[] = [];
 /** Crop jobs the worker answered, and those it dropped by reason (`deadline`: waited in the queue longer than ingest.frameDeadlineMs). */
 const workerJobs = { inferred: 0 };
 const workerDropped: Record<string, number> = {};
+const web = SOURCE === 'http' ? await startHttpVideoServer({ root: VIDEOS, ranges: false }) : null;
+const videos = (relative: string) => (web ? web.url(relative) : path.join(VIDEOS, relative));
 for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   const registryDir = path.join(root, `registry-${f}`);
   const trainStarted = Date.now();
@@ -206,7 +215,7 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   console.log(`fold ${f + 1}/${FOLDS}: model ${trained.version} trained in ${(trainSeconds / 60).toFixed(1)} min; playing its ${held.length} held-out clips (load average ${load()})`);
 
   const prefix = `live-quality-${f}-${Date.now()}`;
-  const config = loadConfig({ env: skywatchEnv(), overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: true, demoCamera: false, ...INGEST } } });
+  const config = loadConfig({ env: skywatchEnv(), overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: SOURCE === 'file', demoCamera: false, ...INGEST } } });
   const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true }, demoCamera: false });
   const playStarted = Date.now();
   const loadBefore = os.loadavg()[0];
@@ -218,7 +227,7 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
     const queue = [...held];
     foldLive = (await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
       const mine: LiveClip[] = [];
-      for (let clip = queue.shift(); clip; clip = queue.shift()) mine.push(await playClip(url, clip));
+      for (let clip = queue.shift(); clip; clip = queue.shift()) mine.push(await playClip(url, clip, videos));
       return mine;
     }))).flat();
     foldWorker = { inferred: running.worker!.counters.inferred, dropped: { ...running.worker!.counters.dropped } };
@@ -250,4 +259,5 @@ const notEnded = live.filter((c) => c.endState !== (PASSES ? 'live' : 'ended')).
 console.log(`frames decoded ${decoded}, dropped by ingest ${dropped}, crop jobs the worker inferred ${workerJobs.inferred}, dropped ${JSON.stringify(workerDropped)}; cameras that did not end: ${notEnded.join(', ') || 'none'}`);
 console.log(`folds ${FOLD_FROM} to ${Math.min(FOLD_LIMIT, FOLDS)} of ${FOLDS}, seed ${SEED}, ${CONCURRENCY} cameras at once: total ${((Date.now() - started) / 60000).toFixed(1)} min; load average ${load()}; ${os.cpus().length} cores; ${new Date().toISOString()}`);
 await writeResults();
+await web?.close();
 process.exit(0);

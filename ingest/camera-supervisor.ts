@@ -127,7 +127,7 @@ export class CameraSupervisor {
   private carried: { gate: FramePipeline; buffers: FramePool; width: number; height: number } | null = null;
   /** The clock of the connection now decoding (a carried pipeline's wall times are read on it). */
   private clock = new StreamClock();
-  /** The main stream's size as probed, kept for a looping file's next pass (the same file). */
+  /** What ffprobe said of the main stream, kept for a looping file's next pass (the same file). */
   private probed: { input: string; video: VideoProbe } | null = null;
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   /** The last FPS_WINDOW frames: when each arrived, and how late after its capture time (ms). */
@@ -351,11 +351,11 @@ export class CameraSupervisor {
       // server is a file too (its twin matched by timestamps), a live stream is matched by arrival.
       crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null));
       const known = again && this.probed?.input === source.input ? this.probed.video : null;
-      const size = known ?? (await probeVideoUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
-      this.probed = { input: source.input, video: size };
+      const probe = known ?? (await probeVideoUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
+      this.probed = { input: source.input, video: probe };
       // A video file on a web server is played as a file camera (camera.ts, playedAsRecording), from a
       // local copy (web-recordings.ts). The transfer has its own idle timeout, not the connect watchdog.
-      source = playedAsRecording(source, size.durationMs, camera);
+      source = playedAsRecording(source, probe.durationMs, camera);
       const recordings = this.options.recordings;
       if (source.kind === 'http' && source.realtime && recordings) {
         const input = source.input;
@@ -373,8 +373,8 @@ export class CameraSupervisor {
       const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
       // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
       await slot('next');
-      const width = carried?.width ?? even(camera.width ?? Math.min(size.width, MAX_DECODE_WIDTH));
-      const height = carried?.height ?? even((size.height * width) / size.width);
+      const width = carried?.width ?? even(camera.width ?? Math.min(probe.width, MAX_DECODE_WIDTH));
+      const height = carried?.height ?? even((probe.height * width) / probe.width);
       // Frames are decoded into buffers the pipeline gives back when its ring lets them go (frame-pool.ts).
       const buffers = carried?.buffers ?? new FramePool(width * height * 3);
       const gate = carried?.gate ?? this.options.pipeline(camera.id, { width, height, fps: camera.fps, buffers, wallTime: (at) => this.clock.wall(at), recording }, camera);

@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A web server for camera tests: video files with range requests (as nginx or a CDN serves a
- * recording), and a live MJPEG stream (multipart/x-mixed-replace, as IP cameras send) that never ends.
+ * A web server for camera tests and benchmarks: video files with range requests (as nginx or a CDN
+ * serves a recording) or without (as python's http.server), and a live MJPEG stream
+ * (multipart/x-mixed-replace, as IP cameras send) that never ends.
  */
 export interface HttpVideoServer {
   /** URL of a file served (by its name in `files`) or of the live stream (`live.mjpeg`). */
@@ -14,9 +16,22 @@ export interface HttpVideoServer {
   close(): Promise<void>;
 }
 
-/** `ranges: false` ignores range requests, as python's http.server does; `redirects` answer 302 to another URL. */
-export async function startHttpVideoServer(options: { files?: Record<string, string>; mjpeg?: { frames: Buffer[]; fps: number }; ranges?: boolean; redirects?: Record<string, string> }): Promise<HttpVideoServer> {
+/**
+ * `files`: names served and their paths; `root`: every file under a folder, by its relative path.
+ * `ranges: false` ignores range requests, as python's http.server does; `redirects` answer 302 to another URL.
+ */
+export async function startHttpVideoServer(options: { files?: Record<string, string>; root?: string; mjpeg?: { frames: Buffer[]; fps: number }; ranges?: boolean; redirects?: Record<string, string> }): Promise<HttpVideoServer> {
   const files = new Map(Object.entries(options.files ?? {}).map(([name, file]) => [name, readFileSync(file)]));
+  const underRoot = (name: string): Buffer | undefined => {
+    if (!options.root) return undefined;
+    const file = path.resolve(options.root, name);
+    if (!file.startsWith(path.resolve(options.root) + path.sep)) return undefined;
+    try {
+      return statSync(file).isFile() ? readFileSync(file) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const timers = new Set<NodeJS.Timeout>();
   let fileRequests = 0;
   const server = createServer((req, res) => {
@@ -24,7 +39,7 @@ export async function startHttpVideoServer(options: { files?: Record<string, str
     if (name === 'live.mjpeg' && options.mjpeg) return streamMjpeg(res, options.mjpeg, timers);
     const moved = options.redirects?.[name];
     if (moved) return void res.writeHead(302, { location: moved }).end();
-    const body = files.get(name);
+    const body = files.get(name) ?? underRoot(name);
     if (!body) return void res.writeHead(404).end();
     fileRequests++;
     if (options.ranges === false) return void res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': body.length }).end(body);

@@ -14,7 +14,7 @@ import { WebRecordings } from '../../ingest/web-recordings.js';
 import type { TrackedCamera } from '../../ingest/tracked-camera.js';
 import type { FramePipelineFactory } from '../../ingest/frame-sink.js';
 import { makeClip } from '../support/clips.js';
-import { startHttpVideoServer } from '../support/http-video-server.js';
+import { startHttpVideoServer } from '../../bench/support/http-video-server.js';
 import { startRtspServer, type RtspServer } from '../support/rtsp-server.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
