@@ -24,7 +24,7 @@ async function rest<T>(method: string, route: string, body?: unknown, token = AD
   if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${await res.text()}`);
   return (res.status === 204 ? null : await res.json()) as T;
 }
-const cameras = async () => (await rest<{ cameras: Array<{ id: string; name: string; alertZones?: unknown; threshold?: number }> }>('GET', 'v1/cameras')).cameras;
+const cameras = async () => (await rest<{ cameras: Array<{ id: string; name: string; alertZones?: unknown; threshold?: number; loop?: boolean }> }>('GET', 'v1/cameras')).cameras;
 const tile = (id: string) => page.locator(`li.camera[data-camera-id="${id}"]`);
 
 describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras, models, system, phone', () => {
@@ -93,6 +93,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await page.getByLabel('Name').fill('Twice');
     await page.getByLabel(/Stream URL/).fill('rtsp://127.0.0.1:9/twice');
     await page.getByLabel('Enabled').uncheck();
+    await page.getByLabel(/play it once/).check();
     const saved = page.waitForResponse((r) => r.url().endsWith('/v1/cameras') && r.request().method() === 'POST');
     await page.locator('#cam-save').dblclick();
     expect(await page.locator('#cam-save').isDisabled()).toBe(true);
@@ -100,6 +101,9 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await expect.poll(() => page.locator('#cam-save').isDisabled(), { timeout: 15_000 }).toBe(false);
     await expect.poll(async () => (await cameras()).filter((c) => c.name === 'Twice').length, { timeout: 10_000 }).toBe(1);
     expect((await cameras()).filter((c) => c.name === 'Twice')).toHaveLength(1);
+    expect((await cameras()).find((c) => c.name === 'Twice')!.loop).toBe(false);
+    // The form was reset: the next camera loops unless asked.
+    expect(await page.getByLabel(/play it once/).isChecked()).toBe(false);
 
     await page.getByLabel('Name').fill('Typed');
     await page.getByLabel(/Stream URL/).fill('rtsp://127.0.0.1:9/typed');
@@ -111,6 +115,7 @@ describe.skipIf(!existsSync(CHROMIUM) || !existsSync(CLIP))('dashboard: cameras,
     await expect.poll(() => page.locator('#cam-save').isDisabled(), { timeout: 15_000 }).toBe(false);
     expect(await page.getByLabel('Name').inputValue()).toBe('Next one');
     expect((await cameras()).filter((c) => c.name === 'Typed')).toHaveLength(1);
+    expect((await cameras()).find((c) => c.name === 'Typed')!.loop).toBeUndefined();
     await page.unroute('**/v1/cameras');
   }, 150_000);
 

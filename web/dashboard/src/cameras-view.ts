@@ -47,6 +47,7 @@ export class CamerasView {
     fps: h('input', { id: 'cam-fps', name: 'fps', type: 'number', min: 0.1, max: 60, step: 0.1, value: 5 }),
     threshold: h('input', { id: 'cam-threshold', name: 'threshold', type: 'number', min: 0, max: 1, step: 0.01, placeholder: 'server default' }),
     enabled: h('input', { id: 'cam-enabled', name: 'enabled', type: 'checkbox', checked: true }),
+    playOnce: h('input', { id: 'cam-play-once', name: 'playOnce', type: 'checkbox' }),
   };
   private labelBoxes: HTMLInputElement[] = [];
   private readonly labelField = h('fieldset', { class: 'labels', 'aria-describedby': 'cam-labels-error' }, h('legend', {}, 'Labels that raise an alert'));
@@ -67,12 +68,13 @@ export class CamerasView {
     this.form.append(
       this.formTitle,
       field('name', 'Name'),
-      field('url', 'Stream URL (rtsp, http, or a file when allowed)'),
+      field('url', 'Stream URL (rtsp, http, a video file on a web server, or a file path when allowed)'),
       field('cropUrl', 'Higher-resolution stream of the same view, for crops of small objects (optional)'),
       this.cropRemoveField,
       h('div', { class: 'row fields' }, field('fps', 'Frames per second to analyse'), field('threshold', 'Alert threshold (0 to 1)')),
       this.labelField,
       h('div', { class: 'field check' }, this.inputs.enabled, h('label', { for: 'cam-enabled' }, 'Enabled')),
+      h('div', { class: 'field check' }, this.inputs.playOnce, h('label', { for: 'cam-play-once' }, 'A video file: play it once, then stop (otherwise it plays again and again)')),
       this.zones.el,
       this.errors.zones,
       this.formError,
@@ -214,6 +216,7 @@ export class CamerasView {
     const labels = cam.labels ?? ['drone'];
     for (const box of this.labelBoxes) box.checked = labels.includes(box.value);
     this.inputs.enabled.checked = cam.enabled;
+    this.inputs.playOnce.checked = cam.loop === false;
     const st = cam.status ?? {};
     const hasFrame = st.lastFrameAt != null || st.state === 'live';
     this.zones.setPicture(hasFrame ? withToken(`v1/cameras/${encodeURIComponent(cam.id)}/snapshot.jpg?t=${Date.now()}`) : null, st.width && st.height ? st.width / st.height : 16 / 9);
@@ -269,6 +272,8 @@ export class CamerasView {
     this.showErrors(local);
     if (Object.keys(local).length) return;
     const body: Record<string, unknown> = { name, fps, enabled: this.inputs.enabled.checked };
+    // Sent when it says something: play once, or a camera that played once set back to looping.
+    if (this.inputs.playOnce.checked || this.editing?.loop === false) body.loop = !this.inputs.playOnce.checked;
     if (url) body.url = url;
     const cropUrl = submitted.cropUrl.trim();
     if (cropUrl) body.cropUrl = cropUrl;

@@ -86,6 +86,8 @@ export interface Camera {
   cropUrl?: string;
   fps: number;
   enabled: boolean;
+  /** File cameras: false plays the file once (the camera then reports `ended`); absent or true loops. */
+  loop?: boolean;
   status?: CameraStatus;
   motionMasks?: Polygon[];
   alertZones?: Polygon[];
