@@ -425,8 +425,11 @@ export class CameraSupervisor {
           // (ffmpeg waits with it) instead of dropping this frame's crops.
           if (recording) await unwatched(() => gate.room?.(abort.signal));
           this.latest = { data: frame.data, width, height, buffers };
-          // The crop stream's twin of this frame, waited for up to one frame period when that stream lags.
-          const detail = crops ? await crops.match(seenAt, 1000 / camera.fps) : null;
+          // The crop stream's twin of this frame, waited for up to one frame period when that stream lags
+          // (a live frame must not wait longer); a recording waits for it, starting or lagging: on a busy
+          // machine the larger file's decoder fell behind, and half of a clip's crops (11 of 23 once)
+          // were cut from the main stream.
+          const detail = crops ? await (recording ? crops.match(seenAt, RECORDING_TWIN_WAIT_MS, true) : crops.match(seenAt, 1000 / camera.fps)) : null;
           result = await gate.process(frame.data, ++this.seq, capturedAt, detail ?? undefined);
         }
         // Counted with its outcome, so decoded = gated + queued + dropped at every moment.
@@ -477,6 +480,9 @@ export class CameraSupervisor {
 }
 
 const MAX_CROP_STREAM_WIDTH = 3840;
+
+/** Longest a recording's frame waits for its crop-stream twin (a twin stream that broke stops the wait). */
+const RECORDING_TWIN_WAIT_MS = 5_000;
 
 function even(n: number): number {
   return Math.max(2, 2 * Math.round(n / 2));

@@ -87,6 +87,9 @@ export class CropStream {
   private readonly kept: KeptFrame[] = [];
   /** Ends a `match` waiting for the next frame. */
   private readonly nextFrame = new WakeableDelay();
+  /** The latest main-stream moment asked for (match), and its wake-up for a file twin held back. */
+  private reached = -Infinity;
+  private readonly mainMoved = new WakeableDelay();
   private pool: FramePool | null = null;
   private running: Promise<void> | null = null;
   private abort: AbortController | null = null;
@@ -114,6 +117,7 @@ export class CropStream {
     this.stopping = true;
     this.abort?.abort();
     this.backoffWait.wake();
+    this.mainMoved.wake();
     await this.running;
     this.kept.length = 0;
     this.state = 'stopped';
@@ -131,13 +135,18 @@ export class CropStream {
 
   /**
    * The crop-stream frame of the same moment as a main frame captured at `capturedAt`, waiting up to
-   * `maxWaitMs` for it when this stream runs a little behind (a larger picture takes longer to decode);
-   * null when none is within half a frame period. Its pixels are valid until the caller's next await:
-   * read them synchronously.
+   * `maxWaitMs` for it when this stream runs behind (a larger picture takes longer to decode); null when
+   * none is within half a frame period. `untilLive`: also wait while this stream is still starting (a
+   * recording's twin file, started with each pass, may deliver its first frame after the main one's).
+   * Its pixels are valid until the caller's next await: read them synchronously.
    */
-  async match(capturedAt: number, maxWaitMs: number): Promise<DetailFrame | null> {
+  async match(capturedAt: number, maxWaitMs: number, untilLive = false): Promise<DetailFrame | null> {
+    this.reached = Math.max(this.reached, capturedAt);
+    this.mainMoved.wake();
     const end = Date.now() + maxWaitMs;
-    while (this.state === 'live' && this.kept.length && this.timeOf(this.kept[this.kept.length - 1]) < capturedAt - this.toleranceMs) {
+    const behind = () => this.state === 'live' && this.kept.length > 0 && this.timeOf(this.kept[this.kept.length - 1]) < capturedAt - this.toleranceMs;
+    const starting = () => untilLive && (this.state === 'connecting' || (this.state === 'live' && this.kept.length === 0));
+    while (behind() || starting()) {
       const left = end - Date.now();
       if (left <= 0) break;
       await this.nextFrame.wait(left);
@@ -220,6 +229,13 @@ export class CropStream {
           stderrTail = line;
         },
       })) {
+        // A file twin plays no further ahead of the main stream than the frames it keeps: a recording's
+        // main stream is held up (waiting for room, a busy machine) while this one would play on at its
+        // own pace, dropping frames the main stream had yet to reach (2 of 20 unmatched in a 4 s clip).
+        while (o.playOnce && !this.stopping && this.kept.length >= KEPT_FRAMES && this.timeOf(this.kept[0]) >= this.reached - this.toleranceMs) {
+          if (watchdog) clearTimeout(watchdog);
+          await this.mainMoved.wait(1_000);
+        }
         arm(o.watchdogMs);
         this.kept.push({ rgb: frame.data, ptsMs: frame.ptsMs, localAt: clock.wall(clock.capture(frame.ptsMs)) });
         // A frame leaving the kept few goes back to the decoder's pool: nothing reads it asynchronously.
