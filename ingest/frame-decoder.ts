@@ -51,7 +51,7 @@ export interface VideoProbe {
 export function probeVideo(input: string, probeOptions: string[] = []): Promise<VideoProbe> {
   return new Promise((resolve, reject) => {
     ffmpeg.ffprobe(input, probeOptions, (err, data) => {
-      if (err) return reject(new SkywatchError('DATA_INVALID', `ffprobe cannot read ${input}: ${String(err.message ?? err).split('\n')[0]}`));
+      if (err) return reject(new SkywatchError('DATA_INVALID', `ffprobe cannot read ${input}: ${ffprobeReason(String(err.message ?? err), input)}`));
       const video = data.streams.find((s) => s.codec_type === 'video');
       if (!video?.width || !video.height) return reject(new SkywatchError('DATA_INVALID', `${input} has no video stream`));
       const [n, d] = String(video.avg_frame_rate ?? '0/1').split('/').map(Number);
@@ -60,6 +60,18 @@ export function probeVideo(input: string, probeOptions: string[] = []): Promise<
       resolve({ width: video.width, height: video.height, fps: n && d ? n / d : null, durationMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null });
     });
   });
+}
+
+/**
+ * Why ffprobe failed, in its own last words ("Server returned 404 Not Found", "Connection refused"):
+ * fluent-ffmpeg's message starts "ffprobe exited with code 1", then the version banner, and only its
+ * last line says what went wrong (without it, an operator and the dashboard saw only the exit code).
+ */
+function ffprobeReason(message: string, input: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const last = lines.length > 1 ? lines[lines.length - 1] : '';
+  if (!last || /^(ffprobe version|built with|configuration:|lib[a-z]+ +\d)/.test(last)) return lines[0] ?? message;
+  return last.startsWith(`${input}: `) ? last.slice(input.length + 2) : last;
 }
 
 /** probeVideo, given up when `signal` aborts: ffprobe cannot be cancelled, but a stop or a watchdog must not wait for it. */

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSkywatchError } from '../../core/errors.js';
 import { decodeFrames, probeVideo } from '../../ingest/frame-decoder.js';
+import { startHttpVideoServer } from '../../bench/support/http-video-server.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sw-decode-'));
 const REAL = path.resolve('../shared/data/videos/drone');
@@ -35,6 +36,19 @@ describe('decodeFrames', () => {
     const scaled = await collect(decodeFrames(clip, { fps: 2, width: 80 }));
     expect(scaled[0]).toMatchObject({ width: 80, height: 60 });
     expect(scaled[0].data.length).toBe(80 * 60 * 3);
+  });
+
+  it('probes a file\'s length, and says in ffprobe\'s own words why a source cannot be read', async () => {
+    expect((await probeVideo(testsrc(2))).durationMs).toBeCloseTo(2000, -2);
+    const web = await startHttpVideoServer({});
+    try {
+      await expect(probeVideo(web.url('missing.mp4'))).rejects.toThrow(`ffprobe cannot read ${web.url('missing.mp4')}: Server returned 404 Not Found`);
+    } finally {
+      await web.close();
+    }
+    const text = path.join(mkdtempSync(path.join(tmpdir(), 'sw-probe-')), 'notes.mp4');
+    writeFileSync(text, 'not a video');
+    await expect(probeVideo(text)).rejects.toThrow(/: Invalid data found when processing input$/);
   });
 
   it('gives a slow consumer the same frames as a fast one (reading waits for the consumer)', async () => {
