@@ -123,9 +123,10 @@ export const configSchema = z.strictObject({
      */
     loopsAsLive: bool.default(false),
     /**
-     * A video file on a web server (an HTTP(S) URL with a length) is fetched to a local copy up to this
-     * size and played from it: servers without range requests (python's http.server) cannot serve an
-     * MP4 whose index is at its end to ffmpeg directly. A larger file is played from the server.
+     * A video file on a web server (an HTTP(S) URL with a length) is fetched to a local copy and played
+     * from it: servers without range requests (python's http.server) cannot serve an MP4 whose index is
+     * at its end to ffmpeg directly. The copies of an ingest process take at most this much disk
+     * together (in the system's temporary folder); a file that does not fit is played from the server.
      */
     webFileMaxBytes: int(0).default(1024 * 1024 * 1024),
     leaseMs: int(500).default(10_000),

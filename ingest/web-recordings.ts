@@ -13,18 +13,21 @@ import { SkywatchError } from '../core/errors.js';
  * ffmpeg reads an MP4 whose index (`moov`) follows its data by seeking back, which needs range
  * requests; the simplest servers (python's http.server) ignore them, and such a file then fails to
  * decode at all. A recording is finite, so it is fetched once and played from the copy, every pass
- * of a looping camera included; a file larger than `maxBytes` is left on the server and played from
- * there. Copies live in a folder of this process, removed when the camera goes and at `close`.
+ * of a looping camera included. The copies take at most `maxBytes` together: a file that does not fit
+ * is left on the server and played from there. Copies live in a folder of this process, removed when
+ * the camera goes and at `close`.
  */
 export class WebRecordings {
   private dir: Promise<string> | null = null;
-  private readonly copies = new Map<string, { url: string; file: string }>();
+  private readonly copies = new Map<string, { url: string; file: string; bytes: number }>();
+  /** Bytes of the copies kept and being fetched. */
+  private used = 0;
 
   constructor(private readonly options: { maxBytes: number; root?: string }) {}
 
   /**
    * The local copy of `url` for this camera (fetched now unless it already has it), or null when the
-   * file is larger than maxBytes. Throws CAMERA_FETCH_FAILED when the server refuses, redirects or
+   * file does not fit in what maxBytes leaves. Throws CAMERA_FETCH_FAILED when the server refuses, redirects or
    * stops sending for `idleMs`; `signal` aborts the transfer.
    */
   async copy(cameraId: string, url: string, signal: AbortSignal, idleMs: number): Promise<string | null> {
@@ -50,7 +53,7 @@ export class WebRecordings {
       const res = await fetch(url, { redirect: 'error', signal: both });
       if (res.status !== 200 || !res.body) throw new Error(`HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length'));
-      if (Number.isFinite(length) && length > this.options.maxBytes) {
+      if (Number.isFinite(length) && length > this.options.maxBytes - this.used) {
         await res.body.cancel();
         return null;
       }
@@ -58,16 +61,18 @@ export class WebRecordings {
       body.on('data', (chunk: Buffer) => {
         awake();
         bytes += chunk.length;
-        if (bytes > this.options.maxBytes) {
+        this.used += chunk.length;
+        if (this.used > this.options.maxBytes) {
           tooLarge = true;
           body.destroy();
         }
       });
       await pipeline(body, createWriteStream(partial));
       await rename(partial, file);
-      this.copies.set(cameraId, { url, file });
+      this.copies.set(cameraId, { url, file, bytes });
       return file;
     } catch (err) {
+      this.used -= bytes;
       await rm(partial, { force: true });
       if (tooLarge) return null;
       if (signal.aborted) throw err;
@@ -82,12 +87,15 @@ export class WebRecordings {
   async forget(cameraId: string): Promise<void> {
     const known = this.copies.get(cameraId);
     this.copies.delete(cameraId);
-    if (known) await rm(known.file, { force: true });
+    if (!known) return;
+    this.used -= known.bytes;
+    await rm(known.file, { force: true });
   }
 
   /** Removes every copy and the folder. */
   async close(): Promise<void> {
     this.copies.clear();
+    this.used = 0;
     const dir = this.dir;
     this.dir = null;
     if (dir) await rm(await dir, { recursive: true, force: true });
