@@ -50,7 +50,7 @@ export class WebRecordings {
     try {
       awake();
       // Redirects are refused, not followed: the host that was checked is the host read from.
-      const res = await fetch(url, { redirect: 'error', signal: both });
+      const res = await fetch(withoutCredentials(url), { redirect: 'error', signal: both, headers: basicAuth(url) });
       if (res.status !== 200 || !res.body) throw new Error(`HTTP ${res.status}`);
       const length = Number(res.headers.get('content-length'));
       if (Number.isFinite(length) && length > this.options.maxBytes - this.used) {
@@ -100,4 +100,21 @@ export class WebRecordings {
     this.dir = null;
     if (dir) await rm(await dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `user:pass@` of a camera URL as an Authorization header: ffmpeg sends it so, and fetch refuses a URL
+ * that carries credentials.
+ */
+function basicAuth(url: string): Record<string, string> {
+  const { username, password } = new URL(url);
+  if (!username && !password) return {};
+  return { authorization: `Basic ${Buffer.from(`${decodeURIComponent(username)}:${decodeURIComponent(password)}`).toString('base64')}` };
+}
+
+function withoutCredentials(url: string): string {
+  const bare = new URL(url);
+  bare.username = '';
+  bare.password = '';
+  return bare.href;
 }

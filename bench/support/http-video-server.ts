@@ -18,9 +18,10 @@ export interface HttpVideoServer {
 
 /**
  * `files`: names served and their paths; `root`: every file under a folder, by its relative path.
- * `ranges: false` ignores range requests, as python's http.server does; `redirects` answer 302 to another URL.
+ * `ranges: false` ignores range requests, as python's http.server does; `redirects` answer 302 to another URL;
+ * `basicAuth`: every request needs these credentials.
  */
-export async function startHttpVideoServer(options: { files?: Record<string, string>; root?: string; mjpeg?: { frames: Buffer[]; fps: number }; ranges?: boolean; redirects?: Record<string, string> }): Promise<HttpVideoServer> {
+export async function startHttpVideoServer(options: { files?: Record<string, string>; root?: string; mjpeg?: { frames: Buffer[]; fps: number }; ranges?: boolean; redirects?: Record<string, string>; basicAuth?: { user: string; pass: string } }): Promise<HttpVideoServer> {
   const files = new Map(Object.entries(options.files ?? {}).map(([name, file]) => [name, readFileSync(file)]));
   const underRoot = (name: string): Buffer | undefined => {
     if (!options.root) return undefined;
@@ -36,6 +37,10 @@ export async function startHttpVideoServer(options: { files?: Record<string, str
   let fileRequests = 0;
   const server = createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname.slice(1));
+    const auth = options.basicAuth;
+    if (auth && req.headers.authorization !== `Basic ${Buffer.from(`${auth.user}:${auth.pass}`).toString('base64')}`) {
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="camera"' }).end();
+    }
     if (name === 'live.mjpeg' && options.mjpeg) return streamMjpeg(res, options.mjpeg, timers);
     const moved = options.redirects?.[name];
     if (moved) return void res.writeHead(302, { location: moved }).end();

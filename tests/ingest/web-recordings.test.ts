@@ -42,6 +42,18 @@ describe('WebRecordings (local copies of video files on web servers)', () => {
     expect(() => statSync(folder)).toThrow();
   });
 
+  it('sends the URL\'s user and password as ffmpeg does (fetch refuses a URL that carries them)', async () => {
+    const { dir, clip } = await fixture();
+    const web = await startHttpVideoServer({ files: { 'clip.mp4': clip }, basicAuth: { user: 'viewer', pass: 'p@ss word' } });
+    cleanups.push(() => web.close());
+    const copies = new WebRecordings({ maxBytes: 10_000_000, root: dir });
+    cleanups.push(() => copies.close());
+    const url = web.url('clip.mp4').replace('http://', 'http://viewer:p%40ss%20word@');
+    const copy = await copies.copy('cam_a', url, never, 5000);
+    expect(readFileSync(copy!).equals(readFileSync(clip))).toBe(true);
+    await expect(copies.copy('cam_b', web.url('clip.mp4'), never, 5000)).rejects.toThrow(/HTTP 401/);
+  });
+
   it('fails with CAMERA_FETCH_FAILED on an error answer or a redirect, leaving no partial file', async () => {
     const { dir, web } = await fixture();
     const copies = new WebRecordings({ maxBytes: 10_000_000, root: dir });
