@@ -359,7 +359,13 @@ export class CameraSupervisor {
       const recordings = this.options.recordings;
       if (source.kind === 'http' && source.realtime && recordings) {
         const input = source.input;
-        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs));
+        // A copy that fails (an error answer, a certificate Node does not trust where ffmpeg does not
+        // check) leaves the file to be read from the server, under ffmpeg's own rules and errors.
+        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs).catch((err: unknown) => {
+          if (abort.signal.aborted) throw err;
+          this.logger.warn({ camera: camera.id, err: maskSecrets((err as Error).message, camera.url) }, 'the video file could not be copied; reading it from the server');
+          return null;
+        }));
         if (copy) source = playedFromCopy(source, copy);
       }
       // Only a live stream skips frames to catch up: its frames are stale once late. A file is a

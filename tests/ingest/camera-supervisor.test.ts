@@ -498,6 +498,18 @@ describe('CameraSupervisor over HTTP', () => {
     expect(copies()).toEqual([]);
   }, 120_000);
 
+  it('a video file whose copy fails is read from the server instead', async () => {
+    const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-http-nocopy-')), 'moving.mp4'), { moving: true, seconds: 2 });
+    const web = await startHttpVideoServer({ files: { 'moving.mp4': clip } });
+    cleanups.push(() => web.close());
+    // No folder to copy into.
+    const recordings = new WebRecordings({ maxBytes: 10_000_000, root: path.join(clip, 'not-a-folder') });
+    const { supervisor, seen } = superviseHttp(camera(web.url('moving.mp4')), new MemoryFrameSink(), { recordings });
+    await waitFor('a pass played from the server', () => seen.passes.length >= 2, 40_000);
+    expect(seen.passes[0].frames.length).toBeGreaterThanOrEqual(9);
+    expect(supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
+  }, 60_000);
+
   it('a camera URL that redirects is not followed, by ffmpeg or by the copy (the host checked is the host read)', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-http-moved-')), 'moving.mp4'), { moving: true, seconds: 2 });
     const target = await startHttpVideoServer({ files: { 'moving.mp4': clip } });
