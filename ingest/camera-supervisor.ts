@@ -357,7 +357,9 @@ export class CameraSupervisor {
       // local copy (web-recordings.ts). The transfer has its own idle timeout, not the connect watchdog.
       source = playedAsRecording(source, probe.durationMs, camera);
       const recordings = this.options.recordings;
-      if (source.kind === 'http' && source.realtime && recordings) {
+      // A playlist (a finished HLS or DASH recording) names its segments relative to its own URL: a
+      // copy of the playlist alone would point nowhere, and its segments need no ranges anyway.
+      if (source.kind === 'http' && source.realtime && recordings && !PLAYLIST_FORMATS.has(probe.format ?? '')) {
         const input = source.input;
         // A copy that fails (an error answer, a certificate Node does not trust where ffmpeg does not
         // check) leaves the file to be read from the server, under ffmpeg's own rules and errors.
@@ -486,6 +488,9 @@ export class CameraSupervisor {
 }
 
 const MAX_CROP_STREAM_WIDTH = 3840;
+
+/** ffprobe's names of formats that are playlists of segments (ffmpeg reads each segment whole). */
+const PLAYLIST_FORMATS = new Set(['hls', 'dash']);
 
 /** Longest a recording's frame waits for its crop-stream twin (a twin stream that broke stops the wait). */
 const RECORDING_TWIN_WAIT_MS = 5_000;

@@ -45,6 +45,8 @@ export interface VideoProbe {
   fps: number | null;
   /** The container's duration; null for a live stream (RTSP, MJPEG over HTTP, a live HLS playlist). */
   durationMs: number | null;
+  /** ffprobe's format name (`mov,mp4,m4a,3gp,3g2,mj2`, `hls`, `mpjpeg`...). */
+  format: string | null;
 }
 
 /** Probes a video (file or stream URL) with ffprobe. */
@@ -57,7 +59,7 @@ export function probeVideo(input: string, probeOptions: string[] = []): Promise<
       const [n, d] = String(video.avg_frame_rate ?? '0/1').split('/').map(Number);
       // fluent-ffmpeg hands "N/A" over as the string or as NaN; only a positive finite length counts.
       const seconds = Number(data.format?.duration);
-      resolve({ width: video.width, height: video.height, fps: n && d ? n / d : null, durationMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null });
+      resolve({ width: video.width, height: video.height, fps: n && d ? n / d : null, durationMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : null, format: data.format?.format_name ?? null });
     });
   });
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -497,6 +497,27 @@ describe('CameraSupervisor over HTTP', () => {
     expect(big.supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
     expect(copies()).toEqual([]);
   }, 120_000);
+
+  it('a finished HLS recording (a playlist with a length) plays as a file camera from the server, its playlist not copied', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sw-http-hls-'));
+    const clip = makeClip(path.join(dir, 'moving.mp4'), { moving: true, seconds: 2 });
+    const hls = path.join(dir, 'hls');
+    mkdirSync(hls);
+    execFileSync('ffmpeg', ['-y', '-loglevel', 'error', '-i', clip, '-c:v', 'libx264', '-force_key_frames', 'expr:gte(t,n_forced*1)', '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', path.join(hls, 'rec.m3u8')]);
+    expect(readdirSync(hls).filter((f) => f.endsWith('.ts')).length).toBeGreaterThanOrEqual(2);
+    const web = await startHttpVideoServer({ root: hls, ranges: false });
+    cleanups.push(() => web.close());
+    const recordings = new WebRecordings({ maxBytes: 10_000_000, root: dir });
+    cleanups.push(() => recordings.close());
+    const { supervisor, seen } = superviseHttp(camera(web.url('rec.m3u8')), new MemoryFrameSink(), { recordings });
+    await waitFor('a second pass played', () => seen.passes.length >= 3, 40_000);
+    expect(seen.recording).toEqual([true]);
+    expect(seen.passes[0].frames.length).toBeGreaterThanOrEqual(9);
+    expect(seen.passes[0].at.at(-1)! - seen.passes[0].at[0]).toBeGreaterThan(1200);
+    expect(seen.passes[1].frames).toEqual(seen.passes[0].frames);
+    expect(supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
+    expect(readdirSync(dir).filter((f) => f.startsWith('skywatch-recordings-'))).toEqual([]);
+  }, 60_000);
 
   it('a video file whose copy fails is read from the server instead', async () => {
     const clip = makeClip(path.join(mkdtempSync(path.join(tmpdir(), 'sw-http-nocopy-')), 'moving.mp4'), { moving: true, seconds: 2 });
