@@ -276,7 +276,7 @@ export class CameraSupervisor {
   }
 
   /** The camera's crop stream for this connection, started; null without `cropUrl` or when its URL is refused. */
-  private async startCropStream(watchdogMs: number, hosts: CameraHostPolicy, anchor?: () => number | null): Promise<CropStream | null> {
+  private async startCropStream(watchdogMs: number, hosts: CameraHostPolicy, anchor: () => number | null, heldToMain: () => boolean): Promise<CropStream | null> {
     const { camera } = this.options;
     if (!camera.cropUrl) return null;
     const mask = (text: string) => maskSecrets(maskSecrets(text, camera.cropUrl!), camera.url);
@@ -293,7 +293,7 @@ export class CameraSupervisor {
     this.cropStream = new CropStream({
       input: source.input, ...played(source), loop: this.endless(source),
       probed: (probe) => played(playedAsRecording(source, probe.durationMs, camera)),
-      fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor,
+      fps: camera.fps, maxWidth: MAX_CROP_STREAM_WIDTH, watchdogMs, anchor, heldToMain,
       backoffMinMs: this.options.backoffMinMs, backoffMaxMs: this.options.backoffMaxMs, spawns: this.options.spawns, mask, logger: this.logger.child({ stream: 'crop' }),
     });
     this.cropStream.start();
@@ -310,6 +310,8 @@ export class CameraSupervisor {
     const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
     let source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
     await checkResolvedHost(source.input, hosts);
+    /** Judged whole (set once the source is probed, below). */
+    let recording = false;
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -349,7 +351,8 @@ export class CameraSupervisor {
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
       // Read when frames are matched, by which time the main stream is probed: a video file on a web
       // server is a file too (its twin matched by timestamps), a live stream is matched by arrival.
-      crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null));
+      // A recording's twin is also held to the main stream's pace (crop-stream.ts).
+      crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null), () => recording);
       const known = again && this.probed?.input === source.input ? this.probed.video : null;
       const probe = known ?? (await probeVideoUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
       this.probed = { input: source.input, video: probe };
@@ -378,7 +381,7 @@ export class CameraSupervisor {
       // or not: files are how recordings are replayed and clips evaluated, and with live rules 12 looping
       // sky clips on 2 cores lost 5% of their frames and 3 of 59 clips were judged otherwise than played
       // once. ingest.loopsAsLive keeps the live rules for a looping file standing in for a live camera.
-      const recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
+      recording = source.playOnce || (source.replay && !this.options.loopsAsLive);
       // Probed: its ffmpeg goes before cameras not started yet (spawn-limiter.ts).
       await slot('next');
       const width = carried?.width ?? even(camera.width ?? Math.min(probe.width, MAX_DECODE_WIDTH));

@@ -51,6 +51,11 @@ export interface CropStreamOptions {
    * same moment. Absent for live streams, whose frames are timed by their arrival as the main stream's are.
    */
   anchor?: () => number | null;
+  /**
+   * Whether the main stream is a recording now: then this stream, a file, plays no further ahead of it
+   * than the frames it keeps. A live main stream skips frames when behind, and is not waited for.
+   */
+  heldToMain?: () => boolean;
   /** How the stream is played once ffprobe has seen it (a video file on a web server plays as a file). */
   probed?: (probe: VideoProbe) => Partial<Pick<CropStreamOptions, 'inputOptions' | 'realtime' | 'playOnce'>>;
   /** The ingestor's pace for starting processes, which ffprobe and ffmpeg of this stream wait for too. */
@@ -232,7 +237,7 @@ export class CropStream {
         // A file twin plays no further ahead of the main stream than the frames it keeps: a recording's
         // main stream is held up (waiting for room, a busy machine) while this one would play on at its
         // own pace, dropping frames the main stream had yet to reach (2 of 20 unmatched in a 4 s clip).
-        while (o.playOnce && !this.stopping && this.kept.length >= KEPT_FRAMES && this.timeOf(this.kept[0]) >= this.reached - this.toleranceMs) {
+        while (o.playOnce && o.heldToMain?.() && !this.stopping && this.kept.length >= KEPT_FRAMES && this.timeOf(this.kept[0]) >= this.reached - this.toleranceMs) {
           if (watchdog) clearTimeout(watchdog);
           await this.mainMoved.wait(1_000);
         }
