@@ -46,6 +46,11 @@ export interface CameraStatus {
   lagMs: number | null;
   /** When the state last changed. */
   since: number;
+  /**
+   * A video file on a web server being copied before it plays (`connecting` meanwhile): bytes so far and
+   * the file's length when the server said it; null otherwise.
+   */
+  fetching: { bytes: number; total: number | null } | null;
   /** The second, higher-resolution stream crops are cut from (`cropUrl`); null without one. */
   cropStream: CropStreamStatus | null;
 }
@@ -129,6 +134,8 @@ export class CameraSupervisor {
   private clock = new StreamClock();
   /** What ffprobe said of the main stream, kept for a looping file's next pass (the same file). */
   private probed: { input: string; video: VideoProbe } | null = null;
+  /** The copy of a web video file under way (status). */
+  private fetching: { bytes: number; total: number | null } | null = null;
   private readonly drops: Record<DropReason, number> = { in_flight: 0, no_model: 0, sink: 0, behind: 0 };
   /** The last FPS_WINDOW frames: when each arrived, and how late after its capture time (ms). */
   private readonly recent: Array<{ at: number; lagMs: number }> = [];
@@ -180,6 +187,7 @@ export class CameraSupervisor {
       lastFrameAt: this.recent.at(-1)?.at ?? null,
       lagMs: this.state === 'live' && this.recent.length ? Math.max(...this.recent.map((f) => f.lagMs)) : null,
       since: this.since,
+      fetching: this.fetching,
       cropStream: this.cropStream?.status() ?? null,
     };
   }
@@ -366,10 +374,15 @@ export class CameraSupervisor {
         const input = source.input;
         // A copy that fails (an error answer, a certificate Node does not trust where ffmpeg does not
         // check) leaves the file to be read from the server, under ffmpeg's own rules and errors.
-        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs).catch((err: unknown) => {
+        const progress = (bytes: number, total: number | null) => {
+          this.fetching = { bytes, total };
+        };
+        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs, progress).catch((err: unknown) => {
           if (abort.signal.aborted) throw err;
           this.logger.warn({ camera: camera.id, err: maskSecrets((err as Error).message, camera.url) }, 'the video file could not be copied; reading it from the server');
           return null;
+        }).finally(() => {
+          this.fetching = null;
         }));
         if (copy) source = playedFromCopy(source, copy);
       }

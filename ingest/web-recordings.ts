@@ -28,9 +28,10 @@ export class WebRecordings {
   /**
    * The local copy of `url` for this camera (fetched now unless it already has it), or null when the
    * file does not fit in what maxBytes leaves. Throws CAMERA_FETCH_FAILED when the server refuses, redirects or
-   * stops sending for `idleMs`; `signal` aborts the transfer.
+   * stops sending for `idleMs`; `signal` aborts the transfer. `progress` hears of every chunk (bytes so
+   * far, and the length when the server said it).
    */
-  async copy(cameraId: string, url: string, signal: AbortSignal, idleMs: number): Promise<string | null> {
+  async copy(cameraId: string, url: string, signal: AbortSignal, idleMs: number, progress?: (bytes: number, total: number | null) => void): Promise<string | null> {
     const known = this.copies.get(cameraId);
     if (known?.url === url) return known.file;
     await this.forget(cameraId);
@@ -61,6 +62,7 @@ export class WebRecordings {
       body.on('data', (chunk: Buffer) => {
         awake();
         bytes += chunk.length;
+        progress?.(bytes, Number.isFinite(length) ? length : null);
         this.used += chunk.length;
         if (this.used > this.options.maxBytes) {
           tooLarge = true;

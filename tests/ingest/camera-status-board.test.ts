@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 const status = (id: string, state: CameraState, since: number, lastError: string | null = null): CameraStatus & { ingestor: string } => ({
-  id, state, lastError, fps: 0, framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, drops: { in_flight: 0, no_model: 0, sink: 0, behind: 0 }, restarts: 0, passes: 0, width: null, height: null, lastFrameAt: null, lagMs: null, since, cropStream: null, ingestor: 'i1',
+  id, state, lastError, fps: 0, framesDecoded: 0, framesGated: 0, framesQueued: 0, framesDropped: 0, drops: { in_flight: 0, no_model: 0, sink: 0, behind: 0 }, restarts: 0, passes: 0, width: null, height: null, lastFrameAt: null, lagMs: null, since, fetching: null, cropStream: null, ingestor: 'i1',
 });
 
 describe('CameraStatusBoard state changes', () => {

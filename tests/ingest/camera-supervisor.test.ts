@@ -476,7 +476,7 @@ describe('CameraSupervisor over HTTP', () => {
     expect(seen.passes[0].frames.length).toBeGreaterThanOrEqual(9);
     expect(seen.passes[1].frames).toEqual(seen.passes[0].frames);
     expect(seen.recording).toEqual([true]);
-    expect(supervisor.status()).toMatchObject({ restarts: 0, lastError: null });
+    expect(supervisor.status()).toMatchObject({ restarts: 0, lastError: null, fetching: null });
     // ffprobe once, the copy once: the passes play from the copy.
     const requests = plain.fileRequests;
     expect(requests).toBeLessThanOrEqual(3);

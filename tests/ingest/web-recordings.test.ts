@@ -27,8 +27,11 @@ describe('WebRecordings (local copies of video files on web servers)', () => {
     const { dir, clip, web, size } = await fixture();
     const copies = new WebRecordings({ maxBytes: Math.floor(1.5 * size), root: dir });
     cleanups.push(() => copies.close());
-    const first = await copies.copy('cam_a', web.url('clip.mp4'), never, 5000);
+    const heard: Array<[number, number | null]> = [];
+    const first = await copies.copy('cam_a', web.url('clip.mp4'), never, 5000, (bytes, total) => heard.push([bytes, total]));
     expect(first).not.toBeNull();
+    // Progress for the camera's status: bytes so far, and the length the server gave.
+    expect(heard.at(-1)).toEqual([size, size]);
     expect(readFileSync(first!).equals(readFileSync(clip))).toBe(true);
     // Asked again (the next pass): the same copy, not fetched again.
     expect(await copies.copy('cam_a', web.url('clip.mp4'), never, 5000)).toBe(first);

@@ -173,7 +173,10 @@ export class CamerasView {
     const cropText = !crop ? '' : crop.state === 'live' ? ` · crops from ${crop.width}x${crop.height}` : ` · crop stream ${crop.state}${crop.lastError ? `: ${crop.lastError}` : ''}`;
     // Under half a second late is a camera keeping up; past it the operator sees that alerts come late.
     const lagText = typeof st.lagMs === 'number' && st.lagMs >= 500 ? ` · ${(st.lagMs / 1000).toFixed(1)} s behind` : '';
-    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped${lagText}${cropText}`;
+    // A video file on a web server is copied before it plays: a large one takes a while.
+    const mb = (n: number) => (n / 1e6).toFixed(1);
+    const fetchText = st.fetching ? ` · fetching the file: ${mb(st.fetching.bytes)}${st.fetching.total ? ` of ${mb(st.fetching.total)}` : ''} MB` : '';
+    tile.stats.textContent = `${typeof st.fps === 'number' ? st.fps.toFixed(1) : '–'} fps measured (${cam.fps} asked) · ${st.framesDropped ?? 0} dropped${lagText}${cropText}${fetchText}`;
     tile.toggle.textContent = cam.enabled ? 'Disable' : 'Enable';
     if (dead) {
       const since = downSince(cam);

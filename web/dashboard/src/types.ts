@@ -70,6 +70,8 @@ export interface CameraStatus {
   restarts?: number;
   /** A looping file camera: times it started its file again from the beginning. */
   passes?: number;
+  /** A video file on a web server being copied before it plays. */
+  fetching?: { bytes: number; total: number | null } | null;
   width?: number | null;
   height?: number | null;
   cropStream?: { state: string; lastError: string | null; width: number | null; height: number | null } | null;
