@@ -27,8 +27,8 @@ export class WebRecordings {
 
   /**
    * The local copy of `url` for this camera (fetched now unless it already has it), or null when the
-   * file does not fit in what maxBytes leaves. Throws CAMERA_FETCH_FAILED when the server refuses, redirects or
-   * stops sending for `idleMs`; `signal` aborts the transfer. `progress` hears of every chunk (bytes so
+   * file does not fit in what maxBytes leaves. Throws CAMERA_FETCH_FAILED when the server refuses,
+   * redirects or stops sending for `idleMs`; `signal` aborts the transfer. `progress` hears of every chunk (bytes so
    * far, and the length when the server said it).
    */
   async copy(cameraId: string, url: string, signal: AbortSignal, idleMs: number, progress?: (bytes: number, total: number | null) => void): Promise<string | null> {
@@ -74,7 +74,8 @@ export class WebRecordings {
       this.copies.set(cameraId, { url, file, bytes });
       return file;
     } catch (err) {
-      this.used -= bytes;
+      // (close() during a transfer has already set the count to 0.)
+      this.used = Math.max(0, this.used - bytes);
       await rm(partial, { force: true });
       if (tooLarge) return null;
       if (signal.aborted) throw err;
