@@ -61,6 +61,7 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
     framesDropped: worker ? Object.values(worker.counters.dropped).reduce((a, b) => a + b, 0) : 0,
     alertsOpened: ingest.publisher?.counters.opened ?? 0,
     alertsSuppressed: ingest.publisher?.counters.suppressed ?? 0,
+    evidenceClipsSkipped: ingest.publisher?.counters.clipsSkipped ?? 0,
   }));
   registerPipelineMetrics(server.metrics.registry, {
     cameras: parts.ingesting ? () => ingest.ingestor.overview().cameras : undefined,

@@ -274,6 +274,31 @@ export class CameraSupervisor {
   }
 
   /**
+   * A web video file's source played from its local copy (web-recordings.ts); the source itself for
+   * anything else. A playlist (a finished HLS or DASH recording) names its segments relative to its own
+   * URL: a copy of the playlist alone would point nowhere, and its segments need no ranges anyway. A
+   * copy that fails (an error answer, a certificate Node.js does not trust where ffmpeg does not check)
+   * leaves the file to be read from the server, under ffmpeg's own rules and errors.
+   */
+  private async fromLocalCopy(source: FfmpegSource, probe: VideoProbe, signal: AbortSignal): Promise<FfmpegSource> {
+    const { camera, recordings, watchdogMs } = this.options;
+    if (source.kind !== 'http' || !source.realtime || !recordings || PLAYLIST_FORMATS.has(probe.format ?? '')) return source;
+    const progress = (bytes: number, total: number | null) => {
+      this.fetching = { bytes, total };
+    };
+    try {
+      const copy = await recordings.copy(camera.id, source.input, signal, watchdogMs, progress);
+      return copy ? playedFromCopy(source, copy) : source;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.logger.warn({ camera: camera.id, err: maskSecrets((err as Error).message, camera.url) }, 'the video file could not be copied; reading it from the server');
+      return source;
+    } finally {
+      this.fetching = null;
+    }
+  }
+
+  /**
    * Ends a pipeline's tracks now; their last alerts are written after (the track owner keeps the
    * pipeline until it is drained, and waits for it at shutdown). A looping file's next pass, a
    * reconnect or a stop does not wait for that: the ingestor stops deleted cameras one after another,
@@ -318,8 +343,8 @@ export class CameraSupervisor {
     const hosts = this.options.hosts ?? STRICT_HOST_POLICY;
     let source = ffmpegInput(camera, this.options.allowFileUrls, watchdogMs, hosts);
     await checkResolvedHost(source.input, hosts);
-    /** Judged whole (set once the source is probed, below). */
-    let recording = false;
+    /** Judged whole; null until the source is probed (below). */
+    let recording: boolean | null = null;
     const abort = new AbortController();
     this.connection = abort;
     let watchdog: NodeJS.Timeout | null = null;
@@ -359,33 +384,18 @@ export class CameraSupervisor {
       // Started first, so both streams come up together: a file's twin is matched by its timestamps.
       // Read when frames are matched, by which time the main stream is probed: a video file on a web
       // server is a file too (its twin matched by timestamps), a live stream is matched by arrival.
-      // A recording's twin is also held to the main stream's pace (crop-stream.ts).
-      crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null), () => recording);
+      // A recording's twin is also held to the main stream's pace (crop-stream.ts), and so is a file twin
+      // while the main stream is still being probed: a probe slower than the few frames the twin keeps (1.5 s,
+      // as under load) left the recording's first frames without twins.
+      crops = await this.startCropStream(watchdogMs, hosts, () => (source.realtime ? clock.wallAnchor : null), () => recording !== false);
       const known = again && this.probed?.input === source.input ? this.probed.video : null;
       const probe = known ?? (await probeVideoUnlessAborted(source.input, source.options, abort.signal, 'aborted'));
       this.probed = { input: source.input, video: probe };
       // A video file on a web server is played as a file camera (camera.ts, playedAsRecording), from a
-      // local copy (web-recordings.ts). The transfer has its own idle timeout, not the connect watchdog.
+      // local copy when it has one. The transfer has its own idle timeout, not the connect watchdog.
       source = playedAsRecording(source, probe.durationMs, camera);
-      const recordings = this.options.recordings;
-      // A playlist (a finished HLS or DASH recording) names its segments relative to its own URL: a
-      // copy of the playlist alone would point nowhere, and its segments need no ranges anyway.
-      if (source.kind === 'http' && source.realtime && recordings && !PLAYLIST_FORMATS.has(probe.format ?? '')) {
-        const input = source.input;
-        // A copy that fails (an error answer, a certificate Node does not trust where ffmpeg does not
-        // check) leaves the file to be read from the server, under ffmpeg's own rules and errors.
-        const progress = (bytes: number, total: number | null) => {
-          this.fetching = { bytes, total };
-        };
-        const copy = await unwatched(() => recordings.copy(camera.id, input, abort.signal, watchdogMs, progress).catch((err: unknown) => {
-          if (abort.signal.aborted) throw err;
-          this.logger.warn({ camera: camera.id, err: maskSecrets((err as Error).message, camera.url) }, 'the video file could not be copied; reading it from the server');
-          return null;
-        }).finally(() => {
-          this.fetching = null;
-        }));
-        if (copy) source = playedFromCopy(source, copy);
-      }
+      const asFile = source;
+      source = (await unwatched(() => this.fromLocalCopy(asFile, probe, abort.signal))) ?? asFile;
       // Only a live stream skips frames to catch up: its frames are stale once late. A file is a
       // recording, and a file camera that falls behind plays every frame, later (the frames are scored
       // late rather than not at all: the worker's deadline counts only the wait in its queue).

@@ -84,7 +84,7 @@ export class ClipEncoder {
           continue;
         }
         try {
-          job.resolve(await this.encodeNow(job.frames, job.width, job.height, job.fps));
+          job.resolve(await this.encodeNow(job));
         } catch (err) {
           job.reject(err);
         }
@@ -94,7 +94,7 @@ export class ClipEncoder {
     }
   }
 
-  private async encodeNow(frames: readonly Buffer[], width: number, height: number, fps: number): Promise<Buffer> {
+  private async encodeNow({ frames, width, height, fps }: Queued): Promise<Buffer> {
     const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
     try {
       const input = path.join(dir, 'frames.rgb');

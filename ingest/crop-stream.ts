@@ -192,7 +192,9 @@ export class CropStream {
       this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'crop stream disconnected; crops come from the main stream until it is back');
       await this.backoffWait.wait(wait);
     }
-    this.kept.length = 0;
+    // A file twin at its end keeps its last frames until the camera stops it: the main stream, held up,
+    // may not have reached them yet (clearing them here left a recording's last 2 frames without twins).
+    if (this.stopping) this.kept.length = 0;
     this.state = 'stopped';
   }
 
