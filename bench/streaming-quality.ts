@@ -215,7 +215,7 @@ for (let f = FOLD_FROM - 1; f < Math.min(FOLD_LIMIT, FOLDS); f++) {
   console.log(`fold ${f + 1}/${FOLDS}: model ${trained.version} trained in ${(trainSeconds / 60).toFixed(1)} min; playing its ${held.length} held-out clips (load average ${load()})`);
 
   const prefix = `live-quality-${f}-${Date.now()}`;
-  const config = loadConfig({ env: skywatchEnv(), overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { allowFileUrls: SOURCE === 'file', demoCamera: false, ...INGEST } } });
+  const config = loadConfig({ env: skywatchEnv(), overrides: { stateDir: path.join(root, `state-${f}`), registry: registryDir, redis: { prefix }, api: { port: 0 }, ingest: { ...(SOURCE === 'http' ? { allowFileUrls: false } : {}), demoCamera: false, ...INGEST } } });
   const running = await runRoles({ config, logger: silentLogger, registry: new ModelRegistry(new LocalStore(registryDir)), roles: { api: true, ingest: true, worker: true }, demoCamera: false });
   const playStarted = Date.now();
   const loadBefore = os.loadavg()[0];

@@ -99,7 +99,12 @@ export const configSchema = z.strictObject({
     cacheDir: z.string().optional(),
   }).prefault({}),
   ingest: z.strictObject({
-    allowFileUrls: bool.default(false),
+    /**
+     * File paths as camera URLs. Unset: allowed without tokens (the API then answers this machine's
+     * own processes only, which can read its files anyway) and refused with tokens (a network's
+     * clients must not make the server read its files). `true` / `false` decide in both modes.
+     */
+    allowFileUrls: bool.optional(),
     watchdogSeconds: num(1).default(10),
     backoffMinMs: int(10).default(500),
     backoffMaxMs: int(100).default(30_000),
@@ -427,4 +432,9 @@ export function resolveLocal(p: string): string {
 /** True when the API is reachable without a token, which is only allowed on loopback. */
 export function tokensConfigured(config: Config): boolean {
   return config.api.viewerTokens.length > 0 || config.api.adminTokens.length > 0;
+}
+
+/** Whether cameras may be file paths: as configured, else only while the API serves this machine alone (no tokens). */
+export function fileUrlsAllowed(config: Config): boolean {
+  return config.ingest.allowFileUrls ?? !tokensConfigured(config);
 }

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../core/redis-client.js';
-import { tokensConfigured, type Config } from '../core/config.js';
+import { fileUrlsAllowed, tokensConfigured, type Config } from '../core/config.js';
 import type { Logger } from '../core/logger.js';
 import type { CameraRules } from './camera.js';
 import { cameraHostPolicy } from './camera-hosts.js';
@@ -33,7 +33,8 @@ export function createIngest(deps: { config: Config; redis: RedisClient; pipelin
   const leases = new CameraLeases(redis, prefix, id, s.leaseMs);
   const roster = new IngestorRoster(redis, prefix, id, s.leaseMs);
   const hosts = cameraHostPolicy(s, tokensConfigured(config));
+  const allowFileUrls = fileUrlsAllowed(config);
   const recordings = new WebRecordings({ maxBytes: s.webFileMaxBytes });
-  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: s, board, logger: deps.logger, hosts, maxCameras: s.maxCameras, roster, recordings });
-  return { store, board, ingestor, rules: { allowFileUrls: s.allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
+  const ingestor = new Ingestor({ store, leases, pipeline: deps.pipeline, settings: { ...s, allowFileUrls }, board, logger: deps.logger, hosts, maxCameras: s.maxCameras, roster, recordings });
+  return { store, board, ingestor, rules: { allowFileUrls, defaultFps: s.defaultFps, hosts, maxCameras: s.maxCameras } };
 }

@@ -21,7 +21,7 @@ export interface IngestorOptions {
   leases: CameraLeases;
   /** Each camera connection's pipeline (motion, tracking, crops, queue): a TrackOwner's `pipelineFor`. */
   pipeline: FramePipelineFactory;
-  settings: Pick<Config['ingest'], 'allowFileUrls' | 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'leaseMs'> & Partial<Pick<Config['ingest'], 'spawnsPerSecond' | 'maxFrameLagMs' | 'loopsAsLive'>>;
+  settings: Pick<Config['ingest'], 'watchdogSeconds' | 'backoffMinMs' | 'backoffMaxMs' | 'leaseMs'> & { allowFileUrls: boolean } & Partial<Pick<Config['ingest'], 'spawnsPerSecond' | 'maxFrameLagMs' | 'loopsAsLive'>>;
   /** Hosts cameras may reach (createIngest gives the configured policy); strict by default. */
   hosts?: CameraHostPolicy;
   /** Where status and snapshots are published for API processes elsewhere. */

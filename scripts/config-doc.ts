@@ -30,4 +30,7 @@ subscriptions need a viewer or admin token and management needs an admin token (
 Camera hosts: with \`SKYWATCH_CAMERA_DENY_HOSTS\` unset, camera URLs may not point at link-local,
 unspecified, multicast or broadcast addresses, nor at loopback when tokens are set. A non-empty
 \`SKYWATCH_CAMERA_ALLOW_HOSTS\` is the whole list of allowed hosts. See docs/SECURITY.md.
+
+File paths as cameras: with \`SKYWATCH_ALLOW_FILE_URLS\` unset, allowed without tokens (the API answers
+this machine alone) and refused with tokens; \`true\` or \`false\` decides in both modes.
 `);

@@ -191,4 +191,18 @@ describe('createIngest', () => {
     }
     expect(await redis.get(`${prefix}:cfg:ingest:lease:${cam.id}`)).toBeNull();
   });
+
+  it('allows file paths by default only while the API has no tokens, and a setting decides in either mode', () => {
+    const rulesWith = (env: Record<string, string>) => createIngest({ config: loadConfig({ env: { SKYWATCH_REDIS_PREFIX: `${prefix}:modes`, ...env } }), redis, pipeline: new MemoryFrameSink().pipelines() }).rules;
+    const token = 'a'.repeat(32);
+    const workstation = rulesWith({});
+    expect(workstation.allowFileUrls).toBe(true);
+    expect(createCamera({ name: 'clip', url: clip }, workstation).url).toBe(clip);
+    const network = rulesWith({ SKYWATCH_ADMIN_TOKENS: token });
+    expect(network.allowFileUrls).toBe(false);
+    expect(() => createCamera({ name: 'clip', url: clip }, network)).toThrow(expect.objectContaining({ code: 'CAMERA_URL_SCHEME' }));
+    expect(rulesWith({ SKYWATCH_VIEWER_TOKENS: token }).allowFileUrls).toBe(false);
+    expect(rulesWith({ SKYWATCH_ALLOW_FILE_URLS: 'false' }).allowFileUrls).toBe(false);
+    expect(rulesWith({ SKYWATCH_ADMIN_TOKENS: token, SKYWATCH_ALLOW_FILE_URLS: 'true' }).allowFileUrls).toBe(true);
+  });
 });

@@ -29,7 +29,7 @@ const motion = {
 
 const writable = {
   name: { type: 'string', minLength: 1, maxLength: 100 },
-  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'rtsp://, rtsps://, http(s):// (MJPEG, HLS, or a video file on a web server, played as a file camera), or a file path when ingest.allowFileUrls. Credentials are stored, never returned.' },
+  url: { type: 'string', minLength: 1, maxLength: 2048, description: 'rtsp://, rtsps://, http(s):// (MJPEG, HLS, or a video file on a web server, played as a file camera), or a file path on the server (allowed without tokens, or as ingest.allowFileUrls says). Credentials are stored, never returned.' },
   cropUrl: { type: ['string', 'null'], maxLength: 2048, description: 'optional second, higher-resolution stream of the same view (e.g. the RTSP main stream beside a sub stream in `url`): small objects are cropped from it while motion runs on `url`. Same rules and masking as `url`; null (PATCH) removes it.' },
   fps: { type: 'number', minimum: 0.1, maximum: 60 },
   enabled: { type: 'boolean' },

@@ -68,7 +68,7 @@ export class CamerasView {
     this.form.append(
       this.formTitle,
       field('name', 'Name'),
-      field('url', 'Stream URL (rtsp, http, a video file on a web server, or a file path when allowed)'),
+      field('url', 'Stream URL (rtsp, http, a video file on a web server, or a file path on the server where allowed)'),
       field('cropUrl', 'Higher-resolution stream of the same view, for crops of small objects (optional)'),
       this.cropRemoveField,
       h('div', { class: 'row fields' }, field('fps', 'Frames per second to analyse'), field('threshold', 'Alert threshold (0 to 1)')),
