@@ -23,6 +23,8 @@ export const names = (prefix: string) => ({
   /** Ingestors alive (sorted set: id -> when its membership expires, ms on Redis's clock). */
   ingestors: `${prefix}:ingest:roster`,
   cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
+  /** Play-once cameras that played to their end (hash cameraId -> the camera's updatedAt then and its final status); never expires. */
+  camerasEnded: `${prefix}:ingest:ended`,
   cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
   /** Set while someone looks at a camera's preview: only those cameras' frames are encoded and published. */
   cameraSnapshotWanted: (cameraId: string) => `${prefix}:ingest:snapshot-wanted:${cameraId}`,

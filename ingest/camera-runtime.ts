@@ -7,4 +7,12 @@ export interface CameraRuntime {
   snapshot(cameraId: string): Promise<Buffer | null>;
   /** Cameras were created, changed or deleted: act on it now rather than on the next tick. */
   refresh(): Promise<void>;
+  /**
+   * Play-once cameras that played to their end: camera id -> the camera's `updatedAt` when it ended.
+   * Such a camera holds no ingest slot and does not count against `ingest.maxCameras`; a change to it
+   * (a new `updatedAt`) plays it again.
+   */
+  ended(): Promise<Map<string, number>>;
+  /** A camera was changed or deleted: what is kept of its end goes. */
+  forgetEnded(cameraId: string): Promise<void>;
 }

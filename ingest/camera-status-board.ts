@@ -11,6 +11,20 @@ export interface CameraChange {
   at: number;
 }
 
+/** What is kept of a play-once camera that played to its end. */
+interface EndedRecord {
+  updatedAt: number;
+  status: CameraStatus;
+}
+
+function parseJson<T>(json: string): T | null {
+  try {
+    return JSON.parse(json) as T;
+  } catch {
+    return null;
+  }
+}
+
 /** How long a preview request keeps a camera's frames published (a dashboard asks every few seconds). */
 const PREVIEW_WANTED_MS = 30_000;
 /** How often a request for a preview not published yet looks again. */
@@ -19,6 +33,10 @@ const PREVIEW_POLL_MS = 200;
 /**
  * Camera status and latest snapshot as published by the ingestor that holds each camera, readable by
  * any API process. Entries expire, so a camera whose ingestor died shows no stale "live" state.
+ *
+ * A play-once camera that played to its end is the exception: its final status is kept (no expiry,
+ * keepEnded) until the camera changes or is deleted, so the ingestor frees its slot and lease, `ended`
+ * survives restarts (the recording is not played again), and every API process still reports it.
  *
  * Previews are published on demand: encoding every camera's latest frame as JPEG on every ingest pass
  * cost the ingest process about as much as a camera's motion detection, for pictures nobody looked at.
@@ -68,12 +86,29 @@ export class CameraStatusBoard implements CameraRuntime {
 
   async status(cameraId: string): Promise<CameraStatus | null> {
     const json = await this.redis.get(this.n.cameraStatus(cameraId));
-    if (!json) return null;
-    try {
-      return JSON.parse(json) as CameraStatus;
-    } catch {
-      return null;
+    if (json) return parseJson<CameraStatus>(json);
+    const ended = await this.redis.hget(this.n.camerasEnded, cameraId);
+    return ended ? parseJson<EndedRecord>(ended)?.status ?? null : null;
+  }
+
+  /** Keeps a play-once camera's final status (`ended`) for as long as the camera stays as it was (`updatedAt`). */
+  async keepEnded(status: CameraStatus, updatedAt: number): Promise<void> {
+    const record: EndedRecord = { updatedAt, status };
+    await this.redis.hset(this.n.camerasEnded, status.id, JSON.stringify(record));
+  }
+
+  async ended(): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.n.camerasEnded);
+    const ended = new Map<string, number>();
+    for (const [id, json] of Object.entries(all)) {
+      const updatedAt = parseJson<EndedRecord>(json)?.updatedAt;
+      if (typeof updatedAt === 'number') ended.set(id, updatedAt);
     }
+    return ended;
+  }
+
+  async forgetEnded(cameraId: string): Promise<void> {
+    await this.redis.hdel(this.n.camerasEnded, cameraId);
   }
 
   /**

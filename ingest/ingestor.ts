@@ -115,6 +115,8 @@ export class Ingestor implements CameraRuntime {
     this.timer = null;
     this.renewTimer = null;
     await this.chain;
+    // Recordings that ended since the last pass are kept as ended, so the next start does not play them again.
+    for (const supervisor of this.supervisors.values()) await this.keepIfEnded(supervisor);
     const ids = [...this.supervisors.keys()];
     await Promise.all(ids.map((id) => this.drop(id, options.release ?? true)));
     await this.options.recordings?.close();
@@ -145,6 +147,14 @@ export class Ingestor implements CameraRuntime {
     return (await this.options.board?.status(cameraId)) ?? null;
   }
 
+  async ended(): Promise<Map<string, number>> {
+    return (await this.options.board?.ended()) ?? new Map();
+  }
+
+  async forgetEnded(cameraId: string): Promise<void> {
+    await this.options.board?.forgetEnded(cameraId);
+  }
+
   /** Reconnect attempts counted for a camera since it last delivered frames (kept across leases). */
   backoffAttempts(cameraId: string): number {
     return this.backoffs.get(cameraId)?.attempts ?? 0;
@@ -162,10 +172,30 @@ export class Ingestor implements CameraRuntime {
   }
 
   private async tick(): Promise<void> {
-    const { leases } = this.options;
-    const cameras = new Map((await this.options.store.list()).filter((c) => c.enabled).map((c) => [c.id, c]));
+    const { leases, board } = this.options;
+    const stored = await this.options.store.list();
+    const ended = board ? await board.ended() : new Map<string, number>();
+    // What is kept of an end goes with a camera that was deleted or changed since (a change plays it again).
+    const current = new Map(stored.map((c) => [c.id, c.updatedAt]));
+    for (const [id, updatedAt] of ended) {
+      if (current.get(id) === updatedAt) continue;
+      await board?.forgetEnded(id);
+      ended.delete(id);
+    }
+    const cameras = new Map(stored.filter((c) => c.enabled && !ended.has(c.id)).map((c) => [c.id, c]));
     for (const [id, supervisor] of this.supervisors) {
       const camera = cameras.get(id);
+      if (board && camera && camera.updatedAt === supervisor.camera.updatedAt && (await this.keepIfEnded(supervisor))) {
+        // A recording played to its end: its final status is kept and its slot and lease freed, so
+        // recordings played one after another never fill ingest.maxCameras, and a restart does not
+        // play them again.
+        this.logger.info({ camera: id }, 'recording played to its end; its slot is free');
+        await this.drop(id, true);
+        this.backoffs.delete(id);
+        await board.remove(id);
+        cameras.delete(id);
+        continue;
+      }
       if (!camera) {
         this.logger.info({ camera: id }, 'camera deleted or disabled; stopping it');
         await this.drop(id, true);
@@ -235,6 +265,14 @@ export class Ingestor implements CameraRuntime {
     });
     this.supervisors.set(camera.id, supervisor);
     supervisor.start();
+  }
+
+  /** Keeps the final status of a play-once camera that played to its end (true), as the camera stood when it played. */
+  private async keepIfEnded(supervisor: CameraSupervisor): Promise<boolean> {
+    const status = supervisor.status();
+    if (status.state !== 'ended' || !this.options.board) return false;
+    await this.options.board.keepEnded(status, supervisor.camera.updatedAt);
+    return true;
   }
 
   private async drop(id: string, release: boolean): Promise<void> {

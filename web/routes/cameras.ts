@@ -35,7 +35,7 @@ const writable = {
   enabled: { type: 'boolean' },
   width: { type: 'integer', minimum: 32, maximum: 3840, description: 'decode width; height follows the aspect' },
   motion,
-  loop: { type: 'boolean', description: 'file cameras (a path, or a video file on a web server): false plays the file once, then the camera reports `ended` (default true: played again and again, each pass from a fresh start)' },
+  loop: { type: 'boolean', description: 'file cameras (a path, or a video file on a web server): false plays the file once, then the camera reports `ended` and holds no slot (a PATCH plays it again; default true: played again and again, each pass from a fresh start)' },
   // Checked in detail by ingest/camera.ts, whose errors name the exact field (alertZones[1][0]).
   motionMasks: { type: 'array', description: 'polygons motion ignores: [[[x, y], ...], ...], 0..1 of the frame, 3..64 points' },
   alertZones: { type: 'array', description: 'polygons objects must be inside to alert (empty: the whole frame)' },
@@ -64,8 +64,11 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
     schema: { summary: 'Add a camera', tags: ['cameras'], body: { type: 'object', required: ['name', 'url'], additionalProperties: false, properties: writable } },
   }, async (request, reply) => {
     const camera = createCamera(request.body, rules);
-    if (rules.maxCameras !== undefined && (await store.list()).length >= rules.maxCameras) {
-      throw new SkywatchError('CAMERA_LIMIT', `at most ${rules.maxCameras} cameras (ingest.maxCameras)`, { limit: rules.maxCameras });
+    if (rules.maxCameras !== undefined) {
+      // Recordings that played to their end hold nothing: they do not count.
+      const ended = await ingestor.ended();
+      const counted = (await store.list()).filter((c) => ended.get(c.id) !== c.updatedAt).length;
+      if (counted >= rules.maxCameras) throw new SkywatchError('CAMERA_LIMIT', `at most ${rules.maxCameras} cameras besides recordings that have ended (ingest.maxCameras)`, { limit: rules.maxCameras });
     }
     await store.create(camera);
     request.log.info({ camera: camera.id, url: publicCamera(camera).url }, 'camera added');
@@ -91,6 +94,8 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
     if (!camera) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
     const next = patchCamera(camera, request.body, rules);
     if (!(await store.update(next))) throw new SkywatchError('CAMERA_NOT_FOUND', `camera ${id} was deleted`);
+    // A recording that had ended plays again with its new settings.
+    await ingestor.forgetEnded(id);
     poke();
     return view(id);
   });
@@ -98,6 +103,7 @@ export async function camerasRoutes(app: FastifyInstance, options: CameraRoutesO
   app.delete('/v1/cameras/:id', { onRequest: options.requireAdmin, schema: { summary: 'Remove a camera (its ffmpeg stops)', tags: ['cameras'], params: idParam } }, async (request, reply) => {
     const { id } = request.params as { id: string };
     if (!(await store.delete(id))) throw new SkywatchError('CAMERA_NOT_FOUND', `no camera ${id}`);
+    await ingestor.forgetEnded(id);
     poke();
     return reply.status(204).send();
   });
