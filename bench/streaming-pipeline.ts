@@ -15,6 +15,8 @@
  *
  * The cameras are looping shared clips standing in for live cameras (`ingest.loopsAsLive`: they drop
  * and thin as live streams do, where a file is otherwise a recording that plays later instead).
+ * BENCH_TIMELINE=1 prints a line a second from the first camera on (frames decoded and skipped, the
+ * worst lag, crops scored).
  * The window is the steady state: it opens BENCH_SETTLE_S (default 15) after every camera is live.
  * Adding a dozen cameras is itself a burst (ffprobe and ffmpeg spawned from a large process, every
  * camera's first tracks at once) that leaves a backlog; how long it lasts is printed apart ("settling":
@@ -100,6 +102,34 @@ function cpuDelta(a: ReturnType<typeof tree>, b: ReturnType<typeof tree>): { nod
   return { node, ffmpeg };
 }
 
+/** Prints, every second: seconds since it started, cameras live, frames decoded and skipped as behind, the worst lag, crops scored. */
+function startTimeline(url: string, summary: () => Promise<{ crops: number }>): { stop: () => void } {
+  const t0 = Date.now();
+  let last: { decoded: number; behind: number; crops: number } | null = null;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      const cams = ((await (await fetch(`${url}/v1/cameras`)).json()) as { cameras: Array<{ status: { state: string; framesDecoded: number; lagMs?: number | null; drops?: { behind?: number } } | null }> }).cameras;
+      const now = { decoded: 0, behind: 0, crops: (await summary()).crops };
+      let lag = 0;
+      let live = 0;
+      for (const c of cams) {
+        now.decoded += c.status?.framesDecoded ?? 0;
+        now.behind += c.status?.drops?.behind ?? 0;
+        lag = Math.max(lag, c.status?.lagMs ?? 0);
+        if (c.status?.state === 'live') live++;
+      }
+      if (last) console.log(`  t=${((Date.now() - t0) / 1000).toFixed(0)}s live ${live}/${cams.length} decoded ${now.decoded - last.decoded}/s skipped ${now.behind - last.behind}/s lag max ${lag} ms crops ${now.crops - last.crops}/s`);
+      last = now;
+    })().catch(() => {}).finally(() => {
+      busy = false;
+    });
+  }, 1000);
+  return { stop: () => clearInterval(timer) };
+}
+
 const q = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))] : NaN);
 
 type CameraView = { id: string; status: { framesDecoded: number; framesDropped: number; state: string; lagMs?: number | null } | null };
@@ -145,6 +175,9 @@ for (const mode of MODES) {
       summary = async () => ({ workerDropped: Object.values(running.worker!.counters.dropped).reduce((a, b) => a + b, 0), crops: running.worker!.counters.crops });
       for (let i = 0; i < 600 && !running.server!.holder.current; i++) await new Promise((r) => setTimeout(r, 100));
     }
+    // BENCH_TIMELINE=1: a line a second from the first camera on (decoded and skipped frames, the worst
+    // lag, crops scored), to see how the start's backlog forms and clears.
+    const timeline = process.env.BENCH_TIMELINE === '1' ? startTimeline(url, summary) : null;
     for (let i = 0; i < n; i++) {
       // Independent cameras: the clips are all about 10 s long and loop, and cameras added at once
       // would reset their scenes in the same second every 10 s, every track on every camera ending and
@@ -171,6 +204,7 @@ for (const mode of MODES) {
       for (const c of await cameras()) maxLag = Math.max(maxLag, c.status?.lagMs ?? 0);
     }
     const wall = (Date.now() - t0) / 1000;
+    timeline?.stop();
     const t1tree = tree();
     const redisCpuS = redisCpu() - redis0;
     const load = os.loadavg()[0];
