@@ -14,6 +14,7 @@ import { installErrorHandler } from '../../web/error-handler.js';
 import { ServerMetrics } from '../../web/metrics.js';
 import { camerasRoutes } from '../../web/routes/cameras.js';
 import { makeClip } from '../support/clips.js';
+import { deletePrefix } from '../support/redis-prefix.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
 
@@ -58,8 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ingestor.stop();
   await app.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deletePrefix(redis, prefix);
   await redis.quit();
 });
 

@@ -12,6 +12,7 @@ import { Ingestor } from '../../ingest/ingestor.js';
 import { IngestorRoster } from '../../ingest/ingestor-roster.js';
 import { RedisCameraStore } from '../../ingest/redis-camera-store.js';
 import { makeClip } from '../support/clips.js';
+import { deletePrefix } from '../support/redis-prefix.js';
 import { waitFor } from './helpers.js';
 import { MemoryFrameSink } from './memory-frame-sink.js';
 
@@ -37,8 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deletePrefix(redis, prefix);
   await redis.quit();
 });
 

@@ -17,6 +17,7 @@ import { camerasRoutes } from '../../../web/routes/cameras.js';
 import { waitFor } from '../../ingest/helpers.js';
 import { MemoryFrameSink } from '../../ingest/memory-frame-sink.js';
 import { makeClip } from '../../support/clips.js';
+import { deletePrefix } from '../../support/redis-prefix.js';
 
 const redis = new Redis(process.env.SKYWATCH_REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
 const prefix = `test:${Math.random().toString(36).slice(2)}`;
@@ -46,8 +47,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ingestor.stop();
   await app.close();
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deletePrefix(redis, prefix);
   await redis.quit();
 });
 
