@@ -25,6 +25,8 @@ export const names = (prefix: string) => ({
   cameraStatus: (cameraId: string) => `${prefix}:ingest:status:${cameraId}`,
   /** Play-once cameras that played to their end (hash cameraId -> the camera's updatedAt then and its final status); never expires. */
   camerasEnded: `${prefix}:ingest:ended`,
+  /** The last picture of such a camera (JPEG), kept with it. */
+  cameraEndedSnapshot: (cameraId: string) => `${prefix}:ingest:ended-snapshot:${cameraId}`,
   cameraSnapshot: (cameraId: string) => `${prefix}:ingest:snapshot:${cameraId}`,
   /** Set while someone looks at a camera's preview: only those cameras' frames are encoded and published. */
   cameraSnapshotWanted: (cameraId: string) => `${prefix}:ingest:snapshot-wanted:${cameraId}`,

@@ -91,10 +91,15 @@ export class CameraStatusBoard implements CameraRuntime {
     return ended ? parseJson<EndedRecord>(ended)?.status ?? null : null;
   }
 
-  /** Keeps a play-once camera's final status (`ended`) for as long as the camera stays as it was (`updatedAt`). */
-  async keepEnded(status: CameraStatus, updatedAt: number): Promise<void> {
+  /**
+   * Keeps a play-once camera's final status (`ended`) and its last picture for as long as the camera
+   * stays as it was (`updatedAt`).
+   */
+  async keepEnded(status: CameraStatus, updatedAt: number, jpeg: Buffer | null): Promise<void> {
     const record: EndedRecord = { updatedAt, status };
-    await this.redis.hset(this.n.camerasEnded, status.id, JSON.stringify(record));
+    const multi = this.redis.multi().hset(this.n.camerasEnded, status.id, JSON.stringify(record));
+    if (jpeg) multi.set(this.n.cameraEndedSnapshot(status.id), jpeg);
+    await multi.exec();
   }
 
   async ended(): Promise<Map<string, number>> {
@@ -108,7 +113,7 @@ export class CameraStatusBoard implements CameraRuntime {
   }
 
   async forgetEnded(cameraId: string): Promise<void> {
-    await this.redis.hdel(this.n.camerasEnded, cameraId);
+    await this.redis.multi().hdel(this.n.camerasEnded, cameraId).del(this.n.cameraEndedSnapshot(cameraId)).exec();
   }
 
   /**
@@ -120,6 +125,9 @@ export class CameraStatusBoard implements CameraRuntime {
     const key = this.n.cameraSnapshot(cameraId);
     const [[, jpeg]] = (await this.redis.multi().getBuffer(key).set(this.n.cameraSnapshotWanted(cameraId), '1', 'PX', PREVIEW_WANTED_MS).exec()) as [[Error | null, Buffer | null], unknown];
     if (jpeg) return jpeg;
+    // A recording that has ended publishes nothing more: its last picture was kept.
+    const kept = await this.redis.getBuffer(this.n.cameraEndedSnapshot(cameraId));
+    if (kept) return kept;
     const until = Date.now() + this.ttlMs / 2;
     while (Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, PREVIEW_POLL_MS));

@@ -271,7 +271,8 @@ export class Ingestor implements CameraRuntime {
   private async keepIfEnded(supervisor: CameraSupervisor): Promise<boolean> {
     const status = supervisor.status();
     if (status.state !== 'ended' || !this.options.board) return false;
-    await this.options.board.keepEnded(status, supervisor.camera.updatedAt);
+    const jpeg = await supervisor.snapshot().catch(() => null);
+    await this.options.board.keepEnded(status, supervisor.camera.updatedAt, jpeg);
     return true;
   }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { names } from '../../core/redis-keys.js';
 import { CameraLeases } from '../../ingest/camera-leases.js';
@@ -94,6 +95,10 @@ describe('recordings that played to their end', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(ingestor.overview().cameras).toEqual([]);
     expect(await stateOf(a)).toMatchObject({ state: 'ended', since: ended.since, framesDecoded: ended.framesDecoded });
+    // Its last picture was kept with it.
+    const picture = await app.inject({ method: 'GET', url: `/v1/cameras/${a}/snapshot.jpg` });
+    expect(picture.statusCode).toBe(200);
+    expect((await sharp(picture.rawPayload).metadata()).format).toBe('jpeg');
 
     // Changed, it plays again; deleted, nothing of it is left.
     expect((await app.inject({ method: 'PATCH', url: `/v1/cameras/${a}`, payload: { name: 'first, again' } })).statusCode).toBe(200);
@@ -103,6 +108,7 @@ describe('recordings that played to their end', () => {
     }, 30_000);
     expect((await app.inject({ method: 'DELETE', url: `/v1/cameras/${a}` })).statusCode).toBe(204);
     expect(await redis.hexists(names(prefix).camerasEnded, a)).toBe(0);
+    expect(await redis.exists(names(prefix).cameraEndedSnapshot(a))).toBe(0);
     expect((await app.inject({ method: 'GET', url: `/v1/cameras/${a}` })).statusCode).toBe(404);
   }, 90_000);
 });
