@@ -85,9 +85,9 @@ export class CameraStatusBoard implements CameraRuntime {
   }
 
   async status(cameraId: string): Promise<CameraStatus | null> {
-    const json = await this.redis.get(this.n.cameraStatus(cameraId));
+    // One round trip for both: the dashboard asks for every camera's status every few seconds.
+    const [[, json], [, ended]] = (await this.redis.multi().get(this.n.cameraStatus(cameraId)).hget(this.n.camerasEnded, cameraId).exec()) as [[Error | null, string | null], [Error | null, string | null]];
     if (json) return parseJson<CameraStatus>(json);
-    const ended = await this.redis.hget(this.n.camerasEnded, cameraId);
     return ended ? parseJson<EndedRecord>(ended)?.status ?? null : null;
   }
 
