@@ -62,6 +62,7 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
     alertsOpened: ingest.publisher?.counters.opened ?? 0,
     alertsSuppressed: ingest.publisher?.counters.suppressed ?? 0,
     evidenceClipsSkipped: ingest.publisher?.counters.clipsSkipped ?? 0,
+    evidenceClipsDropped: ingest.publisher?.counters.clipsDropped ?? 0,
   }));
   registerPipelineMetrics(server.metrics.registry, {
     cameras: parts.ingesting ? () => ingest.ingestor.overview().cameras : undefined,

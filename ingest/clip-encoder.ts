@@ -14,6 +14,14 @@ export interface ClipEncoderOptions {
   timeoutMs?: number;
   /** CPU priority of the ffmpeg runs (nice, 0-19): evidence yields to live detection. */
   nice?: number;
+  /**
+   * Clips waiting for their turn beyond which a new one is refused (ClipRefused): when alerts open
+   * faster than the spare CPU encodes their clips, the queue (and its spool files) would grow for as
+   * long as that lasts. Default 32.
+   */
+  maxQueued?: number;
+  /** Clips waiting beyond which an optional clip (ClipRequest.optional) is refused at once. Default 2. */
+  maxQueuedOptional?: number;
   logger?: Logger;
 }
 
@@ -23,8 +31,33 @@ interface Waiting {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** What a caller may say about one clip besides its frames. */
+export interface ClipRequest {
+  /** Aborted before the clip's turn: it is never encoded, and its promise rejects with the reason. */
+  signal?: AbortSignal;
+  /**
+   * Called once the frames have been copied out (or the clip failed before that): from then on the
+   * caller may reuse their buffers, however long the clip then waits for its turn.
+   */
+  framesRead?: () => void;
+  /**
+   * Another clip will cover this one (an alert's first clip, covered by its closing clip): when the
+   * encoder is already behind it is refused at once rather than written out to wait and be skipped.
+   */
+  optional?: boolean;
+}
+
+/** A clip not taken because the encoder is too far behind (see ClipEncoderOptions.maxQueued). */
+export class ClipRefused extends Error {
+  constructor(readonly optional: boolean, queued: number) {
+    super(`evidence clip not queued: ${queued} clips already wait for the encoder`);
+    this.name = 'ClipRefused';
+  }
+}
+
 interface Queued {
-  frames: readonly Buffer[];
+  /** The folder with the clip's frames (`frames.rgb`), written when the clip was asked for. */
+  spool: Promise<string>;
   width: number;
   height: number;
   fps: number;
@@ -42,6 +75,12 @@ interface Queued {
  * its closing clip when the encoder is behind), and each clip's timeout starts with its encoding.
  * Sent to the helper all at once, 12 cameras' clips once queued for longer than the timeout, which
  * then failed every clip behind the first.
+ *
+ * The file is written when the clip is asked for, not when its turn comes: a queued clip that held
+ * its frames (20 to 50 of 1 MB, a camera's reusable frame buffers) kept them from going back to the
+ * camera, which then allocated a new buffer for every frame while the encoder was behind, and those
+ * allocations drove the ingest process's Mark-Compacts (20 cameras alerting on every track: 0.16 of a
+ * core in V8's helper threads and p99 capture-to-alert 820 ms against 300 without clips).
  */
 export class ClipEncoder {
   private child: ChildProcess | null = null;
@@ -61,15 +100,15 @@ export class ClipEncoder {
     return this.queue.length;
   }
 
-  /**
-   * The clip as MP4, once the clips before it are done. `signal` aborted before its turn: it is never
-   * encoded, and the promise rejects with the signal's reason.
-   */
-  async encode(frames: readonly Buffer[], width: number, height: number, fps: number, signal?: AbortSignal): Promise<Buffer> {
+  /** The clip as MP4, once the clips before it are done (see ClipRequest for the frames' buffers and skipping). */
+  async encode(frames: readonly Buffer[], width: number, height: number, fps: number, request: ClipRequest = {}): Promise<Buffer> {
     if (frames.length === 0) throw new Error('no frames for a clip');
     if (this.closed) throw new Error('the clip encoder is closed');
+    const limit = request.optional ? (this.options.maxQueuedOptional ?? 2) : (this.options.maxQueued ?? 32);
+    if (this.queue.length >= limit) throw new ClipRefused(!!request.optional, this.queue.length);
+    const spool = writeSpool(frames).finally(() => request.framesRead?.());
     return new Promise<Buffer>((resolve, reject) => {
-      this.queue.push({ frames, width, height, fps, signal, resolve, reject });
+      this.queue.push({ spool, width, height, fps, signal: request.signal, resolve, reject });
       void this.pump();
     });
   }
@@ -79,14 +118,20 @@ export class ClipEncoder {
     this.pumping = true;
     try {
       for (let job = this.queue.shift(); job; job = this.queue.shift()) {
-        if (job.signal?.aborted) {
-          job.reject(job.signal.reason);
+        let dir: string;
+        try {
+          dir = await job.spool;
+        } catch (err) {
+          job.reject(err);
           continue;
         }
         try {
-          job.resolve(await this.encodeNow(job));
+          if (job.signal?.aborted) throw job.signal.reason;
+          job.resolve(await this.encodeNow(dir, job));
         } catch (err) {
           job.reject(err);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
         }
       }
     } finally {
@@ -94,23 +139,11 @@ export class ClipEncoder {
     }
   }
 
-  private async encodeNow({ frames, width, height, fps }: Queued): Promise<Buffer> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
-    try {
-      const input = path.join(dir, 'frames.rgb');
-      const output = path.join(dir, 'clip.mp4');
-      const file = await open(input, 'w');
-      try {
-        await file.writev([...frames]);
-      } finally {
-        await file.close();
-      }
-      if (this.closed) throw new Error('the clip encoder is closed');
-      await this.run({ input, output, width, height, fps });
-      return await readFile(output);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  private async encodeNow(dir: string, { width, height, fps }: Queued): Promise<Buffer> {
+    if (this.closed) throw new Error('the clip encoder is closed');
+    const output = path.join(dir, 'clip.mp4');
+    await this.run({ input: path.join(dir, SPOOL_FILE), output, width, height, fps });
+    return readFile(output);
   }
 
   /** Stops the helper process; clips still waiting fail. */
@@ -118,7 +151,10 @@ export class ClipEncoder {
     this.closed = true;
     const child = this.child;
     this.child = null;
-    for (const job of this.queue.splice(0)) job.reject(new Error('the clip encoder is closed'));
+    for (const job of this.queue.splice(0)) {
+      job.reject(new Error('the clip encoder is closed'));
+      void job.spool.then((dir) => rm(dir, { recursive: true, force: true }), () => {});
+    }
     this.failAll(new Error('the clip encoder is closed'));
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -183,5 +219,24 @@ export class ClipEncoder {
       w.reject(err);
       this.waiting.delete(id);
     }
+  }
+}
+
+const SPOOL_FILE = 'frames.rgb';
+
+/** The frames, one after another, in a new folder of their own (removed by whoever encodes them). */
+async function writeSpool(frames: readonly Buffer[]): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
+  try {
+    const file = await open(path.join(dir, SPOOL_FILE), 'w');
+    try {
+      await file.writev([...frames]);
+    } finally {
+      await file.close();
+    }
+    return dir;
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }

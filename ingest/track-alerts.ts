@@ -4,7 +4,7 @@ import type { Alert, AlertInput, AlertStream } from '../queue/alert-stream.js';
 import type { OpenAlert, OpenAlerts } from '../queue/open-alerts.js';
 import type { TrackAlertEvent } from '../tracking/track-judge.js';
 import { stageTimer } from '../inference/stage-timer.js';
-import type { ClipEncoder } from './clip-encoder.js';
+import { ClipRefused, type ClipEncoder } from './clip-encoder.js';
 import { snapshotJpeg } from './evidence.js';
 import type { TrackedCamera } from './tracked-camera.js';
 
@@ -38,8 +38,13 @@ export interface PublisherCounters {
   suppressed: number;
   /** Alerts left open by an earlier owner (a crash, a restart) that this one closed. */
   orphansClosed: number;
-  /** First clips not encoded: their alert closed before the encoder got to them (its closing clip covers them). */
+  /**
+   * First clips not encoded: their alert closed before the encoder got to them, or the encoder was
+   * already behind when they were asked for (the closing clip covers them).
+   */
   clipsSkipped: number;
+  /** Closing clips not encoded because the encoder was far behind (the alert keeps its first clip, if any). */
+  clipsDropped: number;
 }
 
 /** A box that covers (nearly) the whole frame is a light change or a camera move, not an object. */
@@ -55,7 +60,7 @@ function wholeFrame(box: Box, width: number, height: number): boolean {
  * alertId and the snapshot of the alert it closes.
  */
 export class TrackAlertPublisher {
-  readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0, clipsSkipped: 0 };
+  readonly counters: PublisherCounters = { opened: 0, updated: 0, closed: 0, suppressed: 0, orphansClosed: 0, clipsSkipped: 0, clipsDropped: 0 };
   private readonly states = new Map<string, AlertState | 'suppressed'>();
   /** Per alert key: the last queued write, so the alert's events go out in order. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -192,14 +197,16 @@ export class TrackAlertPublisher {
     if (frames.length < 2) return;
     const release = cam.ring.hold(frames);
     try {
-      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps, skip).finally(release);
+      // The ring's buffers go back to the camera once the encoder has copied them out, not after the clip.
+      const mp4 = await encoder.encode(frames.map((f) => f.rgb), cam.options.width, cam.options.height, cam.options.fps, { signal: skip, framesRead: release, optional: !!skip }).finally(release);
       await this.options.stream.putClip(state.alertId, mp4);
       state.clipOf = state.alertId;
     } catch (err) {
-      if (skip?.aborted && err === skip.reason) {
+      if ((skip?.aborted && err === skip.reason) || (err instanceof ClipRefused && err.optional)) {
         this.counters.clipsSkipped++;
         return;
       }
+      if (err instanceof ClipRefused) this.counters.clipsDropped++;
       this.logger.warn({ err, camera: cam.cameraId, alertId: state.alertId }, 'evidence clip not made');
     }
   }

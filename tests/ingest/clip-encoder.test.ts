@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClipEncoder } from '../../ingest/clip-encoder.js';
+import { ClipEncoder, ClipRefused } from '../../ingest/clip-encoder.js';
 
 /** A 64x48 frame with a bright square at x (the clip shows it moving). */
 function frame(x: number): Buffer {
@@ -42,7 +43,7 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     const frames = Array.from({ length: 10 }, (_, i) => frame(i * 5));
     const superseded = new AbortController();
     const first = encoder.encode(frames, 64, 48, 5);
-    const skipped = encoder.encode(frames, 64, 48, 5, superseded.signal);
+    const skipped = encoder.encode(frames, 64, 48, 5, { signal: superseded.signal });
     const last = encoder.encode(frames.slice(0, 4), 64, 48, 5);
     expect(encoder.queued).toBe(2);
     superseded.abort(new Error('superseded by the closing clip'));
@@ -66,6 +67,44 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     const results = await Promise.allSettled(Array.from({ length: 12 }, () => encoder.encode(big, 320, 240, 5)));
     expect(results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
   }, 60_000);
+
+  it('lets the caller reuse a clip\'s frame buffers once they are written out, long before its turn', async () => {
+    encoder = new ClipEncoder();
+    const big = Array.from({ length: 30 }, () => Buffer.alloc(320 * 240 * 3, 90));
+    const bright = Array.from({ length: 6 }, () => Buffer.alloc(64 * 48 * 3, 220));
+    const order: string[] = [];
+    const first = encoder.encode(big, 320, 240, 5).then((mp4) => (order.push('first encoded'), mp4));
+    const second = encoder.encode(bright, 64, 48, 5, {
+      framesRead: () => {
+        order.push('second read');
+        // The camera writes new frames into these buffers: the clip must still show what was asked for.
+        for (const b of bright) b.fill(0);
+      },
+    });
+    const [, mp4] = await Promise.all([first, second]);
+    expect(order).toEqual(['second read', 'first encoded']);
+    const decoded = spawnSync('ffmpeg', ['-loglevel', 'error', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'], { input: mp4 }).stdout;
+    expect(decoded.length).toBeGreaterThan(0);
+    expect(decoded.reduce((a, v) => a + v, 0) / decoded.length).toBeGreaterThan(180);
+  });
+
+  it('refuses clips once too many wait, optional ones sooner, and still encodes those it took', async () => {
+    encoder = new ClipEncoder({ maxQueued: 2, maxQueuedOptional: 1 });
+    const frames = Array.from({ length: 10 }, (_, i) => frame(i * 5));
+    const taken = [encoder.encode(frames, 64, 48, 5)]; // being encoded: not waiting
+    taken.push(encoder.encode(frames, 64, 48, 5)); // 1 waiting
+    const optional = encoder.encode(frames, 64, 48, 5, { optional: true });
+    await expect(optional).rejects.toBeInstanceOf(ClipRefused);
+    await expect(optional).rejects.toMatchObject({ optional: true });
+    taken.push(encoder.encode(frames, 64, 48, 5)); // 2 waiting
+    const released: number[] = [];
+    const refused = encoder.encode(frames, 64, 48, 5, { framesRead: () => released.push(1) });
+    await expect(refused).rejects.toMatchObject({ name: 'ClipRefused', optional: false, message: expect.stringMatching(/2 clips already wait/) });
+    expect(encoder.queued).toBe(2);
+    for (const mp4 of await Promise.all(taken)) expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    // Nothing was read from a refused clip's frames, so there was nothing to hand back either.
+    expect(released).toEqual([]);
+  });
 
   it('refuses empty clips and work after close', async () => {
     encoder = new ClipEncoder();
