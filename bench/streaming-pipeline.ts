@@ -49,7 +49,8 @@ const TARGET = { fps: 0.9 * FPS, p99: 500 };
 /** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
 const TICK = 100;
 
-interface ProcInfo { pid: number; ppid: number; comm: string; cpu: number; rssMb: number }
+/** `children`: CPU of its children that have ended (cutime + cstime): the evidence encoder's short ffmpeg runs. */
+interface ProcInfo { pid: number; ppid: number; comm: string; cpu: number; children: number; rssMb: number }
 
 function procs(): ProcInfo[] {
   const out: ProcInfo[] = [];
@@ -59,7 +60,7 @@ function procs(): ProcInfo[] {
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1];
-      out.push({ pid: Number(d), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / TICK, rssMb: Number(rss ?? 0) / 1024 });
+      out.push({ pid: Number(d), ppid: Number(f[1]), comm, cpu: (Number(f[11]) + Number(f[12])) / TICK, children: (Number(f[13]) + Number(f[14])) / TICK, rssMb: Number(rss ?? 0) / 1024 });
     } catch {
       // The process ended while we looked.
     }
@@ -67,20 +68,24 @@ function procs(): ProcInfo[] {
   return out;
 }
 
-/** CPU seconds and RSS of this process's tree, Node and ffmpeg apart (pid -> cpu, to diff later). */
-function tree(): { cpu: Map<number, { cpu: number; ffmpeg: boolean }>; nodeRssMb: number } {
+/**
+ * CPU seconds and RSS of this process's tree, Node and ffmpeg apart (pid -> cpu, to diff later). The
+ * evidence clips' ffmpeg runs last a fraction of a second each, too short to be seen alive between
+ * two readings: they are counted as ffmpeg through their parent's `children` time.
+ */
+function tree(): { cpu: Map<number, { cpu: number; children: number; ffmpeg: boolean }>; nodeRssMb: number } {
   const all = procs();
   const parent = new Map(all.map((p) => [p.pid, p.ppid]));
   const inTree = (pid: number) => {
     for (let p: number | undefined = pid, hops = 0; p && hops < 20; p = parent.get(p), hops++) if (p === process.pid) return true;
     return false;
   };
-  const cpu = new Map<number, { cpu: number; ffmpeg: boolean }>();
+  const cpu = new Map<number, { cpu: number; children: number; ffmpeg: boolean }>();
   let nodeRssMb = 0;
   for (const p of all) {
     if (!inTree(p.pid)) continue;
     const ffmpeg = p.comm.startsWith('ffmpeg') || p.comm.startsWith('ffprobe');
-    cpu.set(p.pid, { cpu: p.cpu, ffmpeg });
+    cpu.set(p.pid, { cpu: p.cpu, children: p.children, ffmpeg });
     if (!ffmpeg && p.comm !== 'sh') nodeRssMb += p.rssMb;
   }
   return { cpu, nodeRssMb };
@@ -95,9 +100,11 @@ function cpuDelta(a: ReturnType<typeof tree>, b: ReturnType<typeof tree>): { nod
   let node = 0;
   let ffmpeg = 0;
   for (const [pid, now] of b.cpu) {
-    const d = now.cpu - (a.cpu.get(pid)?.cpu ?? 0);
+    const before = a.cpu.get(pid);
+    const d = now.cpu - (before?.cpu ?? 0);
     if (now.ffmpeg) ffmpeg += d;
     else node += d;
+    if (!now.ffmpeg) ffmpeg += now.children - (before?.children ?? 0);
   }
   return { node, ffmpeg };
 }
