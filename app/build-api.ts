@@ -66,6 +66,7 @@ export async function buildApi(ctx: ProcessContext, parts: { ingest: IngestRole;
   }));
   registerPipelineMetrics(server.metrics.registry, {
     cameras: parts.ingesting ? () => ingest.ingestor.overview().cameras : undefined,
+    alerts: parts.ingesting ? () => ingest.publisher : undefined,
     worker: () => worker?.counters ?? null,
     queueDepth: () => ingest.queue.depth(),
   });

@@ -24,6 +24,7 @@ export async function buildRoleHealth(ctx: ProcessContext, parts: { ingest: Inge
     register: (registry) => {
       registerPipelineMetrics(registry, {
         cameras: ingest ? () => ingest.ingestor.overview().cameras : undefined,
+        alerts: ingest ? () => ingest.publisher : undefined,
         worker: () => worker?.counters ?? null,
         queueDepth: ingest ? () => ingest.queue.depth() : undefined,
       });

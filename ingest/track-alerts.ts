@@ -70,6 +70,11 @@ export class TrackAlertPublisher {
     this.logger = options.logger ?? silentLogger;
   }
 
+  /** Evidence clips waiting for the encoder (0 without clips). */
+  get clipsWaiting(): number {
+    return this.options.clips?.queued ?? 0;
+  }
+
   /**
    * Queues the events (in the order given) and resolves once they are all written. Events of one
    * alert are written in order, one at a time; different alerts do not wait for each other, so a

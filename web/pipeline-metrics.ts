@@ -1,12 +1,43 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { CameraStatus } from '../ingest/camera-supervisor.js';
 import type { WorkerCounters } from '../inference/frame-worker.js';
+import type { TrackAlertPublisher } from '../ingest/track-alerts.js';
 
 /**
  * Prometheus view of the streaming pipeline, read when scraped: frames decoded, gated out, queued and
- * dropped by reason per camera (ingest), and frames inferred, crops and drops by reason (worker).
+ * dropped by reason per camera (ingest), alert events and evidence clips (ingest), and frames inferred,
+ * crops and drops by reason (worker).
  */
-export function registerPipelineMetrics(registry: Registry, sources: { cameras?: () => CameraStatus[]; worker?: () => WorkerCounters | null; queueDepth?: () => Promise<number> }): void {
+export function registerPipelineMetrics(registry: Registry, sources: { cameras?: () => CameraStatus[]; alerts?: () => TrackAlertPublisher | null; worker?: () => WorkerCounters | null; queueDepth?: () => Promise<number> }): void {
+  if (sources.alerts) {
+    const publisher = sources.alerts;
+    new Gauge({
+      name: 'skywatch_alert_events',
+      help: 'Alert events this ingest process wrote since it started (opened, updated, closed, orphans_closed), and verdicts suppressed (a score of 0 or a box of the whole frame)',
+      labelNames: ['event'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const c = publisher()?.counters;
+        if (!c) return;
+        for (const [event, n] of [['opened', c.opened], ['updated', c.updated], ['closed', c.closed], ['orphans_closed', c.orphansClosed], ['suppressed', c.suppressed]] as const) this.set({ event }, n);
+      },
+    });
+    new Gauge({
+      name: 'skywatch_evidence_clips',
+      help: 'Evidence clips waiting for the encoder now, first clips skipped (their closing clip covers them) and closing clips dropped (the encoder was far behind) since the process started',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const p = publisher();
+        if (!p) return;
+        this.set({ state: 'waiting' }, p.clipsWaiting);
+        this.set({ state: 'skipped' }, p.counters.clipsSkipped);
+        this.set({ state: 'dropped' }, p.counters.clipsDropped);
+      },
+    });
+  }
   new Gauge({
     name: 'skywatch_camera_frames',
     help: 'Frames per camera and stage since the camera started (decoded, gated = had no motion, queued, dropped by reason)',

@@ -102,6 +102,12 @@ describe.skipIf(!available)('camera -> queue -> worker -> alert (real clips; ski
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(Number(new RegExp(`skywatch_camera_frames\\{camera="${drone}",stage="decoded",reason=""\\} (\\d+)`).exec(metrics)?.[1])).toBeGreaterThan(10);
     expect(metrics).toMatch(/skywatch_worker_frames\{what="inferred",reason=""\} [1-9]/);
+    // Alert events and evidence clips: what was written, and whether the clip encoder kept up.
+    const metric = (name: string, label: string, value: string) => Number(new RegExp(`${name}\\{${label}="${value}"\\} (\\d+)`).exec(metrics)?.[1]);
+    // (at least those the WebSocket saw: another may open between its close and this scrape)
+    expect(metric('skywatch_alert_events', 'event', 'opened')).toBeGreaterThanOrEqual(Math.max(1, alerts.filter((a) => a.status === 'open').length));
+    expect(metric('skywatch_evidence_clips', 'state', 'dropped')).toBe(0);
+    expect(metric('skywatch_evidence_clips', 'state', 'waiting')).toBeGreaterThanOrEqual(0);
     // The served track model carries its drift baseline, and `start` serves the drift of the crops it
     // scores: each camera is compared or pending until it has drift.minSamples crops.
     const drift = (await (await fetch(`${url}/v1/drift`)).json()) as { enabled: boolean; model: string; cameras: Array<{ cameraId: string }>; pending: Array<{ cameraId: string }> };
