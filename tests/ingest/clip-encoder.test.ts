@@ -106,6 +106,26 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     expect(released).toEqual([]);
   });
 
+  it('fails a clip whose frames cannot be written out, without disturbing the clip being encoded', async () => {
+    encoder = new ClipEncoder();
+    const big = Array.from({ length: 30 }, () => Buffer.alloc(320 * 240 * 3, 90));
+    const first = encoder.encode(big, 320, 240, 5);
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent-skywatch-spool';
+    let failed: Promise<Buffer>;
+    try {
+      failed = encoder.encode([frame(0), frame(10)], 64, 48, 5);
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    // Its write fails while the first clip is still being encoded; the failure waits for its turn.
+    await new Promise((r) => setTimeout(r, 50));
+    await expect(failed).rejects.toThrow(/ENOENT/);
+    expect((await first).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect((await encoder.encode([frame(0), frame(10)], 64, 48, 5)).subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
   it('refuses empty clips and work after close', async () => {
     encoder = new ClipEncoder();
     await expect(encoder.encode([], 64, 48, 5)).rejects.toThrow(/no frames/);
