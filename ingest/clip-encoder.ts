@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -88,6 +88,8 @@ export class ClipEncoder {
   private closed = false;
   private readonly queue: Queued[] = [];
   private pumping = false;
+  /** This process's spool folder in the temp directory, made with the first clip. */
+  private spoolRoot: Promise<string> | null = null;
   private readonly logger: Logger;
 
   constructor(private readonly options: ClipEncoderOptions = {}) {
@@ -105,13 +107,24 @@ export class ClipEncoder {
     if (this.closed) throw new Error('the clip encoder is closed');
     const limit = request.optional ? (this.options.maxQueuedOptional ?? 2) : (this.options.maxQueued ?? 32);
     if (this.queue.length >= limit) throw new ClipRefused(!!request.optional, this.queue.length);
-    const spool = writeSpool(frames).finally(() => request.framesRead?.());
+    const spool = this.spool(frames).finally(() => request.framesRead?.());
     // Awaited only when the clip's turn comes: a failed write must not count as unhandled meanwhile.
     spool.catch(() => {});
     return new Promise<Buffer>((resolve, reject) => {
       this.queue.push({ spool, width, height, fps, signal: request.signal, resolve, reject });
       void this.pump();
     });
+  }
+
+  private async spool(frames: readonly Buffer[]): Promise<string> {
+    const root = (this.spoolRoot ??= makeSpoolRoot());
+    try {
+      return await writeSpool(await root, frames);
+    } catch (err) {
+      // The folder could not be made, or is gone (a temp cleaner): the next clip makes a new one.
+      if (this.spoolRoot === root && ((await root.then(() => false, () => true)) || (err as NodeJS.ErrnoException).code === 'ENOENT')) this.spoolRoot = null;
+      throw err;
+    }
   }
 
   private async pump(): Promise<void> {
@@ -162,6 +175,8 @@ export class ClipEncoder {
       child.kill('SIGTERM');
       await exited;
     }
+    const root = await this.spoolRoot?.catch(() => null);
+    if (root) await rm(root, { recursive: true, force: true });
   }
 
   private run(job: { input: string; output: string; width: number; height: number; fps: number }): Promise<void> {
@@ -224,10 +239,36 @@ export class ClipEncoder {
 }
 
 const SPOOL_FILE = 'frames.rgb';
+const SPOOL_ROOT = /^sw-clips-(\d+)-/;
+
+/**
+ * A spool folder of this process's own (`sw-clips-<pid>-...` in the temp directory), after removing
+ * those of processes that no longer run: an ingest process killed with clips waiting left up to 32 of
+ * them (about 25 MB each) that nothing else would ever remove. Folders of running processes (another
+ * ingestor on the same host) are left alone.
+ */
+async function makeSpoolRoot(): Promise<string> {
+  const tmp = tmpdir();
+  for (const name of await readdir(tmp).catch(() => [] as string[])) {
+    const pid = Number(SPOOL_ROOT.exec(name)?.[1] ?? NaN);
+    if (Number.isInteger(pid) && pid !== process.pid && !running(pid)) await rm(path.join(tmp, name), { recursive: true, force: true }).catch(() => {});
+  }
+  return mkdtemp(path.join(tmp, `sw-clips-${process.pid}-`));
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The frames, one after another, in a new folder of their own (removed by whoever encodes them). */
-async function writeSpool(frames: readonly Buffer[]): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'sw-clip-'));
+async function writeSpool(root: string, frames: readonly Buffer[]): Promise<string> {
+  const dir = await mkdtemp(path.join(root, 'clip-'));
   try {
     const file = await open(path.join(dir, SPOOL_FILE), 'w');
     try {

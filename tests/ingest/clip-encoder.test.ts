@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClipEncoder, ClipRefused } from '../../ingest/clip-encoder.js';
 
 /** A 64x48 frame with a bright square at x (the clip shows it moving). */
@@ -110,20 +113,48 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     encoder = new ClipEncoder();
     const big = Array.from({ length: 30 }, () => Buffer.alloc(320 * 240 * 3, 90));
     const first = encoder.encode(big, 320, 240, 5);
-    const tmp = process.env.TMPDIR;
-    process.env.TMPDIR = '/nonexistent-skywatch-spool';
-    let failed: Promise<Buffer>;
-    try {
-      failed = encoder.encode([frame(0), frame(10)], 64, 48, 5);
-    } finally {
-      if (tmp === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = tmp;
-    }
-    // Its write fails while the first clip is still being encoded; the failure waits for its turn.
+    // Not a buffer: its write fails while the first clip is still being encoded, and the failure waits for its turn.
+    const failed = encoder.encode([frame(0), 42 as unknown as Buffer], 64, 48, 5);
     await new Promise((r) => setTimeout(r, 50));
-    await expect(failed).rejects.toThrow(/ENOENT/);
+    await expect(failed).rejects.toThrow(/argument/);
     expect((await first).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect((await encoder.encode([frame(0), frame(10)], 64, 48, 5)).subarray(4, 8).toString('latin1')).toBe('ftyp');
+  });
+
+  describe('its spool folder', () => {
+    const tmp = process.env.TMPDIR;
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'clip-spool-test-'));
+      process.env.TMPDIR = dir;
+    });
+    afterEach(() => {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('removes the folders of processes that no longer run, keeps those of running ones, and its own on close', async () => {
+      const gone = spawnSync('true').pid!;
+      mkdirSync(path.join(dir, `sw-clips-${gone}-abc`, 'clip-1'), { recursive: true });
+      writeFileSync(path.join(dir, `sw-clips-${gone}-abc`, 'clip-1', 'frames.rgb'), Buffer.alloc(1000));
+      mkdirSync(path.join(dir, 'sw-clips-1-def'));
+      encoder = new ClipEncoder();
+      await encoder.encode([frame(0), frame(10)], 64, 48, 5);
+      const left = readdirSync(dir);
+      expect(left).toHaveLength(2);
+      expect(left).toEqual(expect.arrayContaining(['sw-clips-1-def', expect.stringMatching(new RegExp(`^sw-clips-${process.pid}-`))]));
+      await encoder.close();
+      expect(readdirSync(dir)).toEqual(['sw-clips-1-def']);
+    });
+
+    it('makes its folder again when the temp directory was not there for the first clip', async () => {
+      process.env.TMPDIR = path.join(dir, 'not-yet');
+      encoder = new ClipEncoder();
+      await expect(encoder.encode([frame(0), frame(10)], 64, 48, 5)).rejects.toThrow(/ENOENT/);
+      mkdirSync(path.join(dir, 'not-yet'));
+      expect((await encoder.encode([frame(0), frame(10)], 64, 48, 5)).subarray(4, 8).toString('latin1')).toBe('ftyp');
+    });
   });
 
   it('refuses empty clips and work after close', async () => {
