@@ -113,10 +113,10 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
     encoder = new ClipEncoder();
     const big = Array.from({ length: 30 }, () => Buffer.alloc(320 * 240 * 3, 90));
     const first = encoder.encode(big, 320, 240, 5);
-    // Not a buffer: its write fails while the first clip is still being encoded, and the failure waits for its turn.
-    const failed = encoder.encode([frame(0), 42 as unknown as Buffer], 64, 48, 5);
-    await new Promise((r) => setTimeout(r, 50));
-    await expect(failed).rejects.toThrow(/argument/);
+    while (encoder.ffmpegRuns < 1) await new Promise((r) => setTimeout(r, 5));
+    // Not a buffer: its write fails while the first clip is being encoded, and the failure waits for its turn.
+    const failed = expect(encoder.encode([frame(0), 42 as unknown as Buffer], 64, 48, 5)).rejects.toThrow(/argument/);
+    await failed;
     expect((await first).subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect((await encoder.encode([frame(0), frame(10)], 64, 48, 5)).subarray(4, 8).toString('latin1')).toBe('ftyp');
   });
@@ -155,6 +155,33 @@ describe('ClipEncoder (evidence clips in a helper process)', () => {
       mkdirSync(path.join(dir, 'not-yet'));
       expect((await encoder.encode([frame(0), frame(10)], 64, 48, 5)).subarray(4, 8).toString('latin1')).toBe('ftyp');
     });
+  });
+
+  it('encodes the clips waiting behind the current one in one ffmpeg run, and one bad clip fails only itself', async () => {
+    encoder = new ClipEncoder();
+    const frames = Array.from({ length: 10 }, (_, i) => frame(i * 5));
+    const big = Array.from({ length: 30 }, () => Buffer.alloc(320 * 240 * 3, 90));
+    const encoding = async (runs: number) => {
+      while (encoder.ffmpegRuns < runs) await new Promise((r) => setTimeout(r, 5));
+    };
+    const first = encoder.encode(big, 320, 240, 5);
+    await encoding(1);
+    const waiting = [encoder.encode(frames, 64, 48, 5), encoder.encode(frames.slice(0, 4), 64, 48, 5), encoder.encode(frames.slice(0, 6), 64, 48, 5)];
+    const [a, b, c, d] = await Promise.all([first, ...waiting]);
+    expect(encoder.ffmpegRuns).toBe(2);
+    for (const mp4 of [a, b, c, d]) expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    // Each output is its own clip: the longer one is the larger file.
+    expect(b.length).toBeGreaterThan(c.length);
+
+    const next = encoder.encode(big, 320, 240, 5);
+    await encoding(3);
+    const good = encoder.encode(frames, 64, 48, 5);
+    const bad = encoder.encode([Buffer.alloc(10)], 0, 0, 5);
+    const alsoGood = encoder.encode(frames.slice(0, 4), 64, 48, 5);
+    await expect(bad).rejects.toThrow(/ffmpeg could not encode the clip/);
+    for (const mp4 of await Promise.all([next, good, alsoGood])) expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    // The big clip, the three together (refused), then each of them alone.
+    expect(encoder.ffmpegRuns).toBe(2 + 1 + 1 + 3);
   });
 
   it('refuses empty clips and work after close', async () => {
