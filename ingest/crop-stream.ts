@@ -150,7 +150,9 @@ export class CropStream {
     this.mainMoved.wake();
     const end = Date.now() + maxWaitMs;
     const behind = () => this.state === 'live' && this.kept.length > 0 && this.timeOf(this.kept[this.kept.length - 1]) < capturedAt - this.toleranceMs;
-    const starting = () => untilLive && (this.state === 'connecting' || (this.state === 'live' && this.kept.length === 0));
+    // Not once the twin has failed: a broken twin retrying after its backoff would hold every frame
+    // that came during each attempt for the whole wait (a 3 s recording took over 30 s under load).
+    const starting = () => untilLive && this.lastError === null && (this.state === 'connecting' || (this.state === 'live' && this.kept.length === 0));
     while (behind() || starting()) {
       const left = end - Date.now();
       if (left <= 0) break;
@@ -189,6 +191,8 @@ export class CropStream {
       this.counts.restarts++;
       const wait = this.backoff.next();
       this.state = 'backoff';
+      // A main frame waiting for this stream to start waits no more: crops come from the main stream.
+      this.nextFrame.wake();
       this.logger.warn({ lastError: this.lastError, waitMs: wait }, 'crop stream disconnected; crops come from the main stream until it is back');
       await this.backoffWait.wait(wait);
     }
