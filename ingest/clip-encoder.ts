@@ -125,13 +125,19 @@ export class ClipEncoder {
     });
   }
 
+  /** Writes the frames into this process's spool folder; a folder that could not be made, or is gone (a temp cleaner), is made again for the next clip. */
   private async spool(frames: readonly Buffer[]): Promise<string> {
-    const root = (this.spoolRoot ??= makeSpoolRoot());
+    let root: string;
     try {
-      return await writeSpool(await root, frames);
+      root = await (this.spoolRoot ??= makeSpoolRoot());
     } catch (err) {
-      // The folder could not be made, or is gone (a temp cleaner): the next clip makes a new one.
-      if (this.spoolRoot === root && ((await root.then(() => false, () => true)) || (err as NodeJS.ErrnoException).code === 'ENOENT')) this.spoolRoot = null;
+      this.spoolRoot = null;
+      throw err;
+    }
+    try {
+      return await writeSpool(root, frames);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') this.spoolRoot = null;
       throw err;
     }
   }
@@ -190,10 +196,8 @@ export class ClipEncoder {
     this.closed = true;
     const child = this.child;
     this.child = null;
-    for (const job of this.queue.splice(0)) {
-      job.reject(new Error('the clip encoder is closed'));
-      void job.spool.then((dir) => rm(dir, { recursive: true, force: true }), () => {});
-    }
+    // Their spool files go with the spool folder, below.
+    for (const job of this.queue.splice(0)) job.reject(new Error('the clip encoder is closed'));
     this.failAll(new Error('the clip encoder is closed'));
     if (child && child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
